@@ -1,0 +1,308 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, {
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type FastifyBaseLogger,
+} from 'fastify';
+import type { z } from 'zod';
+import type { Authenticator, Identity } from '../auth/identity.js';
+import { PeeringError, type ErrorCode } from '../domain/errors.js';
+import type { Receiver } from '../receiver/receiver.js';
+import { issuesToFieldErrors } from '../receiver/issues.js';
+import { parseJsonBody } from './json-body.js';
+import { ApiMetrics } from './metrics.js';
+import { openApiDocument } from './openapi.js';
+import { PageTokens } from './pagination.js';
+import { RateLimiter } from './rate-limit.js';
+import {
+  BatchDeleteBodySchema,
+  ListLocationsQuerySchema,
+  ListSessionsQuerySchema,
+  SessionRequestEnvelopeSchema,
+} from './wire.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    identity?: Identity;
+  }
+}
+
+export interface ApiServerOptions {
+  receiver: Receiver;
+  authenticator: Authenticator;
+  /** Secret for page tokens; keep it across restarts so tokens stay valid. */
+  pageTokenKey: Buffer;
+  /** Public URL of the API, base path included (served in the OpenAPI document). */
+  apiUrl: string;
+  basePath: string;
+  bodyLimit: number;
+  pageSize: number;
+  requestsPerMinute: number;
+  /** Readiness: resolves when the store and data sources can serve. */
+  ready?: () => Promise<void>;
+  logger?: FastifyBaseLogger | boolean | { level: string };
+  metrics?: ApiMetrics;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const ROUTES = [/\/sessions$/, /\/sessions\/[^/]+$/, /\/locations$/, /\/openapi\.json$/];
+
+const FASTIFY_ERRORS: Record<string, ErrorCode> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'BODY_TOO_LARGE',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'MALFORMED_BODY',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'MALFORMED_BODY',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'MALFORMED_BODY',
+  FST_ERR_BAD_URL: 'INVALID_FIELD',
+};
+
+/**
+ * The Peering API over HTTP: parses and checks what arrives, hands it to the receiver, formats what comes back.
+ * Errors of every kind leave through one handler, in the catalog's shape and never with internals.
+ */
+export async function buildApiServer(options: ApiServerOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: options.bodyLimit,
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 256 },
+    return503OnClosing: true,
+  });
+  const metrics = options.metrics ?? new ApiMetrics();
+  const tokens = new PageTokens(options.pageTokenKey);
+  const limiter = new RateLimiter(options.requestsPerMinute);
+  const receiver = options.receiver;
+  const document = openApiDocument(options.apiUrl);
+
+  app.removeAllContentTypeParsers();
+  const parseJson = (
+    request: FastifyRequest,
+    body: Buffer,
+    done: (error: Error | null, value?: unknown) => void,
+  ) => {
+    const charset = /charset=([^;]+)/i
+      .exec(request.headers['content-type'] ?? '')?.[1]
+      ?.trim()
+      .toLowerCase();
+    if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
+      done(
+        new PeeringError(
+          'UNSUPPORTED_MEDIA_TYPE',
+          `charset ${charset} is not supported; send UTF-8`,
+          'content-type',
+        ),
+      );
+      return;
+    }
+    try {
+      done(null, parseJsonBody(body));
+    } catch (error) {
+      done(error as Error);
+    }
+  };
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) =>
+    parseJson(request, body as Buffer, done),
+  );
+  app.addContentTypeParser(
+    /^application\/[a-z0-9.+-]*\+json$/,
+    { parseAs: 'buffer' },
+    (request, body, done) => parseJson(request, body as Buffer, done),
+  );
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.requests.inc({ route, method: request.method, status: reply.statusCode });
+    metrics.duration.observe({ route, method: request.method }, reply.elapsedTime / 1000);
+  });
+
+  app.setErrorHandler((error, request, reply) => sendError(reply, request, toPeeringError(error)));
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? '';
+    const known = path.startsWith(options.basePath) && ROUTES.some((r) => r.test(path));
+    const problem = known
+      ? new PeeringError('METHOD_NOT_ALLOWED', `${request.method} is not supported on ${path}`, 'request')
+      : new PeeringError('NOT_FOUND', `no route ${request.method} ${path}`, 'request');
+    return sendError(reply, request, problem);
+  });
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_request, reply) => {
+    try {
+      await options.ready?.();
+      return { status: 'ready' };
+    } catch {
+      return reply.code(503).send({ status: 'not ready' });
+    }
+  });
+  app.get('/metrics', async (_request, reply) => {
+    reply.type(metrics.registry.contentType);
+    return metrics.registry.metrics();
+  });
+
+  await app.register(
+    async (api) => {
+      api.get('/openapi.json', async () => document);
+
+      api.register(async (secured) => {
+        secured.addHook('onRequest', async (request) => {
+          const identity = await options.authenticator.authenticate(request.headers.authorization);
+          const wait = limiter.take(`${identity.issuer}|${identity.subject}`);
+          if (wait > 0) {
+            throw new PeeringError('RATE_LIMITED', `too many requests; retry in ${wait} s`, 'request', {
+              retryAfterSeconds: wait,
+            });
+          }
+          request.identity = identity;
+        });
+
+        secured.post('/sessions', async (request) => {
+          const body = parse(SessionRequestEnvelopeSchema, request.body);
+          const envelope = Array.isArray(body) ? { sessions: body } : body;
+          const limit = receiver.policy.maxSessionsPerRequest;
+          if (envelope.sessions.length > limit) {
+            throw new PeeringError('TOO_MANY_SESSIONS', `at most ${limit} sessions per request`, 'sessions');
+          }
+          const answer = await receiver.requestSessions(identityOf(request), {
+            clientRequestId: Array.isArray(body) ? undefined : body.request_id,
+            returnUrl: Array.isArray(body) ? undefined : body.return_url,
+            sessions: envelope.sessions,
+          });
+          metrics.sessionDecisions.inc({ outcome: 'accepted' }, answer.sessions.length);
+          for (const error of answer.errors) metrics.sessionDecisions.inc({ outcome: error.code });
+          return answer;
+        });
+
+        secured.get('/sessions', async (request) => {
+          const query = parse(ListSessionsQuerySchema, request.query);
+          const identity = identityOf(request);
+          const binding = {
+            route: 'sessions',
+            asn: query.asn,
+            request_id: query.request_id,
+            who: whoOf(identity),
+          };
+          const page = await receiver.listSessions(identity, {
+            asn: query.asn,
+            requestId: query.request_id,
+            cursor: query.next_token === undefined ? undefined : tokens.open(binding, query.next_token),
+            limit: query.max_results || options.pageSize,
+          });
+          return page.cursor === undefined
+            ? { sessions: page.sessions }
+            : { sessions: page.sessions, next_token: tokens.issue(binding, page.cursor) };
+        });
+
+        secured.get<{ Params: { session_id: string } }>('/sessions/:session_id', async (request) =>
+          receiver.getSession(identityOf(request), request.params.session_id),
+        );
+
+        secured.delete<{ Params: { session_id: string } }>(
+          '/sessions/:session_id',
+          async (request, reply) => {
+            await receiver.removeSession(identityOf(request), request.params.session_id);
+            return reply.code(204).send();
+          },
+        );
+
+        secured.delete('/sessions', async (request) => {
+          const body = parse(BatchDeleteBodySchema, request.body);
+          const references = Array.isArray(body) ? body : body.sessions;
+          return receiver.removeSessions(
+            identityOf(request),
+            references.map((r) => r.session_id),
+          );
+        });
+
+        secured.get('/locations', async (request) => {
+          const query = parse(ListLocationsQuerySchema, request.query);
+          const binding = { route: 'locations', asn: query.asn, type: query.location_type };
+          const all = await receiver.listLocations(query.asn, query.location_type);
+          const start = query.next_token === undefined ? 0 : Number(tokens.open(binding, query.next_token));
+          const size = query.max_results || options.pageSize;
+          const end = start + size;
+          const locations = all.slice(start, end);
+          return end < all.length
+            ? { locations, next_token: tokens.issue(binding, String(end)) }
+            : { locations };
+        });
+      });
+    },
+    { prefix: options.basePath },
+  );
+
+  return app;
+}
+
+function identityOf(request: FastifyRequest): Identity {
+  if (!request.identity)
+    throw new PeeringError('UNAUTHENTICATED', 'a bearer token is required', 'authorization');
+  return request.identity;
+}
+
+function whoOf(identity: Identity): string {
+  return `${identity.issuer}|${identity.subject}`;
+}
+
+/** Validates with a schema of `wire.ts`; the error names every offending field. */
+function parse<T extends z.ZodType>(schema: T, value: unknown): z.output<T> {
+  const result = schema.safeParse(value ?? undefined);
+  if (result.success) return result.data;
+  const details = issuesToFieldErrors(result.error.issues);
+  const first = details[0];
+  const tooMany = result.error.issues.some(
+    (i) => i.code === 'too_big' && i.path[i.path.length - 1] === 'sessions',
+  );
+  if (tooMany) return raise('TOO_MANY_SESSIONS', 'too many sessions in one request', 'sessions');
+  throw new PeeringError(
+    first?.code ?? 'INVALID_FIELD',
+    first?.errors[0] ?? 'invalid request',
+    first?.name ?? 'request',
+    {
+      details,
+    },
+  );
+}
+
+function raise(code: ErrorCode, message: string, field: string): never {
+  throw new PeeringError(code, message, field);
+}
+
+function toPeeringError(error: unknown): PeeringError {
+  if (error instanceof PeeringError) return error;
+  const code = (error as { code?: string }).code;
+  const mapped = code === undefined ? undefined : FASTIFY_ERRORS[code];
+  if (mapped)
+    return new PeeringError(
+      mapped,
+      (error as Error).message,
+      mapped === 'INVALID_FIELD' ? 'path' : 'request',
+    );
+  const status = (error as { statusCode?: number }).statusCode;
+  if (status !== undefined && status >= 400 && status < 500) {
+    return new PeeringError('MALFORMED_BODY', (error as Error).message, 'request');
+  }
+  return new PeeringError('INTERNAL', 'an internal error occurred; it has been logged', 'request', {
+    cause: error,
+  });
+}
+
+function sendError(reply: FastifyReply, request: FastifyRequest, error: PeeringError) {
+  if (error.code === 'INTERNAL') request.log.error({ err: error.cause }, 'internal error');
+  if (error.status === 401) {
+    const description = error.message.replace(/["\\]/g, '');
+    reply.header(
+      'www-authenticate',
+      `Bearer realm="peering-api", error="invalid_token", error_description="${description}"`,
+    );
+  }
+  if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
+  return reply.code(error.status).type('application/json').send(error.toBody());
+}

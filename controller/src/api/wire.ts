@@ -1,0 +1,127 @@
+import { z } from 'zod';
+import { ERROR_CATALOG, type ErrorCode } from '../domain/errors.js';
+import { LocationSchema, PeeringTypeSchema } from '../domain/location.js';
+import {
+  AsnSchema,
+  ClientRequestIdSchema,
+  MAX_SESSIONS_PER_REQUEST,
+  SessionInputSchema,
+  SessionSchema,
+} from '../domain/session.js';
+
+/**
+ * The envelopes of the Peering API on the wire (PROTOCOL.md §6-§11). Sessions themselves are in
+ * `domain/session.ts`; these schemas are what the server validates with and what the OpenAPI document is
+ * generated from, so the two cannot drift apart.
+ */
+
+const ERROR_CODES = Object.keys(ERROR_CATALOG) as [ErrorCode, ...ErrorCode[]];
+
+export const FieldErrorSchema = z
+  .object({
+    name: z.string().meta({ description: "The field path, e.g. sessions[2].peer_ip, or 'request'" }),
+    errors: z.array(z.string()).meta({ description: 'Human-readable messages' }),
+    code: z.enum(ERROR_CODES).meta({ description: 'Stable machine code from the error catalog' }),
+  })
+  .meta({ title: 'FieldError' });
+
+export const ErrorBodySchema = z.object({ errors: z.array(FieldErrorSchema) }).meta({ title: 'Error' });
+
+/** `POST /sessions` body: a bare array (the spec) or the draft's Session Array object. */
+function sessionArrayBody<T extends z.ZodType>(item: T) {
+  const sessions = z.array(item).min(1).max(MAX_SESSIONS_PER_REQUEST);
+  return z.union([
+    sessions,
+    z.object({
+      request_id: ClientRequestIdSchema.optional().meta({
+        description: 'Client-proposed id, remembered for idempotency',
+      }),
+      return_url: z
+        .url({ protocol: /^https?$/ })
+        .max(2048)
+        .optional()
+        .meta({ description: "The client's Peering API" }),
+      sessions,
+    }),
+  ]);
+}
+/** What the server checks before judging sessions one by one (so that 3 good of 5 are still accepted). */
+export const SessionRequestEnvelopeSchema = sessionArrayBody(z.unknown());
+export const SessionRequestBodySchema = sessionArrayBody(SessionInputSchema).meta({
+  title: 'SessionArrayRequest',
+});
+
+export const SessionArrayResponseSchema = z
+  .object({
+    request_id: z.uuid().meta({ description: "The server's request id, the definitive one" }),
+    sessions: z
+      .array(SessionSchema)
+      .meta({ description: 'Accepted sessions (existing ones for repeated requests)' }),
+    errors: z
+      .array(FieldErrorSchema)
+      .meta({ description: 'One entry per rejected session field, named sessions[i]…' }),
+  })
+  .meta({ title: 'SessionArrayResponse' });
+
+const NextTokenSchema = z
+  .string()
+  .min(1)
+  .max(1024)
+  .meta({ description: 'Opaque token of the next page; absent on the last' });
+
+export const SessionListSchema = z
+  .object({ sessions: z.array(SessionSchema), next_token: NextTokenSchema.optional() })
+  .meta({ title: 'SessionList' });
+
+export const LocationListingSchema = LocationSchema.extend({
+  asn: AsnSchema.meta({ description: 'Our ASN at this location' }),
+  name: z.string().optional().meta({ description: 'The IX or facility name from PeeringDB' }),
+  local_ips: z.array(z.string()).optional().meta({ description: 'Our addresses at this IX' }),
+}).meta({ title: 'LocationListing' });
+
+export const LocationListSchema = z
+  .object({ locations: z.array(LocationListingSchema), next_token: NextTokenSchema.optional() })
+  .meta({ title: 'LocationList' });
+
+const SessionReferenceSchema = z.object({ session_id: z.string().max(64) });
+const referenceList = z.array(SessionReferenceSchema).min(1).max(MAX_SESSIONS_PER_REQUEST);
+export const BatchDeleteBodySchema = z
+  .union([referenceList, z.object({ sessions: referenceList })])
+  .meta({ title: 'SessionReferenceArray' });
+
+export const BatchDeleteResponseSchema = z
+  .object({ sessions: z.array(SessionSchema), errors: z.array(FieldErrorSchema) })
+  .meta({ title: 'BatchDeleteResponse' });
+
+/** A decimal integer in a query string, within bounds. */
+function queryInteger(min: number, max: number) {
+  return z
+    .string()
+    .regex(/^\d{1,10}$/, 'must be a decimal integer')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+}
+
+const maxResults = queryInteger(0, 100)
+  .optional()
+  .meta({ description: '1-100; 0 or absent: the server default' });
+
+export const ListSessionsQuerySchema = z.object({
+  asn: queryInteger(1, 4294967295)
+    .optional()
+    .meta({ description: "The caller's ASN; absent: every ASN it holds" }),
+  request_id: ClientRequestIdSchema.optional(),
+  max_results: maxResults,
+  next_token: NextTokenSchema.optional(),
+});
+
+export const ListLocationsQuerySchema = z.object({
+  asn: queryInteger(1, 4294967295)
+    .optional()
+    .meta({ description: 'Our ASN to peer with; absent: all of ours' }),
+  location_type: PeeringTypeSchema.optional(),
+  max_results: maxResults,
+  next_token: NextTokenSchema.optional(),
+});
+
+export const SessionIdParamsSchema = z.object({ session_id: z.string() });

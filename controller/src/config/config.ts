@@ -1,0 +1,161 @@
+import { readFile } from 'node:fs/promises';
+import { parseDocument } from 'yaml';
+import { z } from 'zod';
+import { AsnSchema } from '../domain/session.js';
+import { PeeringError } from '../domain/errors.js';
+
+const DURATION = /^(\d+)(ms|s|m|h|d)$/;
+const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** `90s`, `15m`, `7d` → milliseconds. */
+export const DurationSchema = z
+  .string()
+  .regex(DURATION, 'must be a number followed by ms, s, m, h or d, e.g. "7d"')
+  .transform((text) => {
+    const [, amount, unit] = DURATION.exec(text) as unknown as [string, string, keyof typeof UNIT_MS];
+    return Number(amount) * UNIT_MS[unit];
+  });
+
+const HostPortSchema = z
+  .string()
+  .regex(
+    /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/,
+    'must be HOST:PORT, e.g. 127.0.0.1:8080 or [::1]:8080',
+  )
+  .refine((v) => Number(v.slice(v.lastIndexOf(':') + 1)) <= 65535, 'port must be at most 65535');
+
+/** A network permission list as PeeringDB states it: read 1, update 2, create 4, delete 8. */
+const NetworkGrantSchema = z.object({ asn: AsnSchema, perms: z.number().int().min(0).max(15) });
+
+/**
+ * Static bearer tokens: for the standalone demo and tests until real issuers are configured. Each maps a token
+ * (inline or from an environment variable) to an identity.
+ */
+const StaticTokenSchema = z
+  .object({
+    token: z.string().min(16).optional(),
+    tokenEnv: z.string().min(1).optional(),
+    subject: z.string().min(1),
+    email: z.string().optional(),
+    networks: z.array(NetworkGrantSchema).min(1),
+  })
+  .refine((t) => (t.token === undefined) !== (t.tokenEnv === undefined), {
+    message: 'give exactly one of token and tokenEnv',
+    path: ['token'],
+  });
+
+export const IssuerSchema = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('jwt'),
+    issuer: z.url(),
+    /** Where the ASNs are in the token; PeeringDB's shape by default. */
+    networksClaim: z.string().default('networks'),
+    algorithms: z
+      .array(
+        z.enum(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA']),
+      )
+      .default(['RS256', 'ES256', 'EdDSA']),
+    clockToleranceSeconds: z.number().int().min(0).max(300).default(30),
+  }),
+  z.object({
+    kind: z.literal('peeringdb'),
+    /** The host whose `/profile/v1` answers for opaque tokens (`https://auth.peeringdb.com`). */
+    url: z.url(),
+    cacheTtl: DurationSchema.prefault('5m'),
+  }),
+]);
+
+export const ConfigSchema = z
+  .object({
+    /** The ASNs this network peers as. */
+    asns: z.array(AsnSchema).min(1),
+    /** The public URL of our Peering API, base path included: also the audience of JWT access tokens. */
+    apiUrl: z.url(),
+    listen: HostPortSchema.default('127.0.0.1:8080'),
+    basePath: z
+      .string()
+      .regex(/^(\/[A-Za-z0-9._~-]+)*$/, 'must be empty or start with / and contain no trailing /')
+      .default('/v0.1'),
+    peeringdb: z
+      .object({
+        dataDir: z.string().min(1).optional(),
+        url: z.url().optional(),
+        apiKeyEnv: z.string().optional(),
+      })
+      .refine((p) => (p.dataDir === undefined) !== (p.url === undefined), {
+        message: 'give exactly one of dataDir (a folder of PeeringDB JSON files) and url (the live API)',
+        path: ['dataDir'],
+      }),
+    store: z.object({ dataDir: z.string().min(1).default('.data') }).prefault({}),
+    policy: z
+      .object({
+        approval: z.enum(['auto', 'manual']).default('auto'),
+        /** Approved sessions not established within this window become `unestablished`. */
+        timeWindow: DurationSchema.prefault('7d'),
+        maxSessionsPerRequest: z.number().int().min(1).max(100).default(100),
+        maxPendingSessionsPerPeer: z.number().int().min(0).max(100_000).default(1000),
+        allowAsns: z.array(AsnSchema).optional(),
+        denyAsns: z.array(AsnSchema).default([]),
+      })
+      .prefault({}),
+    limits: z
+      .object({
+        bodyBytes: z
+          .number()
+          .int()
+          .min(1024)
+          .max(16 * 1024 * 1024)
+          .default(1024 * 1024),
+        pageSize: z.number().int().min(1).max(100).default(100),
+        /** Requests per minute per caller; 0 turns the limit off. */
+        requestsPerMinute: z.number().int().min(0).default(600),
+      })
+      .prefault({}),
+    auth: z
+      .object({
+        issuers: z.array(IssuerSchema).default([]),
+        staticTokens: z.array(StaticTokenSchema).default([]),
+      })
+      .prefault({}),
+  })
+  .strict();
+export type Config = z.output<typeof ConfigSchema>;
+export type ConfigInput = z.input<typeof ConfigSchema>;
+
+/** Validates a parsed configuration; the error names the field path. */
+export function parseConfig(raw: unknown, source = 'configuration'): Config {
+  const parsed = ConfigSchema.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  const lines = parsed.error.issues.map(
+    (issue) => `  ${issue.path.join('.') || '(top level)'}: ${issue.message}`,
+  );
+  throw new PeeringError(
+    'INVALID_CONFIG',
+    `${source} is not valid:\n${lines.join('\n')}`,
+    parsed.error.issues[0]?.path.join('.') ?? 'request',
+  );
+}
+
+/** Reads and validates a YAML configuration file. */
+export async function loadConfig(path: string): Promise<Config> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (cause) {
+    throw new PeeringError(
+      'INVALID_CONFIG',
+      `cannot read configuration ${path}: ${(cause as Error).message}`,
+      'config',
+      { cause },
+    );
+  }
+  const document = parseDocument(text, { uniqueKeys: true });
+  if (document.errors.length > 0) {
+    throw new PeeringError(
+      'INVALID_CONFIG',
+      `${path} is not valid YAML: ${document.errors[0]?.message ?? ''}`,
+      'config',
+    );
+  }
+  return parseConfig(document.toJS(), path);
+}

@@ -1,0 +1,184 @@
+import type { ErrorCode } from '../domain/errors.js';
+import { prefixContains, type IpAddress } from '../domain/ip.js';
+import type { Location } from '../domain/location.js';
+import {
+  addressFamily,
+  BGP_ROLE_NAMES,
+  rolesAreCorrect,
+  type SessionStatus,
+  type SessionTerms,
+} from '../domain/session.js';
+
+/** What the receiving network accepts, from its configuration. */
+export interface ReceiverPolicy {
+  ourAsns: readonly number[];
+  /** `auto`: approve when every check passes; `manual`: leave `pending` for a person. */
+  approval: 'auto' | 'manual';
+  /** When set, only these ASNs may request sessions. */
+  allowAsns?: readonly number[] | undefined;
+  denyAsns: readonly number[];
+  maxPendingSessionsPerPeer: number;
+  maxSessionsPerRequest: number;
+}
+
+/** What PeeringDB says about one location, for one of our ASNs and one peer ASN. */
+export interface LocationFacts {
+  location: Location;
+  /** The location exists in PeeringDB. */
+  known: boolean;
+  name?: string | undefined;
+  /** Our operational addresses there (public) or any presence (private). */
+  ourPresent: boolean;
+  ourAddresses: ReadonlySet<string>;
+  peerPresent: boolean;
+  peerAddresses: ReadonlySet<string>;
+  /** The IX LAN prefixes (public only). */
+  prefixes: readonly string[];
+}
+
+/** One reason a session is refused, on a field in our reading (`local_*` = us). */
+export interface Rejection {
+  field: string;
+  code: ErrorCode;
+  message: string;
+}
+
+export type Verdict =
+  { accepted: true; status: SessionStatus } | { accepted: false; rejections: Rejection[] };
+
+/**
+ * Decides one requested session, given what PeeringDB says about its location. Pure: the same inputs always
+ * give the same verdict, and every rejection says why in a peering coordinator's words.
+ */
+export function judgeSession(terms: SessionTerms, facts: LocationFacts, policy: ReceiverPolicy): Verdict {
+  const rejections = [...checkShape(terms), ...checkPeer(terms, policy), ...checkLocation(terms, facts)];
+  if (rejections.length > 0) return { accepted: false, rejections };
+  // Private peering needs a cross-connect ordered by people, so it is never approved automatically.
+  const automatic = policy.approval === 'auto' && terms.peerType === 'public';
+  return { accepted: true, status: automatic ? 'approved' : 'pending' };
+}
+
+function checkShape(terms: SessionTerms): Rejection[] {
+  const out: Rejection[] = [];
+  if (addressFamily(terms.localIp) !== addressFamily(terms.peerIp)) {
+    out.push({
+      field: 'peer_ip',
+      code: 'ADDRESS_FAMILY_MISMATCH',
+      message: `${terms.localIp} and ${terms.peerIp} are of different address families; request one session per family`,
+    });
+  }
+  const { localBgpRole: local, peerBgpRole: peer } = terms;
+  if ((local === undefined) !== (peer === undefined)) {
+    out.push({
+      field: local === undefined ? 'local_bgp_role' : 'peer_bgp_role',
+      code: 'ROLE_MISMATCH',
+      message: 'give both BGP roles or neither',
+    });
+  } else if (local !== undefined && peer !== undefined && !rolesAreCorrect(local, peer)) {
+    out.push({
+      field: 'peer_bgp_role',
+      code: 'ROLE_MISMATCH',
+      message: `roles ${BGP_ROLE_NAMES[local]} and ${BGP_ROLE_NAMES[peer]} are not RFC 9234 role-correct (pairs are provider/customer, rs_server/rs_client, peer/peer)`,
+    });
+  }
+  if (terms.localMonitoringSession && terms.peerMonitoringSession) {
+    out.push({
+      field: 'peer_monitoring_session',
+      code: 'MONITORING_CONFLICT',
+      message: 'both sides cannot be monitoring sessions',
+    });
+  }
+  if (terms.peerType !== terms.location.type) {
+    out.push({
+      field: 'peer_type',
+      code: 'LOCATION_TYPE_MISMATCH',
+      message: `peer_type ${terms.peerType} does not match the ${terms.location.type} location ${terms.location.id}`,
+    });
+  }
+  return out;
+}
+
+function checkPeer(terms: SessionTerms, policy: ReceiverPolicy): Rejection[] {
+  const allowed = policy.allowAsns === undefined || policy.allowAsns.includes(terms.peerAsn);
+  if (allowed && !policy.denyAsns.includes(terms.peerAsn)) return [];
+  return [
+    {
+      field: 'peer_asn',
+      code: 'PEER_NOT_ALLOWED',
+      message: `AS${terms.peerAsn} is not accepted by our peering policy; contact our peering coordinators`,
+    },
+  ];
+}
+
+function checkLocation(terms: SessionTerms, facts: LocationFacts): Rejection[] {
+  const where = facts.name ? `${facts.name} (${facts.location.id})` : facts.location.id;
+  if (!facts.known) {
+    return [
+      {
+        field: 'location',
+        code: 'LOCATION_UNKNOWN',
+        message: `${facts.location.id} does not exist in PeeringDB`,
+      },
+    ];
+  }
+  if (!facts.ourPresent) {
+    return [
+      {
+        field: 'location',
+        code: 'LOCATION_NOT_SHARED',
+        message: `AS${terms.localAsn} is not present at ${where}`,
+      },
+    ];
+  }
+  if (facts.location.type === 'private') {
+    if (facts.peerPresent) return [];
+    return [
+      {
+        field: 'location',
+        code: 'LOCATION_NOT_SHARED',
+        message: `AS${terms.peerAsn} is not listed at facility ${where} in PeeringDB`,
+      },
+    ];
+  }
+  const out: Rejection[] = [];
+  if (!facts.ourAddresses.has(terms.localIp)) {
+    out.push({
+      field: 'local_ip',
+      code: 'LOCAL_IP_NOT_OURS',
+      message: `${terms.localIp} is not an address of AS${terms.localAsn} at ${where}; ours there: ${list(facts.ourAddresses)}`,
+    });
+  }
+  if (!facts.peerAddresses.has(terms.peerIp)) {
+    out.push({
+      field: 'peer_ip',
+      code: 'PEER_IP_NOT_REGISTERED',
+      message: facts.peerPresent
+        ? `${terms.peerIp} is not registered to AS${terms.peerAsn} at ${where} in PeeringDB; its addresses there: ${list(facts.peerAddresses)}`
+        : `AS${terms.peerAsn} has no operational port at ${where} in PeeringDB`,
+    });
+  }
+  for (const [field, ip] of [
+    ['local_ip', terms.localIp],
+    ['peer_ip', terms.peerIp],
+  ] as const) {
+    const address: IpAddress = { address: ip, family: addressFamily(ip) };
+    const ofFamily = facts.prefixes.filter((p) => p.includes(':') === (address.family === 'ipv6'));
+    if (ofFamily.length > 0 && !ofFamily.some((prefix) => prefixContains(prefix, address))) {
+      out.push({
+        field,
+        code: 'PEER_IP_OUTSIDE_PREFIX',
+        message: `${ip} is outside the peering LAN of ${where} (${ofFamily.join(', ')})`,
+      });
+    }
+  }
+  return out;
+}
+
+/** The pending-limit check across a whole request: rejections beyond the limit, in input order. */
+export function overPendingLimit(alreadyPending: number, newPending: number, policy: ReceiverPolicy): number {
+  return Math.max(0, alreadyPending + newPending - policy.maxPendingSessionsPerPeer);
+}
+
+function list(addresses: ReadonlySet<string>): string {
+  return addresses.size === 0 ? 'none' : [...addresses].join(', ');
+}

@@ -1,0 +1,395 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { canRead, canWrite, auditName, readableAsns, type Identity } from '../auth/identity.js';
+import { PeeringError, type FieldError } from '../domain/errors.js';
+import { ixLocationId, facilityLocationId, type Location, type PeeringType } from '../domain/location.js';
+import {
+  SessionInputSchema,
+  naturalKey,
+  swapSides,
+  termsFromInput,
+  wireSession,
+  type SessionTerms,
+  type WireSession,
+} from '../domain/session.js';
+import type { PeeringDb } from '../peeringdb/peeringdb.js';
+import type { SessionStore, StoredSession, NewSession, SessionPage } from '../store/store.js';
+import { gatherLocationFacts, addressesOf } from './facts.js';
+import { judgeSession, type LocationFacts, type ReceiverPolicy, type Rejection } from './policy.js';
+import { issuesToFieldErrors } from './issues.js';
+
+/** A `POST /sessions` body after its envelope was checked; the sessions themselves are judged one by one. */
+export interface SessionRequest {
+  clientRequestId?: string | undefined;
+  returnUrl?: string | undefined;
+  sessions: unknown[];
+}
+
+export interface RequestAnswer {
+  request_id: string;
+  sessions: WireSession[];
+  errors: FieldError[];
+}
+
+/** A location as `GET /locations` lists it, with our addresses there so a client needs no second look-up. */
+export interface LocationListing extends Location {
+  name?: string;
+  asn: number;
+  local_ips?: string[];
+}
+
+export interface ReceiverDeps {
+  store: SessionStore;
+  peeringDb: PeeringDb;
+  policy: ReceiverPolicy;
+  now?: () => Date;
+  newId?: () => string;
+}
+
+/**
+ * The receiving side of the Peering API as use cases, free of HTTP: who may see what, how a request is judged
+ * and recorded, how sessions are listed and removed. The HTTP layer only parses and formats.
+ */
+export class Receiver {
+  private readonly now: () => Date;
+  private readonly newId: () => string;
+
+  constructor(private readonly deps: ReceiverDeps) {
+    this.now = deps.now ?? (() => new Date());
+    this.newId = deps.newId ?? randomUUID;
+  }
+
+  get policy(): ReceiverPolicy {
+    return this.deps.policy;
+  }
+
+  /** `POST /sessions`: judge each session, record the accepted ones atomically, explain the rest. */
+  async requestSessions(identity: Identity, request: SessionRequest): Promise<RequestAnswer> {
+    const errors: FieldError[] = [];
+    const candidates: { index: number; terms: SessionTerms; flipped: boolean }[] = [];
+    request.sessions.forEach((raw, index) => {
+      const parsed = SessionInputSchema.safeParse(raw);
+      if (!parsed.success) {
+        errors.push(...issuesToFieldErrors(parsed.error.issues, `sessions[${index}]`));
+        return;
+      }
+      const wire = termsFromInput(parsed.data);
+      const oursLocal = this.isOurs(wire.localAsn);
+      const oursPeer = this.isOurs(wire.peerAsn);
+      if (oursLocal === oursPeer) {
+        errors.push({
+          name: `sessions[${index}].local_asn`,
+          code: 'ASN_NOT_OURS',
+          errors: [
+            oursLocal
+              ? `both AS${wire.localAsn} and AS${wire.peerAsn} are ours; one side must be your network`
+              : `we peer as ${this.deps.policy.ourAsns.map((a) => `AS${a}`).join(', ')}; neither AS${wire.localAsn} nor AS${wire.peerAsn} is ours`,
+          ],
+        });
+        return;
+      }
+      // PROTOCOL.md §3: the flipped reading (local = initiator) is accepted and answered in kind.
+      candidates.push({ index, terms: oursLocal ? wire : swapSides(wire), flipped: !oursLocal });
+    });
+
+    // Authorization is all or nothing: a token that does not hold an ASN gets no per-item hints about it.
+    for (const { terms } of candidates) {
+      if (!canWrite(identity, terms.peerAsn)) {
+        throw new PeeringError(
+          'FORBIDDEN_ASN',
+          `your identity does not hold AS${terms.peerAsn} with permission to manage peering sessions`,
+          'peer_asn',
+        );
+      }
+    }
+    if (candidates.length === 0 && errors.length === 0) {
+      throw new PeeringError('MISSING_FIELD', 'the request has no sessions', 'sessions');
+    }
+    const peerAsns = [...new Set(candidates.map((c) => c.terms.peerAsn))];
+
+    if (request.clientRequestId !== undefined) {
+      const seen = await this.deps.store.findRequest(
+        peerAsns.length ? peerAsns : [],
+        request.clientRequestId,
+      );
+      if (seen)
+        return this.answerReplay(
+          seen.requestId,
+          seen.errors,
+          await this.sessionsByIds(seen.sessionIds),
+          candidates,
+        );
+    }
+
+    const factsCache = new Map<string, Promise<LocationFacts>>();
+    const facts = (terms: SessionTerms) => {
+      const key = `${terms.location.id}|${terms.localAsn}|${terms.peerAsn}`;
+      let hit = factsCache.get(key);
+      if (!hit) {
+        hit = gatherLocationFacts(this.deps.peeringDb, terms.location, terms.localAsn, terms.peerAsn);
+        factsCache.set(key, hit);
+      }
+      return hit;
+    };
+    const seenKeys = new Set<string>();
+    const accepted: { index: number; session: NewSession; flipped: boolean }[] = [];
+    const pendingByPeer = new Map<number, number>();
+    for (const candidate of candidates) {
+      const { terms, index, flipped } = candidate;
+      const reject = (rejections: Rejection[]) =>
+        errors.push(
+          ...rejections.map((r) => ({
+            name: `sessions[${index}].${flipped ? flipField(r.field) : r.field}`,
+            code: r.code,
+            errors: [r.message],
+          })),
+        );
+      const key = naturalKey(terms);
+      if (seenKeys.has(key)) {
+        reject([
+          {
+            field: 'peer_ip',
+            code: 'DUPLICATE_IN_REQUEST',
+            message: 'this session appears earlier in the same request',
+          },
+        ]);
+        continue;
+      }
+      seenKeys.add(key);
+      const verdict = judgeSession(terms, await facts(terms), this.deps.policy);
+      if (!verdict.accepted) {
+        reject(verdict.rejections);
+        continue;
+      }
+      if (verdict.status === 'pending') {
+        const pending =
+          pendingByPeer.get(terms.peerAsn) ?? (await this.deps.store.countByStatus(terms.peerAsn, 'pending'));
+        if (pending >= this.deps.policy.maxPendingSessionsPerPeer) {
+          reject([
+            {
+              field: 'peer_asn',
+              code: 'PENDING_LIMIT',
+              message: `AS${terms.peerAsn} already has ${pending} sessions awaiting approval (limit ${this.deps.policy.maxPendingSessionsPerPeer})`,
+            },
+          ]);
+          continue;
+        }
+        pendingByPeer.set(terms.peerAsn, pending + 1);
+      }
+      accepted.push({ index, flipped, session: { sessionId: this.newId(), terms, status: verdict.status } });
+    }
+
+    errors.sort((a, b) => indexOf(a.name) - indexOf(b.name));
+    if (accepted.length === 0) {
+      throw new PeeringError('INVALID_FIELD', 'no session of the request can be accepted', 'sessions', {
+        details: errors,
+      });
+    }
+    const result = await this.deps.store.submit(
+      {
+        requestId: this.newId(),
+        peerAsn: accepted[0]!.session.terms.peerAsn,
+        clientRequestId: request.clientRequestId,
+        returnUrl: request.returnUrl,
+        errors,
+        sessionIds: [],
+        createdAt: this.now().toISOString(),
+        createdBy: auditName(identity),
+      },
+      accepted.map((a) => a.session),
+    );
+    if (result.replayed)
+      return this.answerReplay(result.request.requestId, result.request.errors, result.sessions, candidates);
+    return {
+      request_id: result.request.requestId,
+      sessions: result.sessions.map((stored, i) => toWire(stored, accepted[i]?.flipped ?? false)),
+      errors,
+    };
+  }
+
+  /** `GET /sessions`: the caller's sessions, of one ASN or of all it holds, optionally of one request. */
+  async listSessions(
+    identity: Identity,
+    query: {
+      asn?: number | undefined;
+      requestId?: string | undefined;
+      cursor?: string | undefined;
+      limit: number;
+    },
+  ): Promise<{ sessions: WireSession[]; cursor?: string | undefined }> {
+    const asns = this.visibleAsns(identity, query.asn);
+    let requestId = query.requestId;
+    if (requestId !== undefined) {
+      // Either the server's request id or the one the client proposed.
+      const request = await this.deps.store.findRequest(asns, requestId);
+      if (!request) return { sessions: [] };
+      requestId = request.requestId;
+    }
+    const page: SessionPage = await this.deps.store.list({
+      peerAsns: asns,
+      requestId,
+      cursor: query.cursor,
+      limit: query.limit,
+    });
+    return { sessions: page.sessions.map((s) => toWire(s, false)), cursor: page.cursor };
+  }
+
+  /** `GET /sessions/{id}`: 404 for a session that does not exist or is not the caller's (never 403). */
+  async getSession(identity: Identity, sessionId: string): Promise<WireSession> {
+    return toWire(await this.visibleSession(identity, sessionId, canRead), false);
+  }
+
+  /** `DELETE /sessions/{id}`: gone from reads at once; de-configuration follows. */
+  async removeSession(identity: Identity, sessionId: string): Promise<void> {
+    await this.visibleSession(identity, sessionId, canWrite);
+    await this.deps.store.remove([sessionId], auditName(identity));
+  }
+
+  /** `DELETE /sessions` (batch): per-item answer, like `POST`. */
+  async removeSessions(
+    identity: Identity,
+    sessionIds: string[],
+  ): Promise<{ sessions: WireSession[]; errors: FieldError[] }> {
+    const errors: FieldError[] = [];
+    const removable: StoredSession[] = [];
+    for (const [index, id] of sessionIds.entries()) {
+      try {
+        removable.push(await this.visibleSession(identity, id, canWrite));
+      } catch (error) {
+        if (!(error instanceof PeeringError)) throw error;
+        errors.push({ name: `sessions[${index}].session_id`, code: error.code, errors: [error.message] });
+      }
+    }
+    const removed = new Set(
+      await this.deps.store.remove(
+        removable.map((s) => s.sessionId),
+        auditName(identity),
+      ),
+    );
+    return {
+      sessions: removable.filter((s) => removed.has(s.sessionId)).map((s) => toWire(s, false)),
+      errors,
+    };
+  }
+
+  /** `GET /locations`: where one of our ASNs (or all) can be peered with, with our addresses there. */
+  async listLocations(asn: number | undefined, type: PeeringType | undefined): Promise<LocationListing[]> {
+    if (asn !== undefined && !this.isOurs(asn)) {
+      throw new PeeringError(
+        'INVALID_FIELD',
+        `AS${asn} is not served here; ask for one of ${this.deps.policy.ourAsns.join(', ')}`,
+        'asn',
+      );
+    }
+    const out: LocationListing[] = [];
+    for (const ourAsn of asn === undefined ? this.deps.policy.ourAsns : [asn]) {
+      if (type !== 'private') {
+        const ports = (await this.deps.peeringDb.netixlans(ourAsn)).filter((p) => p.operational);
+        const ixIds = [...new Set(ports.map((p) => p.ix_id))].sort((a, b) => a - b);
+        for (const ixId of ixIds) {
+          const ix = await this.deps.peeringDb.ix(ixId);
+          const listing: LocationListing = { id: ixLocationId(ixId), type: 'public', asn: ourAsn };
+          if (ix) listing.name = ix.name;
+          listing.local_ips = [...addressesOf(ports.filter((p) => p.ix_id === ixId))];
+          out.push(listing);
+        }
+      }
+      if (type !== 'public') {
+        const facs = [...new Set((await this.deps.peeringDb.netfacs(ourAsn)).map((f) => f.fac_id))].sort(
+          (a, b) => a - b,
+        );
+        for (const facId of facs) {
+          const fac = await this.deps.peeringDb.facility(facId);
+          const listing: LocationListing = { id: facilityLocationId(facId), type: 'private', asn: ourAsn };
+          if (fac) listing.name = fac.name;
+          out.push(listing);
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Approved sessions not established within the time window become `unestablished` (PROTOCOL.md §13). */
+  async expireSessions(windowMs: number): Promise<string[]> {
+    const now = this.now().getTime();
+    const expired: string[] = [];
+    for (const session of await this.deps.store.all()) {
+      const waiting = session.status === 'approved' || session.status === 'configured';
+      if (waiting && now - Date.parse(session.createdAt) > windowMs) {
+        await this.deps.store.setStatus(
+          session.sessionId,
+          'unestablished',
+          'not established within the time window',
+        );
+        expired.push(session.sessionId);
+      }
+    }
+    return expired;
+  }
+
+  private isOurs(asn: number): boolean {
+    return this.deps.policy.ourAsns.includes(asn);
+  }
+
+  private visibleAsns(identity: Identity, asn: number | undefined): number[] {
+    if (asn === undefined) return readableAsns(identity);
+    if (!canRead(identity, asn)) {
+      throw new PeeringError('FORBIDDEN_ASN', `your identity does not hold AS${asn}`, 'asn');
+    }
+    return [asn];
+  }
+
+  private async visibleSession(
+    identity: Identity,
+    sessionId: string,
+    allowed: (identity: Identity, asn: number) => boolean,
+  ): Promise<StoredSession> {
+    if (!z.uuid().safeParse(sessionId).success) {
+      throw new PeeringError(
+        'INVALID_SESSION_ID',
+        `"${sessionId.slice(0, 64)}" is not a session id (a UUID)`,
+        'session_id',
+      );
+    }
+    const session = await this.deps.store.get(sessionId);
+    // Not yours and not there look the same, so ids cannot be probed (PROTOCOL.md §8).
+    if (!session || !allowed(identity, session.terms.peerAsn)) {
+      throw new PeeringError('SESSION_NOT_FOUND', `no session ${sessionId} is visible to you`, 'session_id');
+    }
+    return session;
+  }
+
+  private async sessionsByIds(ids: readonly string[]): Promise<StoredSession[]> {
+    const sessions = await Promise.all(ids.map((id) => this.deps.store.get(id)));
+    return sessions.filter((s): s is StoredSession => s !== undefined);
+  }
+
+  private answerReplay(
+    requestId: string,
+    errors: FieldError[],
+    sessions: StoredSession[],
+    candidates: { terms: SessionTerms; flipped: boolean }[],
+  ): RequestAnswer {
+    const flippedKeys = new Set(candidates.filter((c) => c.flipped).map((c) => naturalKey(c.terms)));
+    return {
+      request_id: requestId,
+      sessions: sessions.map((s) => toWire(s, flippedKeys.has(naturalKey(s.terms)))),
+      errors,
+    };
+  }
+}
+
+/** Stored (our reading) → wire, in the reading the caller used. */
+function toWire(session: StoredSession, flipped: boolean): WireSession {
+  return wireSession(flipped ? swapSides(session.terms) : session.terms, session.sessionId, session.status);
+}
+
+function flipField(field: string): string {
+  if (field.startsWith('local_')) return `peer_${field.slice(6)}`;
+  if (field.startsWith('peer_') && field !== 'peer_type') return `local_${field.slice(5)}`;
+  return field;
+}
+
+function indexOf(name: string): number {
+  return Number(/^sessions\[(\d+)\]/.exec(name)?.[1] ?? -1);
+}

@@ -1,0 +1,274 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FieldError } from '../domain/errors.js';
+import { naturalKey, type SessionStatus, type SessionTerms } from '../domain/session.js';
+import type {
+  NewSession,
+  SessionPage,
+  SessionStore,
+  StoredRequest,
+  StoredSession,
+  SubmitResult,
+} from './store.js';
+
+interface SessionRow {
+  seq: number;
+  session_id: string;
+  request_id: string;
+  terms: string;
+  status: SessionStatus;
+  status_reason: string | null;
+  created_at: string;
+  updated_at: string;
+  created_by: string;
+}
+
+interface RequestRow {
+  request_id: string;
+  peer_asn: number;
+  client_request_id: string | null;
+  return_url: string | null;
+  errors: string;
+  session_ids: string;
+  created_at: string;
+  created_by: string;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS requests (
+  request_id TEXT PRIMARY KEY,
+  peer_asn INTEGER NOT NULL,
+  client_request_id TEXT,
+  return_url TEXT,
+  errors TEXT NOT NULL,
+  session_ids TEXT NOT NULL DEFAULT '[]',
+  created_at TEXT NOT NULL,
+  created_by TEXT NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS requests_by_client_id ON requests (peer_asn, client_request_id)
+  WHERE client_request_id IS NOT NULL;
+CREATE TABLE IF NOT EXISTS sessions (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  session_id TEXT NOT NULL UNIQUE,
+  request_id TEXT NOT NULL,
+  natural_key TEXT NOT NULL,
+  peer_asn INTEGER NOT NULL,
+  terms TEXT NOT NULL,
+  status TEXT NOT NULL,
+  status_reason TEXT,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  created_by TEXT NOT NULL,
+  removed_at TEXT,
+  removed_by TEXT
+);
+CREATE UNIQUE INDEX IF NOT EXISTS sessions_by_natural_key ON sessions (natural_key) WHERE removed_at IS NULL;
+CREATE INDEX IF NOT EXISTS sessions_by_peer ON sessions (peer_asn, seq) WHERE removed_at IS NULL;
+CREATE INDEX IF NOT EXISTS sessions_by_request ON sessions (request_id, seq) WHERE removed_at IS NULL;
+`;
+
+/**
+ * The embedded store: one SQLite file in WAL mode with full fsync, so an acknowledged request survives a crash
+ * and a crash mid-request leaves nothing of it. Removed sessions are kept (with who removed them) for audit.
+ */
+export class SqliteSessionStore implements SessionStore {
+  private readonly db: Database.Database;
+  private readonly statements;
+
+  constructor(
+    dataDir: string,
+    private readonly now: () => Date = () => new Date(),
+  ) {
+    if (dataDir !== ':memory:') mkdirSync(dataDir, { recursive: true });
+    this.db = new Database(dataDir === ':memory:' ? ':memory:' : join(dataDir, 'sessions.sqlite3'));
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = FULL');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.exec(SCHEMA);
+    const db = this.db;
+    this.statements = {
+      insertRequest: db.prepare(
+        `INSERT INTO requests (request_id, peer_asn, client_request_id, return_url, errors, session_ids, created_at, created_by)
+         VALUES (@request_id, @peer_asn, @client_request_id, @return_url, @errors, @session_ids, @created_at, @created_by)`,
+      ),
+      requestByClientId: db.prepare<[number, string], RequestRow>(
+        'SELECT * FROM requests WHERE peer_asn = ? AND client_request_id = ?',
+      ),
+      requestById: db.prepare<[string], RequestRow>('SELECT * FROM requests WHERE request_id = ?'),
+      insertSession: db.prepare(
+        `INSERT INTO sessions (session_id, request_id, natural_key, peer_asn, terms, status, created_at, updated_at, created_by)
+         VALUES (@session_id, @request_id, @natural_key, @peer_asn, @terms, @status, @created_at, @created_at, @created_by)`,
+      ),
+      byNaturalKey: db.prepare<[string], SessionRow>(
+        'SELECT * FROM sessions WHERE natural_key = ? AND removed_at IS NULL',
+      ),
+      byId: db.prepare<[string], SessionRow>(
+        'SELECT * FROM sessions WHERE session_id = ? AND removed_at IS NULL',
+      ),
+      byRequest: db.prepare<[string, number, number], SessionRow>(
+        `SELECT * FROM sessions WHERE request_id = ? AND removed_at IS NULL AND seq > ? ORDER BY seq LIMIT ?`,
+      ),
+      remove: db.prepare(
+        `UPDATE sessions SET removed_at = ?, removed_by = ? WHERE session_id = ? AND removed_at IS NULL`,
+      ),
+      setStatus: db.prepare(
+        'UPDATE sessions SET status = ?, status_reason = ?, updated_at = ? WHERE session_id = ? AND removed_at IS NULL',
+      ),
+      countByStatus: db.prepare<[number, string], { n: number }>(
+        'SELECT count(*) AS n FROM sessions WHERE peer_asn = ? AND status = ? AND removed_at IS NULL',
+      ),
+      all: db.prepare<[], SessionRow>('SELECT * FROM sessions WHERE removed_at IS NULL ORDER BY seq'),
+    };
+  }
+
+  async submit(request: StoredRequest, sessions: NewSession[]): Promise<SubmitResult> {
+    return this.db
+      .transaction((): SubmitResult => {
+        if (request.clientRequestId !== undefined) {
+          const seen = this.statements.requestByClientId.get(request.peerAsn, request.clientRequestId);
+          if (seen) return { request: toRequest(seen), sessions: this.sessionsOf(seen), replayed: true };
+        }
+        const result = sessions.map((session) => {
+          const key = naturalKey(session.terms);
+          const existing = this.statements.byNaturalKey.get(key);
+          if (existing) return toSession(existing);
+          this.statements.insertSession.run({
+            session_id: session.sessionId,
+            request_id: request.requestId,
+            natural_key: key,
+            peer_asn: session.terms.peerAsn,
+            terms: JSON.stringify(session.terms),
+            status: session.status,
+            created_at: request.createdAt,
+            created_by: request.createdBy,
+          });
+          return {
+            sessionId: session.sessionId,
+            requestId: request.requestId,
+            terms: session.terms,
+            status: session.status,
+            createdAt: request.createdAt,
+            updatedAt: request.createdAt,
+            createdBy: request.createdBy,
+          };
+        });
+        this.statements.insertRequest.run({
+          request_id: request.requestId,
+          peer_asn: request.peerAsn,
+          client_request_id: request.clientRequestId ?? null,
+          return_url: request.returnUrl ?? null,
+          errors: JSON.stringify(request.errors),
+          session_ids: JSON.stringify(result.map((session) => session.sessionId)),
+          created_at: request.createdAt,
+          created_by: request.createdBy,
+        });
+        return {
+          request: { ...request, sessionIds: result.map((session) => session.sessionId) },
+          sessions: result,
+          replayed: false,
+        };
+      })
+      .immediate();
+  }
+
+  async findRequest(peerAsns: readonly number[], id: string): Promise<StoredRequest | undefined> {
+    const byServerId = this.statements.requestById.get(id);
+    if (byServerId && peerAsns.includes(byServerId.peer_asn)) return toRequest(byServerId);
+    for (const asn of peerAsns) {
+      const byClientId = this.statements.requestByClientId.get(asn, id);
+      if (byClientId) return toRequest(byClientId);
+    }
+    return undefined;
+  }
+
+  async get(sessionId: string): Promise<StoredSession | undefined> {
+    const row = this.statements.byId.get(sessionId);
+    return row && toSession(row);
+  }
+
+  async list(query: {
+    peerAsns: readonly number[];
+    requestId?: string | undefined;
+    cursor?: string | undefined;
+    limit: number;
+  }): Promise<SessionPage> {
+    const after = query.cursor === undefined ? 0 : Number(query.cursor);
+    let rows: SessionRow[];
+    if (query.requestId !== undefined) {
+      rows = this.statements.byRequest
+        .all(query.requestId, after, query.limit + 1)
+        .filter((row) => query.peerAsns.includes(JSON.parse(row.terms).peerAsn as number));
+    } else {
+      if (query.peerAsns.length === 0) return { sessions: [] };
+      const marks = query.peerAsns.map(() => '?').join(',');
+      rows = this.db
+        .prepare<unknown[], SessionRow>(
+          `SELECT * FROM sessions WHERE peer_asn IN (${marks}) AND removed_at IS NULL AND seq > ? ORDER BY seq LIMIT ?`,
+        )
+        .all(...query.peerAsns, after, query.limit + 1);
+    }
+    const more = rows.length > query.limit;
+    const page = more ? rows.slice(0, query.limit) : rows;
+    const last = page[page.length - 1];
+    return { sessions: page.map(toSession), cursor: more && last ? String(last.seq) : undefined };
+  }
+
+  async remove(sessionIds: readonly string[], by: string): Promise<string[]> {
+    const at = this.now().toISOString();
+    return this.db
+      .transaction(() => sessionIds.filter((id) => this.statements.remove.run(at, by, id).changes === 1))
+      .immediate();
+  }
+
+  async setStatus(sessionId: string, status: SessionStatus, reason?: string): Promise<void> {
+    this.statements.setStatus.run(status, reason ?? null, this.now().toISOString(), sessionId);
+  }
+
+  async countByStatus(peerAsn: number, status: SessionStatus): Promise<number> {
+    return this.statements.countByStatus.get(peerAsn, status)?.n ?? 0;
+  }
+
+  async all(): Promise<StoredSession[]> {
+    return this.statements.all.all().map(toSession);
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
+  }
+
+  /** The sessions a request answered with, as they are now (removed ones left out). */
+  private sessionsOf(request: RequestRow): StoredSession[] {
+    const ids = JSON.parse(request.session_ids) as string[];
+    return ids.flatMap((id) => {
+      const row = this.statements.byId.get(id);
+      return row ? [toSession(row)] : [];
+    });
+  }
+}
+
+function toSession(row: SessionRow): StoredSession {
+  return {
+    sessionId: row.session_id,
+    requestId: row.request_id,
+    terms: JSON.parse(row.terms) as SessionTerms,
+    status: row.status,
+    statusReason: row.status_reason ?? undefined,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    createdBy: row.created_by,
+  };
+}
+
+function toRequest(row: RequestRow): StoredRequest {
+  return {
+    requestId: row.request_id,
+    peerAsn: row.peer_asn,
+    clientRequestId: row.client_request_id ?? undefined,
+    returnUrl: row.return_url ?? undefined,
+    errors: JSON.parse(row.errors) as FieldError[],
+    sessionIds: JSON.parse(row.session_ids) as string[],
+    createdAt: row.created_at,
+    createdBy: row.created_by,
+  };
+}
