@@ -1,0 +1,19 @@
+/**
+ * Where an outbound call gets its bearer token. Implementations: a fixed token, OAuth 2.0 client credentials,
+ * or a refresh token (PeeringDB's path); each caches its token until shortly before it expires.
+ */
+export interface TokenSource {
+  /** A currently valid access token. */
+  token(): Promise<string>;
+  /** Forget the cached token (e.g. after the remote answered 401), so the next call fetches a fresh one. */
+  invalidate?(): void;
+}
+
+/** A fixed bearer token (from a flag, an environment variable or a Kubernetes Secret). */
+export class StaticTokenSource implements TokenSource {
+  constructor(private readonly value: string) {}
+
+  async token(): Promise<string> {
+    return this.value;
+  }
+}
