@@ -59,11 +59,9 @@ function checkStructure(text: string): void {
       const top = stack[stack.length - 1];
       const path = top === undefined ? '' : top.keys ? lastKey : `${top.path}[${top.index}]`;
       if (stack.length >= MAX_DEPTH) {
-        throw new PeeringError(
-          'TOO_DEEP',
-          `the body nests deeper than ${MAX_DEPTH} levels`,
-          path || 'request',
-        );
+        // Name the top-level field that nests too deeply; a path 32 levels long helps nobody.
+        const field = /^[^.[]+/.exec(path)?.[0] ?? 'request';
+        throw new PeeringError('TOO_DEEP', `the body nests deeper than ${MAX_DEPTH} levels`, field);
       }
       stack.push({ keys: c === '{' ? new Set() : undefined, path, index: 0 });
       expectingKey = c === '{';

@@ -16,7 +16,7 @@ import { openApiDocument } from './openapi.js';
 import { PageTokens } from './pagination.js';
 import { RateLimiter } from './rate-limit.js';
 import {
-  BatchDeleteBodySchema,
+  BatchDeleteEnvelopeSchema,
   ListLocationsQuerySchema,
   ListSessionsQuerySchema,
   SessionRequestEnvelopeSchema,
@@ -164,15 +164,14 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
         });
 
         secured.post('/sessions', async (request) => {
-          const body = parse(SessionRequestEnvelopeSchema, request.body);
-          const envelope = Array.isArray(body) ? { sessions: body } : body;
+          const envelope = parse(SessionRequestEnvelopeSchema, asEnvelope(request.body));
           const limit = receiver.policy.maxSessionsPerRequest;
           if (envelope.sessions.length > limit) {
             throw new PeeringError('TOO_MANY_SESSIONS', `at most ${limit} sessions per request`, 'sessions');
           }
           const answer = await receiver.requestSessions(identityOf(request), {
-            clientRequestId: Array.isArray(body) ? undefined : body.request_id,
-            returnUrl: Array.isArray(body) ? undefined : body.return_url,
+            clientRequestId: envelope.request_id,
+            returnUrl: envelope.return_url,
             sessions: envelope.sessions,
           });
           metrics.sessionDecisions.inc({ outcome: 'accepted' }, answer.sessions.length);
@@ -213,8 +212,7 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
         );
 
         secured.delete('/sessions', async (request) => {
-          const body = parse(BatchDeleteBodySchema, request.body);
-          const references = Array.isArray(body) ? body : body.sessions;
+          const references = parse(BatchDeleteEnvelopeSchema, asEnvelope(request.body)).sessions;
           return receiver.removeSessions(
             identityOf(request),
             references.map((r) => r.session_id),
@@ -239,6 +237,11 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
   );
 
   return app;
+}
+
+/** Both body forms of the draft and the spec: a bare array means `{sessions: [...]}`. */
+function asEnvelope(body: unknown): unknown {
+  return Array.isArray(body) ? { sessions: body } : body;
 }
 
 function identityOf(request: FastifyRequest): Identity {

@@ -27,29 +27,32 @@ export const FieldErrorSchema = z
 
 export const ErrorBodySchema = z.object({ errors: z.array(FieldErrorSchema) }).meta({ title: 'Error' });
 
-/** `POST /sessions` body: a bare array (the spec) or the draft's Session Array object. */
-function sessionArrayBody<T extends z.ZodType>(item: T) {
-  const sessions = z.array(item).min(1).max(MAX_SESSIONS_PER_REQUEST);
-  return z.union([
-    sessions,
-    z.object({
-      request_id: ClientRequestIdSchema.optional().meta({
-        description: 'Client-proposed id, remembered for idempotency',
-      }),
-      return_url: z
-        .url({ protocol: /^https?$/ })
-        .max(2048)
-        .optional()
-        .meta({ description: "The client's Peering API" }),
-      sessions,
+/** `POST /sessions` body in its object form (the draft's Session Array). */
+function sessionArrayObject<T extends z.ZodType>(item: T) {
+  return z.object({
+    request_id: ClientRequestIdSchema.optional().meta({
+      description: 'Client-proposed id, remembered for idempotency',
     }),
-  ]);
+    return_url: z
+      .url({ protocol: /^https?$/ })
+      .max(2048)
+      .optional()
+      .meta({ description: "The client's Peering API" }),
+    sessions: z.array(item).min(1).max(MAX_SESSIONS_PER_REQUEST),
+  });
 }
-/** What the server checks before judging sessions one by one (so that 3 good of 5 are still accepted). */
-export const SessionRequestEnvelopeSchema = sessionArrayBody(z.unknown());
-export const SessionRequestBodySchema = sessionArrayBody(SessionInputSchema).meta({
-  title: 'SessionArrayRequest',
-});
+/**
+ * What the server checks before judging sessions one by one (so that 3 good of 5 are still accepted). A bare
+ * array body is read as `{sessions: [...]}` first, so field names are the same for both forms.
+ */
+export const SessionRequestEnvelopeSchema = sessionArrayObject(z.unknown());
+/** Both body forms, as documented: a bare array (the spec) or the object (the draft). */
+export const SessionRequestBodySchema = z
+  .union([
+    z.array(SessionInputSchema).min(1).max(MAX_SESSIONS_PER_REQUEST),
+    sessionArrayObject(SessionInputSchema),
+  ])
+  .meta({ title: 'SessionArrayRequest' });
 
 export const SessionArrayResponseSchema = z
   .object({
@@ -85,8 +88,10 @@ export const LocationListSchema = z
 
 const SessionReferenceSchema = z.object({ session_id: z.string().max(64) });
 const referenceList = z.array(SessionReferenceSchema).min(1).max(MAX_SESSIONS_PER_REQUEST);
+/** Batch delete body, read like `POST`: a bare array becomes `{sessions: [...]}` before checking. */
+export const BatchDeleteEnvelopeSchema = z.object({ sessions: referenceList });
 export const BatchDeleteBodySchema = z
-  .union([referenceList, z.object({ sessions: referenceList })])
+  .union([referenceList, BatchDeleteEnvelopeSchema])
   .meta({ title: 'SessionReferenceArray' });
 
 export const BatchDeleteResponseSchema = z
