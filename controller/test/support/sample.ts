@@ -9,12 +9,15 @@ const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
  * `$PEERINGDB_SAMPLE_DIR`, else `../shared/peeringdb/snapshot-2022-06-01` beside the checkout.
  */
 export function peeringDbSampleDir(): string | undefined {
-  const dir = process.env.PEERINGDB_SAMPLE_DIR ?? join(repoRoot, '..', 'shared', 'peeringdb', 'snapshot-2022-06-01');
+  const dir =
+    process.env.PEERINGDB_SAMPLE_DIR ?? join(repoRoot, '..', 'shared', 'peeringdb', 'snapshot-2022-06-01');
   if (existsSync(join(dir, 'netixlan.json'))) return dir;
   if (process.env.PEERING_REQUIRE_SAMPLE === '1') {
     throw new Error(`PeeringDB sample data not found at ${dir} (set PEERINGDB_SAMPLE_DIR); CI requires it`);
   }
-  console.warn(`\n*** SKIPPING: PeeringDB sample data not found at ${dir}; set PEERINGDB_SAMPLE_DIR to run these tests ***\n`);
+  console.warn(
+    `\n*** SKIPPING: PeeringDB sample data not found at ${dir}; set PEERINGDB_SAMPLE_DIR to run these tests ***\n`,
+  );
   return undefined;
 }
 
