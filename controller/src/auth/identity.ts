@@ -26,6 +26,21 @@ export function canWrite(identity: Identity, asn: number): boolean {
   return ((identity.networks.get(asn) ?? 0) & (PERMISSION.update | PERMISSION.create)) !== 0;
 }
 
+/**
+ * The permission bits a PeeringDB-shaped network entry grants (PEERINGDB.md): write rights (update, create,
+ * delete) come from `manage_peering_sessions`, or from `perms` when that field is absent; read from either.
+ *
+ * @example
+ * networkPermissions(1, undefined); // 1: a plain member reads
+ * networkPermissions(15, 1); // 1: an admin of the org without the peering-sessions right only reads
+ */
+export function networkPermissions(perms: number | undefined, managePeeringSessions: number | undefined): number {
+  const write = PERMISSION.update | PERMISSION.create | PERMISSION.delete;
+  const writeBits = (managePeeringSessions ?? perms ?? 0) & write;
+  const readBit = ((perms ?? 0) | (managePeeringSessions ?? 0)) & PERMISSION.read;
+  return writeBits | readBit;
+}
+
 export function readableAsns(identity: Identity): number[] {
   return [...identity.networks.keys()].filter((asn) => canRead(identity, asn)).sort((a, b) => a - b);
 }
@@ -39,6 +54,20 @@ export function auditName(identity: Identity): string {
 /** Turns an `Authorization` header into an identity, or throws `UNAUTHENTICATED` / `IDENTITY_PROVIDER_UNAVAILABLE`. */
 export interface Authenticator {
   authenticate(authorization: string | undefined): Promise<Identity>;
+}
+
+/**
+ * "This token is not mine": thrown by an authenticator for a token of another kind or issuer, so that a
+ * {@link ChainAuthenticator} reports the verdict of the authenticator that did recognise the token (say, "the
+ * access token has expired") rather than the last one's.
+ *
+ * @example
+ * if (claims.iss !== this.issuer) throw new TokenNotRecognised();
+ */
+export class TokenNotRecognised extends PeeringError {
+  constructor(message = 'the bearer token is not valid') {
+    super('UNAUTHENTICATED', message, 'authorization');
+  }
 }
 
 /** `Bearer <token>` → token; anything else is unauthenticated (RFC 6750 §2.1). */
@@ -86,31 +115,32 @@ export class StaticTokenAuthenticator implements Authenticator {
   async authenticate(authorization: string | undefined): Promise<Identity> {
     const presented = digest(bearerToken(authorization));
     const match = this.identities.find((entry) => timingSafeEqual(entry.digest, presented));
-    if (!match) throw new PeeringError('UNAUTHENTICATED', 'the bearer token is not valid', 'authorization');
+    if (!match) throw new TokenNotRecognised();
     return match.identity;
   }
 }
 
-/** Tries each authenticator in turn; the first that recognises the token wins. */
+/**
+ * Tries each authenticator in turn; the first that accepts the token wins. When none does, the error of the
+ * first one that recognised the token (did not throw {@link TokenNotRecognised}) is reported, else the last.
+ */
 export class ChainAuthenticator implements Authenticator {
   constructor(private readonly chain: Authenticator[]) {}
 
   async authenticate(authorization: string | undefined): Promise<Identity> {
-    let last: unknown = new PeeringError(
-      'UNAUTHENTICATED',
-      'no authentication is configured',
-      'authorization',
-    );
+    let last: unknown;
+    let recognised: unknown;
     for (const authenticator of this.chain) {
       try {
         return await authenticator.authenticate(authorization);
       } catch (error) {
         // An unreachable identity provider is not "wrong token": it must surface as 503, never be skipped over.
         if (error instanceof PeeringError && error.code === 'IDENTITY_PROVIDER_UNAVAILABLE') throw error;
+        if (recognised === undefined && !(error instanceof TokenNotRecognised)) recognised = error;
         last = error;
       }
     }
-    throw last;
+    throw recognised ?? last ?? new PeeringError('UNAUTHENTICATED', 'no authentication is configured', 'authorization');
   }
 }
 

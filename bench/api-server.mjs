@@ -1,0 +1,146 @@
+#!/usr/bin/env node
+// Benchmark of the Peering API server (issue 2). Starts `peering-operator serve` on the embedded SQLite store
+// and, in the same run, a bare node:http server answering the same JSON (the ceiling); drives both from a
+// separate process (bench/load.mjs, autocannon) on loopback; prints requests/s, p50, p99 and the ratio.
+//
+//   npm run bench                         # after `npm run build`
+//   BENCH_SECONDS=10 BENCH_CONNECTIONS=32 node bench/api-server.mjs
+//
+// Targets on the 2-core machine: GET /sessions/{id} >= 50 % of the ceiling; POST >= 1,000 accepted sessions/s.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const seconds = Number(process.env.BENCH_SECONDS ?? 8);
+const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const TOKEN = 'bench-token-as64501-000000000';
+const PORTS = 250; // addresses per network at the bench IX: 250 x 250 distinct sessions to create
+
+/** A PeeringDB-format fixture: one IX with a /16 LAN, 250 ports for each of AS64500 (us) and AS64501. */
+function writeFixture(dir) {
+  mkdirSync(dir, { recursive: true });
+  const rows = (asn, third) =>
+    Array.from({ length: PORTS }, (_, i) => ({
+      id: asn * 1000 + i, net_id: asn, ix_id: 1, ixlan_id: 1, name: 'Bench IX', asn,
+      ipaddr4: `10.99.${third + Math.floor(i / 250)}.${(i % 250) + 1}`, ipaddr6: null, speed: 100000,
+      is_rs_peer: false, operational: true, status: 'ok',
+    }));
+  const write = (name, data) => writeFileSync(join(dir, `${name}.json`), JSON.stringify({ data, meta: {} }));
+  write('net', [{ id: 64500, asn: 64500, name: 'Us' }, { id: 64501, asn: 64501, name: 'Them' }]);
+  write('ix', [{ id: 1, name: 'Bench IX' }]);
+  write('ixpfx', [{ id: 1, ixlan_id: 1, protocol: 'IPv4', prefix: '10.99.0.0/16' }]);
+  write('netixlan', [...rows(64500, 0), ...rows(64501, 100)]);
+}
+
+function start(command, args, readyPattern, env = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    const onData = (chunk) => {
+      out += chunk;
+      const match = readyPattern.exec(out);
+      if (match) resolve({ child, match });
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', (chunk) => (out += chunk));
+    child.on('exit', (code) => reject(new Error(`${command} ${args.join(' ')} exited ${code}: ${out}`)));
+  });
+}
+
+function runLoad(scenario) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(root, 'bench', 'load.mjs')], { stdio: ['pipe', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (c) => (out += c));
+    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`load exited ${code}`))));
+    child.stdin.end(JSON.stringify({ ...scenario, seconds, connections }));
+  });
+}
+
+async function request(url, options) {
+  const response = await fetch(url, options);
+  return response.json();
+}
+
+const work = mkdtempSync(join(tmpdir(), 'peering-bench-'));
+const children = [];
+try {
+  writeFixture(join(work, 'peeringdb'));
+  writeFileSync(
+    join(work, 'config.yaml'),
+    [
+      'asns: [64500]',
+      'apiUrl: http://127.0.0.1/v0.1',
+      'listen: 127.0.0.1:0',
+      `peeringdb: { dataDir: ${join(work, 'peeringdb')} }`,
+      `store: { dataDir: ${join(work, 'data')} }`,
+      'limits: { requestsPerMinute: 0 }',
+      `auth: { staticTokens: [{ token: ${TOKEN}, subject: bench, networks: [{ asn: 64501, perms: 15 }] }] }`,
+    ].join('\n'),
+  );
+  const ours = await start(
+    process.execPath,
+    ['dist/controller/src/cli/peering-operator.js', 'serve', '--config', join(work, 'config.yaml'), '--log-level', 'warn'],
+    /listening on (http:\/\/\S+)/,
+  );
+  children.push(ours.child);
+  const base = ours.match[1];
+  const headers = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
+
+  // Seed 1,000 sessions (pages of 100 for the list scenario) through the API itself.
+  let next = 0;
+  const session = (n) => ({
+    local_asn: 64500, local_ip: `10.99.${Math.floor((n % PORTS) / 250)}.${(n % PORTS % 250) + 1}`,
+    peer_asn: 64501, peer_ip: `10.99.${100 + Math.floor(Math.floor(n / PORTS) / 250)}.${(Math.floor(n / PORTS) % 250) + 1}`,
+    location: 'pdb:ix:1',
+  });
+  for (let r = 0; r < 100; r += 1) {
+    const sessions = Array.from({ length: 10 }, () => session(next++));
+    await request(`${base}/sessions`, { method: 'POST', headers, body: JSON.stringify({ sessions }) });
+  }
+  const page = await request(`${base}/sessions?max_results=100`, { headers });
+  const one = page.sessions[0];
+  const oneBody = JSON.stringify(one);
+  const pageBody = JSON.stringify(page);
+
+  const ceiling = await start(process.execPath, [join(root, 'bench', 'bare-server.mjs')], /listening on (http:\/\/\S+)/, {
+    ONE: oneBody,
+    PAGE: pageBody,
+  });
+  children.push(ceiling.child);
+  const bare = ceiling.match[1];
+
+  const scenarios = [
+    { name: 'GET /sessions/{id}', method: 'GET', path: `/sessions/${one.session_id}` },
+    { name: 'GET /sessions (page of 100)', method: 'GET', path: '/sessions?max_results=100' },
+    { name: 'POST /sessions (10 per request)', method: 'POST', path: '/sessions', post: { first: next, ports: PORTS } },
+  ];
+  const results = [];
+  for (const scenario of scenarios) {
+    const base2 = `${bare}/v0.1`;
+    const ceil = await runLoad({ ...scenario, url: `${base2}${scenario.path}`, headers });
+    const ourRun = await runLoad({ ...scenario, url: `${base}${scenario.path}`, headers });
+    if (scenario.post) scenario.post.first += ourRun.requests * 10;
+    results.push({ scenario: scenario.name, ours: ourRun, ceiling: ceil });
+  }
+
+  console.log(`\nPeering API server benchmark (${seconds} s per run, ${connections} connections, loopback, separate load process)\n`);
+  const pad = (s, n) => String(s).padEnd(n);
+  console.log(pad('scenario', 34) + pad('server', 10) + pad('req/s', 10) + pad('p50 ms', 9) + pad('p99 ms', 9) + pad('errors', 8) + 'ratio');
+  for (const r of results) {
+    for (const [label, m] of [['ours', r.ours], ['ceiling', r.ceiling]]) {
+      const ratio = label === 'ours' ? `${((100 * r.ours.rps) / r.ceiling.rps).toFixed(0)} %` : '';
+      console.log(pad(label === 'ours' ? r.scenario : '', 34) + pad(label, 10) + pad(m.rps.toFixed(0), 10) + pad(m.p50, 9) + pad(m.p99, 9) + pad(m.errors, 8) + ratio);
+    }
+  }
+  const post = results[2].ours;
+  console.log(`\nPOST: ${(post.rps * 10).toFixed(0)} accepted sessions/s (target >= 1,000); GET /sessions/{id}: ${((100 * results[0].ours.rps) / results[0].ceiling.rps).toFixed(0)} % of the ceiling (target >= 50 %)`);
+  const check = await request(`${base}/sessions?max_results=1`, { headers });
+  if (!check.sessions) throw new Error('server stopped answering');
+} finally {
+  for (const child of children) child.kill('SIGTERM');
+  rmSync(work, { recursive: true, force: true });
+}
