@@ -49,7 +49,8 @@ export async function exchange(
   limits: ExchangeLimits,
   signal?: AbortSignal,
 ): Promise<HttpAnswer> {
-  if (signal?.aborted) throw new TransportFailure('cancelled', 'the call was cancelled', { cause: signal.reason });
+  if (signal?.aborted)
+    throw new TransportFailure('cancelled', 'the call was cancelled', { cause: signal.reason });
   const timer = new AbortController();
   const timeout = setTimeout(() => timer.abort(), limits.timeoutMs);
   const combined = signal === undefined ? timer.signal : AbortSignal.any([timer.signal, signal]);
