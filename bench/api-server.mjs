@@ -24,12 +24,24 @@ function writeFixture(dir) {
   mkdirSync(dir, { recursive: true });
   const rows = (asn, third) =>
     Array.from({ length: PORTS }, (_, i) => ({
-      id: asn * 1000 + i, net_id: asn, ix_id: 1, ixlan_id: 1, name: 'Bench IX', asn,
-      ipaddr4: `10.99.${third + Math.floor(i / 250)}.${(i % 250) + 1}`, ipaddr6: null, speed: 100000,
-      is_rs_peer: false, operational: true, status: 'ok',
+      id: asn * 1000 + i,
+      net_id: asn,
+      ix_id: 1,
+      ixlan_id: 1,
+      name: 'Bench IX',
+      asn,
+      ipaddr4: `10.99.${third + Math.floor(i / 250)}.${(i % 250) + 1}`,
+      ipaddr6: null,
+      speed: 100000,
+      is_rs_peer: false,
+      operational: true,
+      status: 'ok',
     }));
   const write = (name, data) => writeFileSync(join(dir, `${name}.json`), JSON.stringify({ data, meta: {} }));
-  write('net', [{ id: 64500, asn: 64500, name: 'Us' }, { id: 64501, asn: 64501, name: 'Them' }]);
+  write('net', [
+    { id: 64500, asn: 64500, name: 'Us' },
+    { id: 64501, asn: 64501, name: 'Them' },
+  ]);
   write('ix', [{ id: 1, name: 'Bench IX' }]);
   write('ixpfx', [{ id: 1, ixlan_id: 1, protocol: 'IPv4', prefix: '10.99.0.0/16' }]);
   write('netixlan', [...rows(64500, 0), ...rows(64501, 100)]);
@@ -37,7 +49,11 @@ function writeFixture(dir) {
 
 function start(command, args, readyPattern, env = {}) {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, {
+      cwd: root,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     const onData = (chunk) => {
       out += chunk;
@@ -52,10 +68,14 @@ function start(command, args, readyPattern, env = {}) {
 
 function runLoad(scenario) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(root, 'bench', 'load.mjs')], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [join(root, 'bench', 'load.mjs')], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
     let out = '';
     child.stdout.on('data', (c) => (out += c));
-    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`load exited ${code}`))));
+    child.on('exit', (code) =>
+      code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`load exited ${code}`)),
+    );
     child.stdin.end(JSON.stringify({ ...scenario, seconds, connections }));
   });
 }
@@ -83,7 +103,14 @@ try {
   );
   const ours = await start(
     process.execPath,
-    ['dist/controller/src/cli/peering-operator.js', 'serve', '--config', join(work, 'config.yaml'), '--log-level', 'warn'],
+    [
+      'dist/controller/src/cli/peering-operator.js',
+      'serve',
+      '--config',
+      join(work, 'config.yaml'),
+      '--log-level',
+      'warn',
+    ],
     /listening on (http:\/\/\S+)/,
   );
   children.push(ours.child);
@@ -93,8 +120,10 @@ try {
   // Seed 1,000 sessions (pages of 100 for the list scenario) through the API itself.
   let next = 0;
   const session = (n) => ({
-    local_asn: 64500, local_ip: `10.99.${Math.floor((n % PORTS) / 250)}.${(n % PORTS % 250) + 1}`,
-    peer_asn: 64501, peer_ip: `10.99.${100 + Math.floor(Math.floor(n / PORTS) / 250)}.${(Math.floor(n / PORTS) % 250) + 1}`,
+    local_asn: 64500,
+    local_ip: `10.99.${Math.floor((n % PORTS) / 250)}.${((n % PORTS) % 250) + 1}`,
+    peer_asn: 64501,
+    peer_ip: `10.99.${100 + Math.floor(Math.floor(n / PORTS) / 250)}.${(Math.floor(n / PORTS) % 250) + 1}`,
     location: 'pdb:ix:1',
   });
   for (let r = 0; r < 100; r += 1) {
@@ -106,17 +135,27 @@ try {
   const oneBody = JSON.stringify(one);
   const pageBody = JSON.stringify(page);
 
-  const ceiling = await start(process.execPath, [join(root, 'bench', 'bare-server.mjs')], /listening on (http:\/\/\S+)/, {
-    ONE: oneBody,
-    PAGE: pageBody,
-  });
+  const ceiling = await start(
+    process.execPath,
+    [join(root, 'bench', 'bare-server.mjs')],
+    /listening on (http:\/\/\S+)/,
+    {
+      ONE: oneBody,
+      PAGE: pageBody,
+    },
+  );
   children.push(ceiling.child);
   const bare = ceiling.match[1];
 
   const scenarios = [
     { name: 'GET /sessions/{id}', method: 'GET', path: `/sessions/${one.session_id}` },
     { name: 'GET /sessions (page of 100)', method: 'GET', path: '/sessions?max_results=100' },
-    { name: 'POST /sessions (10 per request)', method: 'POST', path: '/sessions', post: { first: next, ports: PORTS } },
+    {
+      name: 'POST /sessions (10 per request)',
+      method: 'POST',
+      path: '/sessions',
+      post: { first: next, ports: PORTS },
+    },
   ];
   const results = [];
   for (const scenario of scenarios) {
@@ -127,17 +166,40 @@ try {
     results.push({ scenario: scenario.name, ours: ourRun, ceiling: ceil });
   }
 
-  console.log(`\nPeering API server benchmark (${seconds} s per run, ${connections} connections, loopback, separate load process)\n`);
+  console.log(
+    `\nPeering API server benchmark (${seconds} s per run, ${connections} connections, loopback, separate load process)\n`,
+  );
   const pad = (s, n) => String(s).padEnd(n);
-  console.log(pad('scenario', 34) + pad('server', 10) + pad('req/s', 10) + pad('p50 ms', 9) + pad('p99 ms', 9) + pad('errors', 8) + 'ratio');
+  console.log(
+    pad('scenario', 34) +
+      pad('server', 10) +
+      pad('req/s', 10) +
+      pad('p50 ms', 9) +
+      pad('p99 ms', 9) +
+      pad('errors', 8) +
+      'ratio',
+  );
   for (const r of results) {
-    for (const [label, m] of [['ours', r.ours], ['ceiling', r.ceiling]]) {
+    for (const [label, m] of [
+      ['ours', r.ours],
+      ['ceiling', r.ceiling],
+    ]) {
       const ratio = label === 'ours' ? `${((100 * r.ours.rps) / r.ceiling.rps).toFixed(0)} %` : '';
-      console.log(pad(label === 'ours' ? r.scenario : '', 34) + pad(label, 10) + pad(m.rps.toFixed(0), 10) + pad(m.p50, 9) + pad(m.p99, 9) + pad(m.errors, 8) + ratio);
+      console.log(
+        pad(label === 'ours' ? r.scenario : '', 34) +
+          pad(label, 10) +
+          pad(m.rps.toFixed(0), 10) +
+          pad(m.p50, 9) +
+          pad(m.p99, 9) +
+          pad(m.errors, 8) +
+          ratio,
+      );
     }
   }
   const post = results[2].ours;
-  console.log(`\nPOST: ${(post.rps * 10).toFixed(0)} accepted sessions/s (target >= 1,000); GET /sessions/{id}: ${((100 * results[0].ours.rps) / results[0].ceiling.rps).toFixed(0)} % of the ceiling (target >= 50 %)`);
+  console.log(
+    `\nPOST: ${(post.rps * 10).toFixed(0)} accepted sessions/s (target >= 1,000); GET /sessions/{id}: ${((100 * results[0].ours.rps) / results[0].ceiling.rps).toFixed(0)} % of the ceiling (target >= 50 %)`,
+  );
   const check = await request(`${base}/sessions?max_results=1`, { headers });
   if (!check.sessions) throw new Error('server stopped answering');
 } finally {

@@ -2,18 +2,22 @@
 // autocannon, prints {rps, p50, p99, errors, requests} as JSON.
 import autocannon from 'autocannon';
 
-const input = JSON.parse(await new Promise((resolve) => {
-  let text = '';
-  process.stdin.on('data', (c) => (text += c));
-  process.stdin.on('end', () => resolve(text));
-}));
+const input = JSON.parse(
+  await new Promise((resolve) => {
+    let text = '';
+    process.stdin.on('data', (c) => (text += c));
+    process.stdin.on('end', () => resolve(text));
+  }),
+);
 
 let next = input.post?.first ?? 0;
 const ports = input.post?.ports ?? 0;
 // Every POST carries 10 sessions never requested before, so each is a real acceptance, not an idempotent replay.
 const session = (n) => ({
-  local_asn: 64500, local_ip: `10.99.${Math.floor((n % ports) / 250)}.${(n % ports % 250) + 1}`,
-  peer_asn: 64501, peer_ip: `10.99.${100 + Math.floor(Math.floor(n / ports) / 250)}.${(Math.floor(n / ports) % 250) + 1}`,
+  local_asn: 64500,
+  local_ip: `10.99.${Math.floor((n % ports) / 250)}.${((n % ports) % 250) + 1}`,
+  peer_asn: 64501,
+  peer_ip: `10.99.${100 + Math.floor(Math.floor(n / ports) / 250)}.${(Math.floor(n / ports) % 250) + 1}`,
   location: 'pdb:ix:1',
 });
 
