@@ -34,7 +34,10 @@ export function canWrite(identity: Identity, asn: number): boolean {
  * networkPermissions(1, undefined); // 1: a plain member reads
  * networkPermissions(15, 1); // 1: an admin of the org without the peering-sessions right only reads
  */
-export function networkPermissions(perms: number | undefined, managePeeringSessions: number | undefined): number {
+export function networkPermissions(
+  perms: number | undefined,
+  managePeeringSessions: number | undefined,
+): number {
   const write = PERMISSION.update | PERMISSION.create | PERMISSION.delete;
   const writeBits = (managePeeringSessions ?? perms ?? 0) & write;
   const readBit = ((perms ?? 0) | (managePeeringSessions ?? 0)) & PERMISSION.read;
@@ -140,7 +143,11 @@ export class ChainAuthenticator implements Authenticator {
         last = error;
       }
     }
-    throw recognised ?? last ?? new PeeringError('UNAUTHENTICATED', 'no authentication is configured', 'authorization');
+    throw (
+      recognised ??
+      last ??
+      new PeeringError('UNAUTHENTICATED', 'no authentication is configured', 'authorization')
+    );
   }
 }
 

@@ -44,25 +44,61 @@ const StaticTokenSchema = z
     path: ['token'],
   });
 
+/** https, or plain http to this machine only (a local issuer for tests and demos). */
+const IssuerUrlSchema = z.url().refine(
+  (url) => {
+    const { protocol, hostname } = new URL(url);
+    return (
+      protocol === 'https:' ||
+      (protocol === 'http:' && /^(127\.\d+\.\d+\.\d+|\[::1\]|localhost)$/.test(hostname))
+    );
+  },
+  { message: 'must use https (plain http only to 127.0.0.1, [::1] or localhost)' },
+);
+
+/**
+ * A trusted identity issuer. `jwt`: RFC 9068 access tokens verified against the issuer's published keys.
+ * `peeringdb`: PeeringDB's opaque access tokens, verified by asking its `/profile/v1`. See docs/authentication.md.
+ */
 export const IssuerSchema = z.discriminatedUnion('kind', [
-  z.object({
-    kind: z.literal('jwt'),
-    issuer: z.url(),
-    /** Where the ASNs are in the token; PeeringDB's shape by default. */
-    networksClaim: z.string().default('networks'),
-    algorithms: z
-      .array(
-        z.enum(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA']),
-      )
-      .default(['RS256', 'ES256', 'EdDSA']),
-    clockToleranceSeconds: z.number().int().min(0).max(300).default(30),
-  }),
-  z.object({
-    kind: z.literal('peeringdb'),
-    /** The host whose `/profile/v1` answers for opaque tokens (`https://auth.peeringdb.com`). */
-    url: z.url(),
-    cacheTtl: DurationSchema.prefault('5m'),
-  }),
+  z
+    .object({
+      kind: z.literal('jwt'),
+      /** Exactly the `iss` of its tokens; its keys are found through `{issuer}/.well-known/openid-configuration`. */
+      issuer: IssuerUrlSchema,
+      /** The `aud` tokens must carry; default `apiUrl`. */
+      audience: z.url().optional(),
+      /** Where the ASNs are in the token (a dotted path); PeeringDB's shape by default. */
+      networksClaim: z
+        .string()
+        .regex(/^[A-Za-z0-9_:-]+(\.[A-Za-z0-9_:-]+)*$/, 'must be a claim name or a dotted path')
+        .default('networks'),
+      algorithms: z
+        .array(
+          z.enum(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA']),
+        )
+        .min(1)
+        .default(['RS256', 'ES256', 'EdDSA']),
+      clockToleranceSeconds: z.number().int().min(0).max(300).default(30),
+      /** Keys are fetched again when older than this, so a key the issuer withdrew stops working. */
+      jwksMaxAge: DurationSchema.prefault('10m'),
+      /** At most one key-set fetch per this interval, however many unknown `kid`s arrive. */
+      jwksRefreshCooldown: DurationSchema.prefault('30s'),
+      timeout: DurationSchema.prefault('5s'),
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal('peeringdb'),
+      /** The host whose `/profile/v1` answers for opaque tokens (`https://auth.peeringdb.com`). */
+      url: IssuerUrlSchema,
+      /** How long a positive answer is reused (a revoked token keeps working at most this long). */
+      cacheTtl: DurationSchema.prefault('5m'),
+      /** How long the issuer's access tokens live (PeeringDB: 10 h); no answer is reused beyond that. */
+      tokenLifetime: DurationSchema.prefault('10h'),
+      timeout: DurationSchema.prefault('5s'),
+    })
+    .strict(),
 ]);
 
 export const ConfigSchema = z

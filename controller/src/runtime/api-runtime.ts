@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { issuerAuthenticators } from '../auth/authenticators.js';
 import { ChainAuthenticator, StaticTokenAuthenticator, type Authenticator } from '../auth/identity.js';
 import type { Config } from '../config/config.js';
 import { buildApiServer } from '../api/server.js';
@@ -30,7 +31,7 @@ export interface ApiRuntimeOptions {
   listen?: string;
   dataDir?: string;
   logger?: boolean | { level: string };
-  /** Extra authenticators (e.g. JWT and PeeringDB verifiers) tried before the static tokens. */
+  /** Extra authenticators, tried after the static tokens and before the issuers of `auth.issuers`. */
   authenticators?: Authenticator[];
   peeringDb?: PeeringDb;
   store?: SessionStore;
@@ -82,7 +83,12 @@ export async function startApiRuntime(config: Config, options: ApiRuntimeOptions
   });
   const app = await buildApiServer({
     receiver,
-    authenticator: new ChainAuthenticator([...(options.authenticators ?? []), staticAuthenticator(config)]),
+    // Static tokens first: a local digest comparison, so they keep working while an identity provider is down.
+    authenticator: new ChainAuthenticator([
+      staticAuthenticator(config),
+      ...(options.authenticators ?? []),
+      ...issuerAuthenticators(config),
+    ]),
     pageTokenKey: pageTokenKey(dataDir),
     apiUrl: config.apiUrl,
     basePath: config.basePath,
