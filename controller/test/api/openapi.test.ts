@@ -25,3 +25,13 @@ describe('our OpenAPI document', () => {
     expect(Object.keys(doc['x-error-codes'])).toContain('PEER_IP_NOT_REGISTERED');
   });
 });
+
+describe('docs/api.md', () => {
+  test('documents every code of the error catalog', () => {
+    const page = readFileSync(join(REPO_ROOT, 'docs', 'api.md'), 'utf8');
+    const missing = Object.keys((openApiDocument() as { 'x-error-codes': object })['x-error-codes']).filter(
+      (code) => !page.includes(`| \`${code}\` |`),
+    );
+    expect(missing).toEqual([]);
+  });
+});
