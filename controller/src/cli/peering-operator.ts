@@ -20,7 +20,8 @@ Exit codes: 0 success, 1 runtime failure, 2 usage error, 3 invalid configuration
 Examples:
   peering-operator serve --config examples/peering-operator.yaml
   peering-operator serve --config /etc/peering/config.yaml --listen 0.0.0.0:8080 --data-dir /var/lib/peering
-  peering-operator demo`,
+  peering-operator demo
+  peering-operator issuer --accounts examples/issuer-accounts.yaml --listen 127.0.0.1:9000`,
   );
 
 program
@@ -60,6 +61,52 @@ program
       examplesDir: resolve(dirname(fileURLToPath(import.meta.url)), '../../../../examples'),
     });
   });
+
+program
+  .command('issuer')
+  .description(
+    'Run a local PeeringDB-like OAuth 2.0 / OpenID Connect issuer for tests and demos (not for production)',
+  )
+  .requiredOption('-a, --accounts <file>', 'YAML or JSON file of accounts and clients')
+  .option('-l, --listen <host:port>', 'listen address', hostPort, '127.0.0.1:9000')
+  .option('--public-url <origin>', 'origin clients see, when behind a proxy (default http://HOST:PORT)')
+  .option('--access-token-ttl <seconds>', 'access token lifetime (PeeringDB: 36000)', positiveInteger)
+  .addHelpText(
+    'after',
+    `
+Serves PeeringDB's routes: /oauth2/.well-known/openid-configuration, /oauth2/authorize/, /oauth2/token/,
+/oauth2/.well-known/jwks.json, /oauth2/introspect/, /oauth2/revoke_token/ and /profile/v1. Access tokens are
+opaque (verify them with /profile/v1) unless the client sends resource=<API URL>: then they are RFC 9068 JWTs.
+
+Example:
+  peering-operator issuer --accounts examples/issuer-accounts.yaml --listen 127.0.0.1:9000`,
+  )
+  .action(
+    async (options: { accounts: string; listen: string; publicUrl?: string; accessTokenTtl?: number }) => {
+      const { loadIssuerFixture } = await import('../issuer/accounts.js');
+      const { startIssuer } = await import('../issuer/issuer.js');
+      const fixture = await loadIssuerFixture(options.accounts);
+      const issuer = await startIssuer({
+        fixture,
+        listen: options.listen,
+        publicOrigin: options.publicUrl,
+        accessTokenTtlSeconds: options.accessTokenTtl,
+        onError: (error) => console.error('peering-operator issuer:', error),
+      });
+      console.log(
+        `peering-operator: PeeringDB-like issuer ${issuer.issuer} (profile: ${issuer.origin}/profile/v1)`,
+      );
+      console.log(
+        `  accounts: ${fixture.accounts.map((a) => a.username).join(', ')}; clients: ${fixture.clients.map((c) => c.client_id).join(', ') || '(none)'}`,
+      );
+      stopOnSignal(() => issuer.stop());
+    },
+  );
+
+function positiveInteger(value: string): number {
+  if (!/^[1-9]\d{0,8}$/.test(value)) throw new InvalidArgumentError('expected a positive whole number');
+  return Number(value);
+}
 
 function hostPort(value: string): string {
   if (!/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(value)) {
