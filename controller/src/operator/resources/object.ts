@@ -1,0 +1,65 @@
+import type { API_VERSION } from './api-group.js';
+
+/** The part of Kubernetes' `ObjectMeta` the operator reads and writes. */
+export interface ObjectMeta {
+  name: string;
+  namespace: string;
+  uid?: string | undefined;
+  resourceVersion?: string | undefined;
+  generation?: number | undefined;
+  creationTimestamp?: string | undefined;
+  deletionTimestamp?: string | undefined;
+  labels?: Record<string, string> | undefined;
+  annotations?: Record<string, string> | undefined;
+  finalizers?: string[] | undefined;
+  ownerReferences?: OwnerReference[] | undefined;
+}
+
+export interface OwnerReference {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  uid: string;
+  controller?: boolean | undefined;
+  blockOwnerDeletion?: boolean | undefined;
+}
+
+/** A custom resource of ours: spec written by people (or by the operator for owned objects), status by us. */
+export interface Resource<Spec, Status> {
+  apiVersion: typeof API_VERSION;
+  kind: string;
+  metadata: ObjectMeta;
+  spec: Spec;
+  status?: Status | undefined;
+}
+
+/** `namespace/name`: the work-queue key of an object. */
+export function objectKey(meta: Pick<ObjectMeta, 'namespace' | 'name'>): string {
+  return `${meta.namespace}/${meta.name}`;
+}
+
+/** `namespace/name` → its parts. */
+export function splitKey(key: string): { namespace: string; name: string } {
+  const slash = key.indexOf('/');
+  return { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
+}
+
+export function hasFinalizer(meta: ObjectMeta, finalizer: string): boolean {
+  return meta.finalizers?.includes(finalizer) ?? false;
+}
+
+export function isDeleting(meta: ObjectMeta): boolean {
+  return meta.deletionTimestamp !== undefined && meta.deletionTimestamp !== null;
+}
+
+/** The owner reference a PeeringRequest puts on the sessions it created. */
+export function controllerReference(owner: Resource<unknown, unknown>): OwnerReference {
+  return {
+    apiVersion: owner.apiVersion,
+    kind: owner.kind,
+    name: owner.metadata.name,
+    uid: owner.metadata.uid ?? '',
+    controller: true,
+    blockOwnerDeletion: true,
+  };
+}

@@ -1,0 +1,171 @@
+import { z } from 'zod';
+import { LocationSchema, PeeringTypeSchema } from '../../domain/location.js';
+import { AsnSchema, SessionStatusSchema, type SessionTerms } from '../../domain/session.js';
+import { API_VERSION, PEERING_SESSION } from './api-group.js';
+import { ConditionListSchema } from './conditions.js';
+import type { Resource } from './object.js';
+import { PeerApiCredentialsSchema, PeerApiUrlSchema } from './peer-api.js';
+import { immutable, withRules, type CrossFieldRule } from './rules.js';
+import {
+  IpAddressSchema,
+  SESSION_RULES,
+  canonicalIp,
+  celLocationKind,
+  locationKind,
+  sessionOptionFields,
+} from './session-fields.js';
+
+export const DirectionSchema = z.enum(['Outbound', 'Inbound']).meta({
+  description: 'Outbound: this network asked the peer; Inbound: the peer asked us through our Peering API',
+});
+export type Direction = z.infer<typeof DirectionSchema>;
+
+const SessionSpecObject = z
+  .object({
+    direction: DirectionSchema,
+    sessionId: z.uuid().meta({
+      description: "The session_id: the peer's for Outbound sessions, ours for Inbound ones",
+    }),
+    requestId: z
+      .string()
+      .min(1)
+      .max(128)
+      .optional()
+      .meta({ description: 'The request_id under which the session was requested' }),
+    localAsn: AsnSchema.meta({ description: 'Our ASN' }),
+    localIp: IpAddressSchema.meta({ description: 'Our address on the session' }),
+    peerAsn: AsnSchema.meta({ description: "The peer's ASN" }),
+    peerIp: IpAddressSchema.meta({ description: "The peer's address on the session" }),
+    ...sessionOptionFields,
+    peerType: PeeringTypeSchema,
+    location: LocationSchema,
+    peerApiUrl: PeerApiUrlSchema.optional().meta({
+      description: "Outbound: the peer's Peering API (status polling and DELETE go there)",
+    }),
+    credentials: PeerApiCredentialsSchema.optional().meta({
+      description: "Outbound: how to authenticate to the peer's Peering API",
+    }),
+  })
+  .strict();
+
+type SessionSpecShape = z.output<typeof SessionSpecObject>;
+
+/** Cross-field rules of a PeeringSession spec, as CEL in the CRD and as checks in the operator. */
+export const SESSION_SPEC_RULES: CrossFieldRule<SessionSpecShape>[] = [
+  ...SESSION_RULES,
+  {
+    rule: `self.location.type == ${celLocationKind('self.location.id')}`,
+    message: 'location.type must be public for pdb:ix:* and private for pdb:fac:*',
+    fieldPath: '.location.type',
+    holds: (s) => s.location.type === locationKind(s.location.id),
+  },
+  {
+    rule: 'self.peerType == self.location.type',
+    message: 'peerType must equal location.type',
+    fieldPath: '.peerType',
+    holds: (s) => s.peerType === s.location.type,
+  },
+  {
+    rule: 'self.localAsn != self.peerAsn',
+    message: 'localAsn and peerAsn must differ',
+    fieldPath: '.peerAsn',
+    holds: (s) => s.localAsn !== s.peerAsn,
+  },
+  {
+    rule: "self.direction != 'Outbound' || (has(self.peerApiUrl) && has(self.credentials))",
+    message: 'an Outbound session needs peerApiUrl and credentials',
+    fieldPath: '.peerApiUrl',
+    holds: (s) => s.direction !== 'Outbound' || (s.peerApiUrl !== undefined && s.credentials !== undefined),
+  },
+  immutable('direction'),
+  immutable('sessionId'),
+  immutable('localAsn'),
+  immutable('localIp'),
+  immutable('peerAsn'),
+  immutable('peerIp'),
+  immutable('location'),
+];
+
+/** PeeringSession spec: everything of the draft's BGP Session structure, in our reading, plus how to reach the peer. */
+export const PeeringSessionSpecSchema = withRules(SessionSpecObject, SESSION_SPEC_RULES).meta({
+  description: "One BGP session, in this network's reading (local = us)",
+});
+export type PeeringSessionSpec = z.output<typeof PeeringSessionSpecSchema>;
+
+/** BGP states as RFC 4271 names them, as a router reports them. */
+export const BgpStateSchema = z
+  .enum(['Idle', 'Connect', 'Active', 'OpenSent', 'OpenConfirm', 'Established', 'Unknown'])
+  .meta({ description: 'RFC 4271 state of the session on our router' });
+export type BgpState = z.infer<typeof BgpStateSchema>;
+
+export const BgpObservationSchema = z
+  .object({
+    state: BgpStateSchema,
+    since: z.string().max(64).optional().meta({ format: 'date-time', description: 'When the state began' }),
+    prefixesReceived: z.number().int().min(0).optional(),
+    prefixesSent: z.number().int().min(0).optional(),
+    lastError: z.string().max(1024).optional(),
+  })
+  .meta({ description: "The router's view of the session" });
+export type BgpObservation = z.infer<typeof BgpObservationSchema>;
+
+export const PeeringSessionStatusSchema = z
+  .object({
+    state: SessionStatusSchema.optional().meta({
+      description:
+        "The draft's session status: the peer's answer for Outbound sessions, ours (as our API serves it) for Inbound",
+    }),
+    stateReason: z.string().max(1024).optional(),
+    /** When the session was accepted: the time window counts from here. */
+    acceptedAt: z.string().max(64).optional().meta({ format: 'date-time' }),
+    lastSyncTime: z
+      .string()
+      .max(64)
+      .optional()
+      .meta({ format: 'date-time', description: 'Last successful exchange with the peer' }),
+    /** Consecutive failed polls of the peer (the polling back-off grows with it). */
+    syncFailures: z.number().int().min(0).optional(),
+    bgp: BgpObservationSchema.optional(),
+    conditions: ConditionListSchema,
+    observedGeneration: z.number().int().min(0).optional(),
+  })
+  .meta({ description: 'What the operator observed' });
+export type PeeringSessionStatus = z.infer<typeof PeeringSessionStatusSchema>;
+
+export type PeeringSession = Resource<PeeringSessionSpec, PeeringSessionStatus>;
+
+/** Condition types of a PeeringSession. */
+export const SESSION_CONDITIONS = ['Accepted', 'Configured', 'Established', 'Ready', 'Synced'] as const;
+
+/** The session's terms in the domain's reading (same reading: local = us). */
+export function termsOfSession(spec: PeeringSessionSpec): SessionTerms {
+  return {
+    localAsn: spec.localAsn,
+    localIp: canonicalIp(spec.localIp),
+    peerAsn: spec.peerAsn,
+    peerIp: canonicalIp(spec.peerIp),
+    localBgpRole: spec.localBgpRole,
+    peerBgpRole: spec.peerBgpRole,
+    localInsertAsn: spec.localInsertAsn,
+    peerInsertAsn: spec.peerInsertAsn,
+    localMonitoringSession: spec.localMonitoringSession,
+    peerMonitoringSession: spec.peerMonitoringSession,
+    peerType: spec.peerType,
+    location: spec.location,
+  };
+}
+
+/** An empty PeeringSession object of a name, for building one. */
+export function peeringSession(
+  namespace: string,
+  name: string,
+  spec: PeeringSessionSpec,
+  extra: Partial<PeeringSession['metadata']> = {},
+): PeeringSession {
+  return {
+    apiVersion: API_VERSION,
+    kind: PEERING_SESSION.kind,
+    metadata: { ...extra, namespace, name },
+    spec,
+  };
+}

@@ -1,0 +1,134 @@
+import { isIP } from 'node:net';
+import { z } from 'zod';
+import { locationKind } from '../../domain/location.js';
+import { BgpRoleSchema, rolesAreCorrect, type BgpRole } from '../../domain/session.js';
+import { parseIpAddress } from '../../domain/ip.js';
+import type { CrossFieldRule } from './rules.js';
+
+/** One IPv4 or IPv6 address (no prefix length: a resource names an address, not a network). */
+export const IpAddressSchema = z
+  .string()
+  .min(2)
+  .max(45)
+  .refine((value) => isIP(value) !== 0, { message: 'must be an IPv4 or IPv6 address' })
+  .meta({
+    description: 'An IPv4 or IPv6 address, e.g. 192.0.2.1 or 2001:db8::1',
+    'x-kubernetes-validations': [{ rule: 'isIP(self)', message: 'must be an IPv4 or IPv6 address' }],
+  });
+
+/** The canonical text of an address (RFC 5952 for IPv6), so that natural keys compare equal. */
+export function canonicalIp(address: string): string {
+  const parsed = parseIpAddress(address);
+  return typeof parsed === 'string' ? address : parsed.address;
+}
+
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/**
+ * A key of a Secret in the object's own namespace. Secrets are only ever referenced: no resource of ours holds a
+ * password or a token inline.
+ */
+export const SecretKeyReferenceSchema = z
+  .object({
+    name: z.string().min(1).max(253).regex(DNS_SUBDOMAIN, 'must be a Secret name (DNS subdomain)'),
+    key: z
+      .string()
+      .min(1)
+      .max(253)
+      .regex(/^[-._a-zA-Z0-9]+$/, 'must be a Secret data key'),
+  })
+  .strict()
+  .meta({ description: 'A key of a Secret in the same namespace' });
+export type SecretKeyReference = z.infer<typeof SecretKeyReferenceSchema>;
+
+/** RFC 9234 role as an integer, the draft's encoding. */
+export const RoleFieldSchema = BgpRoleSchema;
+
+/** The draft's optional per-session options, in our reading (`local` = this network). */
+export const sessionOptionFields = {
+  localBgpRole: RoleFieldSchema.optional().meta({
+    description: 'Our RFC 9234 role: 0 Provider, 1 Route Server, 2 RS Client, 3 Customer, 4 Peer',
+  }),
+  peerBgpRole: RoleFieldSchema.optional().meta({
+    description: "The peer's RFC 9234 role; with localBgpRole it must be role-correct",
+  }),
+  localInsertAsn: z.boolean().default(true).meta({ description: 'We insert our ASN into the AS path' }),
+  peerInsertAsn: z.boolean().default(true).meta({ description: 'The peer inserts its ASN into the AS path' }),
+  localMonitoringSession: z
+    .boolean()
+    .default(false)
+    .meta({ description: 'Our side only monitors (forwards no routes)' }),
+  peerMonitoringSession: z
+    .boolean()
+    .default(false)
+    .meta({ description: "The peer's side only monitors (forwards no routes)" }),
+  sessionSecretRef: SecretKeyReferenceSchema.optional().meta({
+    description: 'MD5/TCP-AO secret of the session, by Secret reference (never inline)',
+  }),
+};
+
+interface SessionShape {
+  localIp: string;
+  peerIp: string;
+  localBgpRole?: BgpRole | undefined;
+  peerBgpRole?: BgpRole | undefined;
+  localMonitoringSession?: boolean | undefined;
+  peerMonitoringSession?: boolean | undefined;
+}
+
+function family(address: string): number {
+  return isIP(address);
+}
+
+/** Rules every session description obeys, whichever resource it sits in (PROTOCOL.md §4). */
+export const SESSION_RULES: CrossFieldRule<SessionShape>[] = [
+  {
+    rule: '!isIP(self.localIp) || !isIP(self.peerIp) || ip(self.localIp).family() == ip(self.peerIp).family()',
+    message: 'localIp and peerIp must be of the same address family',
+    fieldPath: '.peerIp',
+    holds: (s) => family(s.localIp) === 0 || family(s.peerIp) === 0 || family(s.localIp) === family(s.peerIp),
+  },
+  {
+    rule: 'has(self.localBgpRole) == has(self.peerBgpRole)',
+    message: 'give both localBgpRole and peerBgpRole, or neither',
+    fieldPath: '.peerBgpRole',
+    holds: (s) => (s.localBgpRole === undefined) === (s.peerBgpRole === undefined),
+  },
+  {
+    // Integer comparisons: string building would make the API server's cost estimate explode.
+    rule:
+      '!has(self.localBgpRole) || !has(self.peerBgpRole) || ' +
+      [
+        [0, 3],
+        [3, 0],
+        [1, 2],
+        [2, 1],
+        [4, 4],
+      ]
+        .map(([l, p]) => `(self.localBgpRole == ${l} && self.peerBgpRole == ${p})`)
+        .join(' || '),
+    message:
+      'localBgpRole and peerBgpRole must be RFC 9234 role-correct: provider/customer (0/3, 3/0), ' +
+      'route server/client (1/2, 2/1) or peer/peer (4/4)',
+    fieldPath: '.peerBgpRole',
+    holds: (s) =>
+      s.localBgpRole === undefined ||
+      s.peerBgpRole === undefined ||
+      rolesAreCorrect(s.localBgpRole, s.peerBgpRole),
+  },
+  {
+    rule:
+      '!(has(self.localMonitoringSession) && self.localMonitoringSession && ' +
+      'has(self.peerMonitoringSession) && self.peerMonitoringSession)',
+    message: 'localMonitoringSession and peerMonitoringSession cannot both be true',
+    fieldPath: '.peerMonitoringSession',
+    holds: (s) => !(s.localMonitoringSession === true && s.peerMonitoringSession === true),
+  },
+];
+
+/** `public` for `pdb:ix:*`, `private` for `pdb:fac:*`, in CEL. */
+export function celLocationKind(idExpression: string): string {
+  return `(${idExpression}.startsWith('pdb:fac:') ? 'private' : 'public')`;
+}
+
+export { locationKind };

@@ -1,0 +1,118 @@
+import { setConditions, type Condition } from '../../src/operator/resources/conditions.js';
+
+const T0 = new Date('2026-01-01T00:00:00Z');
+const T1 = new Date('2026-01-01T00:05:00Z');
+
+describe('setConditions', () => {
+  it('adds a missing condition with the time and generation', () => {
+    const update = setConditions(
+      undefined,
+      [{ type: 'Ready', status: 'False', reason: 'Waiting', message: 'not yet' }],
+      3,
+      T0,
+    );
+    expect(update).toEqual({
+      changed: true,
+      conditions: [
+        {
+          type: 'Ready',
+          status: 'False',
+          reason: 'Waiting',
+          message: 'not yet',
+          observedGeneration: 3,
+          lastTransitionTime: T0.toISOString(),
+        },
+      ],
+      transitions: [{ type: 'Ready', from: undefined, to: 'False', reason: 'Waiting', message: 'not yet' }],
+    });
+  });
+
+  it('reports no change, and keeps the list identical, when nothing differs', () => {
+    const first = setConditions(
+      undefined,
+      [{ type: 'Ready', status: 'True', reason: 'Up', message: 'ok' }],
+      1,
+      T0,
+    );
+    const again = setConditions(
+      first.conditions,
+      [{ type: 'Ready', status: 'True', reason: 'Up', message: 'ok' }],
+      1,
+      T1,
+    );
+    expect(again.changed).toBe(false);
+    expect(again.transitions).toEqual([]);
+    expect(again.conditions).toEqual(first.conditions);
+  });
+
+  it('keeps lastTransitionTime when only the reason or message changes, and reports no transition', () => {
+    const first = setConditions(
+      undefined,
+      [{ type: 'Synced', status: 'False', reason: 'RemoteUnavailable', message: 'a' }],
+      1,
+      T0,
+    );
+    const next = setConditions(
+      first.conditions,
+      [{ type: 'Synced', status: 'False', reason: 'Timeout', message: 'b' }],
+      1,
+      T1,
+    );
+    expect(next.changed).toBe(true);
+    expect(next.transitions).toEqual([]);
+    expect(next.conditions[0]?.lastTransitionTime).toBe(T0.toISOString());
+    expect(next.conditions[0]?.reason).toBe('Timeout');
+  });
+
+  it('moves lastTransitionTime and reports a transition when the status flips', () => {
+    const first = setConditions(
+      undefined,
+      [{ type: 'Ready', status: 'False', reason: 'Waiting', message: '' }],
+      1,
+      T0,
+    );
+    const next = setConditions(
+      first.conditions,
+      [{ type: 'Ready', status: 'True', reason: 'Established', message: 'up' }],
+      2,
+      T1,
+    );
+    expect(next.conditions[0]).toMatchObject({
+      status: 'True',
+      lastTransitionTime: T1.toISOString(),
+      observedGeneration: 2,
+    });
+    expect(next.transitions).toEqual([
+      { type: 'Ready', from: 'False', to: 'True', reason: 'Established', message: 'up' },
+    ]);
+  });
+
+  it('touches only the named types and keeps one entry per type', () => {
+    const other: Condition = {
+      type: 'Accepted',
+      status: 'True',
+      reason: 'Approved',
+      message: '',
+      lastTransitionTime: T0.toISOString(),
+    };
+    const next = setConditions(
+      [other],
+      [{ type: 'Ready', status: 'Unknown', reason: 'Pending', message: '' }],
+      undefined,
+      T1,
+    );
+    expect(next.conditions.map((c) => c.type)).toEqual(['Accepted', 'Ready']);
+    expect(next.conditions[0]).toBe(other);
+    expect(next.conditions[1]).not.toHaveProperty('observedGeneration');
+  });
+
+  it('truncates a huge message so the status write cannot fail on it', () => {
+    const next = setConditions(
+      undefined,
+      [{ type: 'Synced', status: 'False', reason: 'RemoteProtocolError', message: 'x'.repeat(40_000) }],
+      1,
+      T0,
+    );
+    expect(next.conditions[0]?.message.length).toBeLessThanOrEqual(32768);
+  });
+});
