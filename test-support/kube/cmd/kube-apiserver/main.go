@@ -1,0 +1,20 @@
+// Command kube-apiserver is the upstream API server, unmodified, built from
+// the pinned k8s.io/kubernetes release so tests run against the real thing.
+// The body mirrors k8s.io/kubernetes/cmd/kube-apiserver/apiserver.go, which
+// cannot be imported because it is package main.
+package main
+
+import (
+	"os"
+	_ "time/tzdata" // CronJob time zones, as upstream links it
+
+	"k8s.io/component-base/cli"
+	_ "k8s.io/component-base/logs/json/register"          // --logging-format=json
+	_ "k8s.io/component-base/metrics/prometheus/clientgo" // client-go metrics on /metrics
+	_ "k8s.io/component-base/metrics/prometheus/version"  // kubernetes_build_info
+	"k8s.io/kubernetes/cmd/kube-apiserver/app"
+)
+
+func main() {
+	os.Exit(cli.Run(app.NewAPIServerCommand()))
+}
