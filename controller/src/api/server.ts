@@ -72,6 +72,9 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
     },
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 256 },
     return503OnClosing: true,
+    // Per-request "incoming/completed" lines cost a child logger per request on the hot path; the metrics count
+    // every request, and writes and failures are logged explicitly below with the request id.
+    disableRequestLogging: true,
   });
   const metrics = options.metrics ?? new ApiMetrics();
   const tokens = new PageTokens(options.pageTokenKey);
@@ -174,6 +177,15 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
             returnUrl: envelope.return_url,
             sessions: envelope.sessions,
           });
+          request.log.info(
+            {
+              requestId: answer.request_id,
+              accepted: answer.sessions.length,
+              rejected: answer.errors.length,
+              by: identityOf(request).subject,
+            },
+            'sessions requested',
+          );
           metrics.sessionDecisions.inc({ outcome: 'accepted' }, answer.sessions.length);
           for (const error of answer.errors) metrics.sessionDecisions.inc({ outcome: error.code });
           return answer;
@@ -207,6 +219,10 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
           '/sessions/:session_id',
           async (request, reply) => {
             await receiver.removeSession(identityOf(request), request.params.session_id);
+            request.log.info(
+              { sessionId: request.params.session_id, by: identityOf(request).subject },
+              'session removed',
+            );
             return reply.code(204).send();
           },
         );
