@@ -1,0 +1,424 @@
+import { z } from 'zod';
+import { PeeringError, type FieldError } from '../../controller/src/domain/errors.js';
+import type { Location, LocationInputSchema } from '../../controller/src/domain/location.js';
+import {
+  addressFamily,
+  BGP_ROLE_NAMES,
+  ClientRequestIdSchema,
+  MAX_SESSIONS_PER_REQUEST,
+  rolesAreCorrect,
+  SessionInputSchema,
+  type BgpRole,
+} from '../../controller/src/domain/session.js';
+import { fieldPath } from '../../controller/src/receiver/issues.js';
+
+/** How a session is kept in Terraform: the built-in `terraform_data` (default) or the null provider's `null_resource`. */
+export type SessionBacking = 'terraform_data' | 'null_resource';
+
+/**
+ * The terms of one session, in this network's reading: `local` is us (the network running Terraform, the
+ * initiator), `peer` is the network whose Peering API `apiUrl` points at.
+ */
+export interface SessionTermsProps {
+  /** `pdb:ix:<PeeringDB ix id>` for an exchange, `pdb:fac:<facility id>` for a private interconnect. */
+  readonly location: z.input<typeof LocationInputSchema>;
+  /** Our address on the session. */
+  readonly localIp: string;
+  /** The peer's address on the session. */
+  readonly peerIp: string;
+  /** Our RFC 9234 role: 0 Provider, 1 Route Server, 2 RS Client, 3 Customer, 4 Peer. Give both roles or neither. */
+  readonly localBgpRole?: BgpRole;
+  /** The peer's RFC 9234 role; with `localBgpRole` it must be role-correct. */
+  readonly peerBgpRole?: BgpRole;
+  /**
+   * The NAME of an environment variable that holds the session's MD5/TCP-AO secret when Terraform runs. The
+   * secret itself never enters the Terraform configuration or state.
+   */
+  readonly secretEnv?: string;
+  /**
+   * Retire the session: it stays in the code so that Terraform still knows how to de-peer it, and the next
+   * apply de-peers it (the resource gets `count = 0`). Remove it from the code after that apply.
+   */
+  readonly decommissioned?: boolean;
+}
+
+/** Who peers with whom, and where to ask. */
+export interface PeerProps {
+  /** Our ASN. */
+  readonly localAsn: number;
+  /** The peer's ASN. */
+  readonly peerAsn: number;
+  /** The peer's Peering API base URL, base path included, e.g. `https://peering.example.net/v0.1`. */
+  readonly apiUrl: string;
+  /**
+   * The NAME of the environment variable holding the bearer token for this peer's API when Terraform runs;
+   * `PEERING_API_TOKEN` (or `peeringctl login`) when absent. Never the token itself.
+   */
+  readonly tokenEnv?: string;
+}
+
+/** How the construct runs `peeringctl` and which Terraform resource backs each session. */
+export interface RunnerProps {
+  /** `terraform_data` (default: built into Terraform, works offline) or `null_resource` (needs hashicorp/null). */
+  readonly backing?: SessionBacking;
+  /**
+   * The command that runs peeringctl, as an argument vector (no shell parsing), e.g.
+   * `['/usr/local/bin/peeringctl']`. Default: `$PEERINGCTL` at synth time, else `node <this package>/dist/
+   * controller/src/cli/peeringctl.js`.
+   */
+  readonly peeringctl?: readonly string[];
+}
+
+/** Props of a `PeeringSession`: one session with one peer. */
+export interface PeeringSessionProps extends PeerProps, SessionTermsProps, RunnerProps {}
+
+/** One session of a `PeeringRequest`; `name` is its stable handle in Terraform (part of the resource name). */
+export interface RequestedSessionProps extends SessionTermsProps {
+  readonly name: string;
+}
+
+/** Props of a `PeeringRequest`: a set of sessions with one peer. */
+export interface PeeringRequestProps extends PeerProps, RunnerProps {
+  readonly sessions: readonly RequestedSessionProps[];
+}
+
+/** A session after validation: canonical addresses, the location object, defaults applied. */
+export interface ValidSession {
+  readonly localAsn: number;
+  readonly peerAsn: number;
+  readonly apiUrl: string;
+  readonly tokenEnv?: string | undefined;
+  readonly location: Location;
+  readonly localIp: string;
+  readonly peerIp: string;
+  readonly localBgpRole?: BgpRole | undefined;
+  readonly peerBgpRole?: BgpRole | undefined;
+  readonly secretEnv?: string | undefined;
+  readonly decommissioned: boolean;
+  readonly backing: SessionBacking;
+  readonly peeringctl?: readonly string[] | undefined;
+}
+
+export interface ValidRequestedSession extends ValidSession {
+  readonly name: string;
+}
+
+// The session terms are checked by the API's own wire schema (SessionInputSchema): props are put into the
+// wire shape, parsed, and any issue is reported under the prop's name. Only what the wire does not carry
+// (where and how to call, secrets by name) has a schema here.
+const WIRE_FIELD_TO_PROP: Record<string, string> = {
+  local_asn: 'localAsn',
+  peer_asn: 'peerAsn',
+  local_ip: 'localIp',
+  peer_ip: 'peerIp',
+  local_bgp_role: 'localBgpRole',
+  peer_bgp_role: 'peerBgpRole',
+  location: 'location',
+};
+
+/** A POSIX environment variable name: what a shell can export and `printenv` can read. */
+const EnvNameSchema = z
+  .string()
+  .regex(
+    /^[A-Za-z_][A-Za-z0-9_]{0,127}$/,
+    'must be the NAME of an environment variable (A-Z, 0-9, _), not a value',
+  );
+
+const ApiUrlSchema = z
+  .string()
+  .max(2048)
+  .refine((value) => /^https?:\/\/[^\s/]+/.test(value) && URL.canParse(value), {
+    message: 'must be an http(s) URL, base path included, e.g. https://peering.example.net/v0.1',
+  });
+
+const PeerOnlySchema = z.object({
+  apiUrl: ApiUrlSchema,
+  tokenEnv: EnvNameSchema.optional(),
+  backing: z.enum(['terraform_data', 'null_resource']).default('terraform_data'),
+  peeringctl: z.array(z.string().min(1)).min(1).readonly().optional(),
+});
+
+const SessionOnlySchema = z.object({
+  secretEnv: EnvNameSchema.optional(),
+  decommissioned: z.boolean().default(false),
+});
+
+// A name becomes part of a Terraform resource name and a construct id.
+const SessionNameSchema = ClientRequestIdSchema.refine((name) => /[A-Za-z0-9]/.test(name), {
+  message: 'must contain a letter or digit',
+});
+
+const SESSION_KEYS = [
+  'localAsn',
+  'peerAsn',
+  'apiUrl',
+  'tokenEnv',
+  'location',
+  'localIp',
+  'peerIp',
+  'localBgpRole',
+  'peerBgpRole',
+  'secretEnv',
+  'decommissioned',
+  'backing',
+  'peeringctl',
+] as const;
+const PEER_KEYS = ['localAsn', 'peerAsn', 'apiUrl', 'tokenEnv', 'backing', 'peeringctl', 'sessions'] as const;
+const REQUESTED_SESSION_KEYS = [
+  'name',
+  'location',
+  'localIp',
+  'peerIp',
+  'localBgpRole',
+  'peerBgpRole',
+  'secretEnv',
+  'decommissioned',
+] as const;
+
+type Issue = { path: (string | number)[]; message: string; missing: boolean };
+
+/**
+ * Validates the props of one session against the Peering API's own schema, plus the rules the API would apply
+ * to the pair of sides. Throws a `PeeringError` (`INVALID_FIELD` / `MISSING_FIELD`) whose message names the
+ * construct and every bad field.
+ *
+ * @example
+ * validateSessionProps({ localAsn: 64500, peerAsn: 64501, apiUrl: 'https://peering.example.net/v0.1',
+ *   location: 'pdb:ix:26', localIp: '192.0.2.1', peerIp: '192.0.2.2' }, 'PeeringSession app/stack/v4');
+ */
+export function validateSessionProps(props: PeeringSessionProps, where: string): ValidSession {
+  const issues: Issue[] = [];
+  const session = checkSession(props, issues, [], SESSION_KEYS);
+  const peer = checkPeer(props, issues, []);
+  if (session === undefined || peer === undefined || issues.length > 0) throw propsError(where, issues);
+  return { ...peer, ...session };
+}
+
+/**
+ * Validates a `PeeringRequest`: the peer, then every session under `sessions[i]`; all problems are reported
+ * at once.
+ */
+export function validateRequestProps(props: PeeringRequestProps, where: string): ValidRequestedSession[] {
+  const issues: Issue[] = [];
+  const raw = props as unknown as Record<string, unknown>;
+  unknownKeys(raw, PEER_KEYS, [], issues);
+  const peer = checkPeer(props, issues, []);
+  const sessions = raw.sessions;
+  if (!Array.isArray(sessions)) {
+    issues.push({
+      path: ['sessions'],
+      message: 'must be a list of sessions',
+      missing: sessions === undefined,
+    });
+    throw propsError(where, issues);
+  }
+  if (sessions.length > MAX_SESSIONS_PER_REQUEST) {
+    issues.push({
+      path: ['sessions'],
+      message: `holds ${sessions.length} sessions; a request carries at most ${MAX_SESSIONS_PER_REQUEST}`,
+      missing: false,
+    });
+  }
+  const out: ValidRequestedSession[] = [];
+  const names = new Map<string, number>();
+  sessions.forEach((entry: unknown, index) => {
+    const path = ['sessions', index];
+    if (typeof entry !== 'object' || entry === null) {
+      issues.push({ path, message: 'must be an object', missing: false });
+      return;
+    }
+    const item = entry as Record<string, unknown>;
+    const name = SessionNameSchema.safeParse(item.name);
+    if (!name.success) {
+      for (const issue of name.error.issues) {
+        issues.push({ path: [...path, 'name'], message: issue.message, missing: item.name === undefined });
+      }
+    } else if (names.has(name.data.toLowerCase())) {
+      issues.push({
+        path: [...path, 'name'],
+        message: `"${name.data}" is already the name of sessions[${names.get(name.data.toLowerCase())}]`,
+        missing: false,
+      });
+    } else {
+      names.set(name.data.toLowerCase(), index);
+    }
+    const terms = checkSession(
+      { ...item, localAsn: props.localAsn, peerAsn: props.peerAsn },
+      issues,
+      path,
+      [...REQUESTED_SESSION_KEYS, 'localAsn', 'peerAsn'],
+      ['localAsn', 'peerAsn'],
+    );
+    if (terms !== undefined && name.success && peer !== undefined)
+      out.push({ ...peer, ...terms, name: name.data });
+  });
+  if (issues.length > 0 || peer === undefined) throw propsError(where, issues);
+  return out;
+}
+
+/** Validates a construct-level session name (a construct id or a `sessions[i].name`). */
+export function validateSessionName(name: string, where: string): string {
+  const parsed = SessionNameSchema.safeParse(name);
+  if (parsed.success) return parsed.data;
+  throw propsError(
+    where,
+    parsed.error.issues.map((issue) => ({ path: ['id'], message: issue.message, missing: false })),
+  );
+}
+
+type SessionPart = Omit<ValidSession, keyof z.output<typeof PeerOnlySchema>>;
+
+function checkSession(
+  props: object,
+  issues: Issue[],
+  prefix: (string | number)[],
+  allowed: readonly string[],
+  inherited: readonly string[] = [],
+): SessionPart | undefined {
+  const raw = props as Record<string, unknown>;
+  unknownKeys(raw, allowed, prefix, issues);
+  const wire = SessionInputSchema.safeParse({
+    local_asn: raw.localAsn,
+    peer_asn: raw.peerAsn,
+    local_ip: raw.localIp,
+    peer_ip: raw.peerIp,
+    local_bgp_role: raw.localBgpRole,
+    peer_bgp_role: raw.peerBgpRole,
+    location: raw.location,
+  });
+  const own = SessionOnlySchema.safeParse({ secretEnv: raw.secretEnv, decommissioned: raw.decommissioned });
+  if (!wire.success) {
+    for (const issue of wire.error.issues) {
+      const [head, ...rest] = issue.path;
+      const prop = WIRE_FIELD_TO_PROP[String(head)] ?? String(head);
+      // The request's ASNs are reported once, on the request, not once per session.
+      if (inherited.includes(prop)) continue;
+      issues.push({
+        path: [...prefix, prop, ...(rest as (string | number)[])],
+        message: describeIssue(issue),
+        missing: raw[prop] === undefined,
+      });
+    }
+  }
+  if (!own.success) {
+    for (const issue of own.error.issues) {
+      issues.push({
+        path: [...prefix, ...(issue.path as (string | number)[])],
+        message: issue.message,
+        missing: false,
+      });
+    }
+  }
+  if (!wire.success || !own.success) return undefined;
+  const terms = wire.data;
+  const before = issues.length;
+  // The same pair rules the receiving API applies (PROTOCOL.md §4), caught before any apply.
+  if (addressFamily(terms.local_ip) !== addressFamily(terms.peer_ip)) {
+    issues.push({
+      path: [...prefix, 'peerIp'],
+      message: `${terms.local_ip} and ${terms.peer_ip} are of different address families; declare one session per family`,
+      missing: false,
+    });
+  }
+  const local = terms.local_bgp_role;
+  const peer = terms.peer_bgp_role;
+  if ((local === undefined) !== (peer === undefined)) {
+    issues.push({
+      path: [...prefix, local === undefined ? 'localBgpRole' : 'peerBgpRole'],
+      message: 'give both localBgpRole and peerBgpRole, or neither',
+      missing: false,
+    });
+  } else if (local !== undefined && peer !== undefined && !rolesAreCorrect(local, peer)) {
+    issues.push({
+      path: [...prefix, 'peerBgpRole'],
+      message: `roles ${BGP_ROLE_NAMES[local]} and ${BGP_ROLE_NAMES[peer]} are not RFC 9234 role-correct (pairs are provider/customer, rs_server/rs_client, peer/peer)`,
+      missing: false,
+    });
+  }
+  if (terms.local_asn === terms.peer_asn && !inherited.includes('peerAsn')) {
+    issues.push({
+      path: [...prefix, 'peerAsn'],
+      message: 'localAsn and peerAsn must differ',
+      missing: false,
+    });
+  }
+  if (issues.length > before) return undefined;
+  return {
+    localAsn: terms.local_asn,
+    peerAsn: terms.peer_asn,
+    location: terms.location,
+    localIp: terms.local_ip,
+    peerIp: terms.peer_ip,
+    localBgpRole: local,
+    peerBgpRole: peer,
+    secretEnv: own.data.secretEnv,
+    decommissioned: own.data.decommissioned,
+  };
+}
+
+function checkPeer(props: object, issues: Issue[], prefix: (string | number)[]) {
+  const raw = props as Record<string, unknown>;
+  const parsed = PeerOnlySchema.safeParse({
+    apiUrl: raw.apiUrl,
+    tokenEnv: raw.tokenEnv,
+    backing: raw.backing,
+    peeringctl: raw.peeringctl,
+  });
+  if (parsed.success) return parsed.data;
+  for (const issue of parsed.error.issues) {
+    const path = issue.path as (string | number)[];
+    issues.push({
+      path: [...prefix, ...path],
+      message: issue.message,
+      missing: raw[String(path[0])] === undefined,
+    });
+  }
+  return undefined;
+}
+
+function unknownKeys(
+  raw: Record<string, unknown>,
+  allowed: readonly string[],
+  prefix: (string | number)[],
+  issues: Issue[],
+) {
+  for (const key of Object.keys(raw)) {
+    if (!allowed.includes(key) && raw[key] !== undefined) {
+      issues.push({
+        path: [...prefix, key],
+        message: `is not a prop; known props: ${allowed.join(', ')}`,
+        missing: false,
+      });
+    }
+  }
+}
+
+// zod says only "Invalid input" when no branch of a union matches (a role, a location): say what would have.
+function describeIssue(issue: z.core.$ZodIssue): string {
+  if (issue.code !== 'invalid_union') return issue.message;
+  const branches = issue.errors.flat();
+  const sameType = branches.filter((b) => b.code !== 'invalid_type');
+  const candidates = sameType.length > 0 ? sameType : branches;
+  const values = candidates.flatMap((b) => (b.code === 'invalid_value' ? b.values : []));
+  if (values.length === candidates.length && values.length > 0) return `must be one of ${values.join(', ')}`;
+  return [...new Set(candidates.map((b) => b.message))].join('; ');
+}
+
+function propsError(where: string, issues: Issue[]): PeeringError {
+  const details: FieldError[] = [];
+  for (const issue of issues) {
+    const name = fieldPath(issue.path);
+    const message = issue.missing ? 'is required' : issue.message;
+    const entry = details.find((d) => d.name === name);
+    if (entry) entry.errors.push(message);
+    else details.push({ name, code: issue.missing ? 'MISSING_FIELD' : 'INVALID_FIELD', errors: [message] });
+  }
+  const lines = details.map((d) => `  ${d.name}: ${d.errors.join('; ')}`);
+  const first = details[0];
+  return new PeeringError(
+    first?.code ?? 'INVALID_FIELD',
+    `${where} has invalid props:\n${lines.join('\n')}`,
+    first?.name ?? 'request',
+    { details },
+  );
+}
