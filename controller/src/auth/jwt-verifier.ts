@@ -151,6 +151,11 @@ export class JwtAccessTokenVerifier implements Authenticator {
     } catch (error) {
       throw verdict(error);
     }
+    // jose checks `iat` only against a maximum age; a token "issued" in the future is forged or from a broken
+    // clock, either way not to be trusted.
+    if ((payload.iat as number) > this.now() / 1000 + this.clockTolerance) {
+      throw invalid('the access token is issued in the future');
+    }
     return {
       subject: String(payload.sub),
       issuer: this.options.issuer,

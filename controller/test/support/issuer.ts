@@ -156,7 +156,18 @@ export async function startTestIssuer(
     }
   };
 
+  // After a rotation, tokens handed out must be signed with the new key.
+  const rotateSigningKey = running.rotateSigningKey.bind(running);
+  const retirePreviousKeys = running.retirePreviousKeys.bind(running);
   return Object.assign(running, {
+    rotateSigningKey: async () => {
+      cache.clear();
+      return rotateSigningKey();
+    },
+    retirePreviousKeys: async () => {
+      cache.clear();
+      return retirePreviousKeys();
+    },
     issuers: {
       jwt: { kind: 'jwt' as const, issuer: running.issuer },
       peeringdb: { kind: 'peeringdb' as const, url: running.origin },
