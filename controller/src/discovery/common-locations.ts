@@ -67,6 +67,8 @@ export interface DiscoveryQuery {
   offered?: readonly OfferedLocation[] | undefined;
   /** Only these exchanges (`pdb:ix:26` or 26). */
   only?: readonly (string | number)[] | undefined;
+  /** Only these address families (both by default). */
+  families?: readonly AddressFamily[] | undefined;
   /** Check both addresses against the exchange's peering LAN prefixes (one more PeeringDB look-up per exchange). */
   checkPrefixes?: boolean | undefined;
 }
@@ -187,7 +189,7 @@ export function pairSessions(facts: DiscoveryFacts, query: DiscoveryQuery): Disc
     const note = (reason: SkipReason, message: string, family: AddressFamily) =>
       notes.push({ location, name, family, reason, message });
     const found: CandidateSession[] = [];
-    for (const family of FAMILIES) {
+    for (const family of query.families ?? FAMILIES) {
       const invalid = (asn: string) => (raw: string) =>
         note('address-invalid', `${asn}'s ${family} address "${raw}" at ${where} is not an address`, family);
       const mine = addresses(ourLive, family, invalid(L));
