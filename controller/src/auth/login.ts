@@ -76,6 +76,8 @@ export async function loginWithAuthorizationCode(options: LoginOptions): Promise
     if (options.resource !== undefined) parameters.resource = options.resource;
     const authorizationUrl = oidc.buildAuthorizationUrl(configuration, parameters);
     const callback = listener.nextCallback(options.timeoutMs ?? 5 * 60_000, options.signal);
+    // If opening the browser fails, the wait is abandoned: its rejection must not surface later on its own.
+    callback.catch(() => undefined);
     await options.openBrowser(authorizationUrl.href);
     const callbackUrl = await callback;
     let answer: Awaited<ReturnType<typeof oidc.authorizationCodeGrant>>;
@@ -128,6 +130,7 @@ interface LoopbackListener {
 
 async function listenOnLoopback(port: number): Promise<LoopbackListener> {
   let deliver: ((url: URL) => void) | undefined;
+  let stopWaiting: (() => void) | undefined;
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', `http://127.0.0.1`);
     if (req.method !== 'GET' || url.pathname !== '/callback' || !deliver) {
@@ -179,9 +182,16 @@ async function listenOnLoopback(port: number): Promise<LoopbackListener> {
           signal?.removeEventListener('abort', abort);
           resolve(url);
         };
+        stopWaiting = () => {
+          clearTimeout(timer);
+          signal?.removeEventListener('abort', abort);
+          deliver = undefined;
+          reject(new PeeringError('TIMEOUT', 'login abandoned', 'authorization'));
+        };
       }),
     close: () =>
       new Promise<void>((resolve) => {
+        stopWaiting?.();
         server.close(() => resolve());
         server.closeAllConnections();
       }),
