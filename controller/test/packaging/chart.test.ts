@@ -1,0 +1,247 @@
+import { lstatSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse, parseAllDocuments } from 'yaml';
+import { parseConfig } from '../../src/config/config.js';
+import { REPO_ROOT } from '../support/sample.js';
+import {
+  CHART_DIR,
+  HelmError,
+  describeWithHelm,
+  lintChart,
+  only,
+  renderChart,
+  type RenderedObject,
+} from './helm.js';
+import { checkedInValuesSchema, configValuesSchema } from './values-schema.js';
+import { ALL_ON } from './value-sets.js';
+
+type Container = {
+  args: string[];
+  env: { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }[];
+  ports: { name: string; containerPort: number }[];
+  livenessProbe: { httpGet: { path: string; port: string } };
+  readinessProbe: { httpGet: { path: string; port: string } };
+  resources: { requests?: { cpu?: string; memory?: string } };
+  securityContext: Record<string, unknown> & { capabilities: { drop: string[] } };
+};
+
+function container(objects: RenderedObject[]): Container {
+  const deployment = only(objects, 'Deployment') as unknown as {
+    spec: { template: { spec: { containers: Container[] } } };
+  };
+  return deployment.spec.template.spec.containers[0] as Container;
+}
+
+function mountedConfig(objects: RenderedObject[]): unknown {
+  const configMap = only(objects, 'ConfigMap') as unknown as { data: Record<string, string> };
+  return parse(configMap.data['config.yaml'] as string);
+}
+
+const rbacRules = parse(readFileSync(join(CHART_DIR, 'files/rbac-rules.yaml'), 'utf8')) as {
+  operator: unknown[];
+  leaderElection: unknown[];
+};
+
+describeWithHelm('Helm chart', (helm) => {
+  it('passes helm lint --strict with the defaults and with every option on', async () => {
+    await expect(lintChart(helm())).resolves.toContain('0 chart(s) failed');
+    await expect(lintChart(helm(), ALL_ON)).resolves.toContain('0 chart(s) failed');
+  });
+
+  it('renders the defaults: two replicas with leader election, hardened, probed, with requests', async () => {
+    const { objects } = await renderChart(helm());
+    expect(objects.map((o) => o.kind).sort()).toEqual([
+      'ConfigMap',
+      'Deployment',
+      'PodDisruptionBudget',
+      'Role',
+      'Role',
+      'RoleBinding',
+      'RoleBinding',
+      'Service',
+      'ServiceAccount',
+    ]);
+    const deployment = only(objects, 'Deployment') as unknown as {
+      spec: { replicas: number; template: { spec: Record<string, unknown> } };
+    };
+    expect(deployment.spec.replicas).toBe(2);
+    const pod = deployment.spec.template.spec;
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 10001 });
+    expect(pod.serviceAccountName).toBe(only(objects, 'ServiceAccount').metadata.name);
+
+    const main = container(objects);
+    expect(main.args[0]).toBe('operator');
+    expect(main.args).toEqual(
+      expect.arrayContaining([
+        '--config=/etc/peering-operator/config.yaml',
+        '--leader-elect',
+        '--lease-namespace=$(POD_NAMESPACE)',
+        '--watch-namespace=$(POD_NAMESPACE)',
+      ]),
+    );
+    expect(main.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'http' });
+    expect(main.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'http' });
+    expect(main.ports).toEqual([{ name: 'http', containerPort: 8080, protocol: 'TCP' }]);
+    expect(main.resources.requests).toEqual({ cpu: '100m', memory: '192Mi' });
+    expect(main.securityContext).toMatchObject({
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+      runAsNonRoot: true,
+      capabilities: { drop: ['ALL'] },
+    });
+    expect(only(objects, 'PodDisruptionBudget')).toMatchObject({ spec: { maxUnavailable: 1 } });
+  });
+
+  it('mounts a configuration the program itself accepts, listening on the container port', async () => {
+    for (const values of [{}, ALL_ON]) {
+      const { objects } = await renderChart(helm(), values);
+      const config = parseConfig(mountedConfig(objects), 'the rendered ConfigMap');
+      expect(config.listen).toBe(`0.0.0.0:${container(objects).ports[0]?.containerPort}`);
+      expect(config.store.dataDir).toBe('/var/lib/peering-operator');
+    }
+  });
+
+  it('passes credentials by Secret reference only', async () => {
+    const { objects, text } = await renderChart(helm(), ALL_ON);
+    const env = container(objects).env;
+    expect(env.find((e) => e.name === 'PEERINGDB_API_KEY')?.valueFrom?.secretKeyRef).toEqual({
+      name: 'peeringdb',
+      key: 'api-key',
+    });
+    expect(env.find((e) => e.name === 'PEERING_TOKEN_AS64501')?.valueFrom?.secretKeyRef).toEqual({
+      name: 'peering-static-tokens',
+      key: 'as64501',
+    });
+    expect(parseConfig(mountedConfig(objects)).peeringdb.apiKeyEnv).toBe('PEERINGDB_API_KEY');
+    expect(objects.some((o) => o.kind === 'Secret')).toBe(false);
+    expect(text).not.toMatch(/^\s*token:/m);
+  });
+
+  it('grants exactly the rules of files/rbac-rules.yaml, namespaced or cluster-wide', async () => {
+    const namespaced = (await renderChart(helm())).objects;
+    const roles = namespaced.filter((o) => o.kind === 'Role') as unknown as { rules: unknown[] }[];
+    expect(roles.map((r) => r.rules)).toEqual([rbacRules.operator, rbacRules.leaderElection]);
+    expect(namespaced.some((o) => o.kind.startsWith('Cluster'))).toBe(false);
+
+    const wide = (await renderChart(helm(), { rbac: { clusterWide: true } })).objects;
+    expect((only(wide, 'ClusterRole') as unknown as { rules: unknown[] }).rules).toEqual(rbacRules.operator);
+    expect(only(wide, 'ClusterRoleBinding')).toMatchObject({
+      roleRef: { kind: 'ClusterRole' },
+      subjects: [{ kind: 'ServiceAccount', namespace: 'peering' }],
+    });
+    expect(container(wide).args.some((a) => a.startsWith('--watch-namespace'))).toBe(false);
+  });
+
+  it('renders the optional Ingress (API path only), ServiceMonitor and NetworkPolicy', async () => {
+    const { objects } = await renderChart(helm(), ALL_ON);
+    const ingress = only(objects, 'Ingress') as unknown as {
+      spec: { ingressClassName: string; rules: { http: { paths: { path: string }[] } }[] };
+    };
+    expect(ingress.spec.ingressClassName).toBe('nginx');
+    expect(ingress.spec.rules.flatMap((r) => r.http.paths.map((p) => p.path))).toEqual(['/v0.1']);
+    expect(only(objects, 'ServiceMonitor')).toMatchObject({
+      metadata: { labels: { release: 'kube-prometheus-stack' } },
+      spec: { endpoints: [{ port: 'http', path: '/metrics' }] },
+    });
+    const policy = only(objects, 'NetworkPolicy') as unknown as {
+      spec: { ingress: { ports: { port: string }[] }[]; egress: { ports: { port: number }[] }[] };
+    };
+    expect(policy.spec.ingress[0]?.ports).toEqual([{ port: 'http', protocol: 'TCP' }]);
+    expect(policy.spec.egress.flatMap((rule) => rule.ports.map((p) => p.port)).sort()).toEqual([
+      443, 53, 53, 6443,
+    ]);
+  });
+
+  // Each refused at install by values.schema.json, with the field named.
+  const BAD_VALUES: { name: string; values: Record<string, unknown>; error: RegExp }[] = [
+    { name: 'a replica count in words', values: { replicaCount: 'two' }, error: /\/replicaCount/ },
+    {
+      name: 'two replicas without leader election',
+      values: { leaderElection: { enabled: false } },
+      error: /\/leaderElection\/enabled/,
+    },
+    {
+      name: 'a misspelt configuration key',
+      values: { config: { policy: { aproval: 'manual' } } },
+      error: /\/config\/policy.*aproval/,
+    },
+    {
+      name: 'an unknown approval mode',
+      values: { config: { policy: { approval: 'sometimes' } } },
+      error: /\/config\/policy\/approval/,
+    },
+    {
+      name: 'a static token inline (it would land in a ConfigMap)',
+      values: {
+        config: {
+          auth: { staticTokens: [{ token: 'x'.repeat(20), subject: 's', networks: [{ asn: 1, perms: 1 }] }] },
+        },
+      },
+      error: /\/config\/auth\/staticTokens\/0/,
+    },
+    { name: 'listen set in values', values: { config: { listen: '0.0.0.0:1' } }, error: /\/config.*listen/ },
+    {
+      name: 'running as root',
+      values: { securityContext: { runAsUser: 0 } },
+      error: /\/securityContext\/runAsUser/,
+    },
+    { name: 'a privileged port', values: { containerPort: 80 }, error: /\/containerPort/ },
+    { name: 'an ASN of zero', values: { config: { asns: [0] } }, error: /\/config\/asns\/0/ },
+    {
+      name: 'both PDB bounds',
+      values: { podDisruptionBudget: { enabled: true, minAvailable: 1 } },
+      error: /\/podDisruptionBudget/,
+    },
+    { name: 'an unknown top-level key', values: { replicas: 3 }, error: /replicas/ },
+  ];
+
+  it.each(BAD_VALUES)('refuses $name', async ({ values, error }) => {
+    const failure = await renderChart(helm(), values).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(failure).toBeInstanceOf(HelmError);
+    expect((failure as HelmError).stderr).toMatch(/values don't meet the specifications of the schema/);
+    expect((failure as HelmError).stderr).toMatch(error);
+  });
+
+  it("ships the repository's crds/ as they are (one source, through a link)", async () => {
+    const link = join(CHART_DIR, 'crds');
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(readlinkSync(link)).toBe('../../crds');
+    const { objects } = await renderChart(helm(), {}, { includeCrds: true });
+    const shipped = objects.filter((o) => o.kind === 'CustomResourceDefinition');
+    const sources = readdirSync(join(REPO_ROOT, 'crds'))
+      .filter((file) => file.endsWith('.yaml'))
+      .flatMap((file) =>
+        parseAllDocuments(readFileSync(join(REPO_ROOT, 'crds', file), 'utf8')).map(
+          (d) => d.toJS() as unknown,
+        ),
+      );
+    expect(sources.length).toBeGreaterThanOrEqual(2);
+    expect(shipped).toEqual(expect.arrayContaining(sources as RenderedObject[]));
+    expect(shipped).toHaveLength(sources.length);
+    // Helm renders templates/ apart from crds/: nothing the chart templates is a CRD.
+    expect((await renderChart(helm())).objects.some((o) => o.kind === 'CustomResourceDefinition')).toBe(
+      false,
+    );
+  });
+});
+
+describe('chart metadata', () => {
+  it("values.schema.json checks config with the program's own configuration schema", () => {
+    const checkedIn = (checkedInValuesSchema().properties as Record<string, Record<string, unknown>>).config;
+    const { description, ...generated } = checkedIn ?? {};
+    expect(description).toEqual(expect.any(String));
+    // On failure: npm run build && node dist/controller/test/packaging/values-schema.js && npx prettier --write charts
+    expect(generated).toEqual(configValuesSchema());
+  });
+
+  it("the chart's appVersion is the package version, and the default config is the example's shape", () => {
+    const chart = parse(readFileSync(join(CHART_DIR, 'Chart.yaml'), 'utf8')) as { appVersion: string };
+    const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
+    expect(chart.appVersion).toBe(pkg.version);
+    const values = parse(readFileSync(join(CHART_DIR, 'values.yaml'), 'utf8')) as { config: unknown };
+    expect(() => parseConfig(values.config, 'values.yaml config')).not.toThrow();
+  });
+});

@@ -1,0 +1,201 @@
+import { execFile, spawnSync } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { parseAllDocuments, stringify } from 'yaml';
+import { REPO_ROOT } from '../support/sample.js';
+
+const run = promisify(execFile);
+
+export const CHART_DIR = join(REPO_ROOT, 'charts/peering-operator');
+/** Builds helm from its Go module into the cache (scripts/setup.sh runs it, so CI has it). */
+export const HELM_SETUP_SCRIPT = join(REPO_ROOT, 'scripts/setup.d/30-helm.sh');
+/** The Kubernetes version `helm template` renders for: the test control plane's (test-support/kube/go.mod). */
+export const KUBE_VERSION = '1.37.2';
+
+/** Where helm comes from: a binary, a build still to do (Go is there), or nothing. */
+export type HelmSource =
+  { kind: 'binary'; path: string } | { kind: 'build' } | { kind: 'unavailable'; reason: string };
+
+/** `$PEERING_HELM`, else the binary 30-helm.sh builds, else a build when Go is installed. Synchronous for jest. */
+export function findHelm(env: NodeJS.ProcessEnv = process.env): HelmSource {
+  const given = env.PEERING_HELM;
+  if (given) {
+    return isExecutable(given)
+      ? { kind: 'binary', path: given }
+      : { kind: 'unavailable', reason: `PEERING_HELM=${given} is not an executable file` };
+  }
+  const printed = spawnSync('bash', [HELM_SETUP_SCRIPT, '--print-path'], { env, encoding: 'utf8' });
+  const path = printed.stdout.trim();
+  if (printed.status === 0 && isExecutable(path)) return { kind: 'binary', path };
+  if (spawnSync('go', ['version'], { env, stdio: 'ignore' }).status === 0) return { kind: 'build' };
+  return {
+    kind: 'unavailable',
+    reason: `no helm binary (set PEERING_HELM, or run ${HELM_SETUP_SCRIPT}, which needs Go)`,
+  };
+}
+
+/**
+ * A jest `describe` whose tests get a helm binary: `helm()` gives its path. Builds it first when only Go is
+ * there (minutes, once). Without helm the suite is skipped loudly, except under CI (`CI=true`), where it fails.
+ *
+ * @example
+ * describeWithHelm('chart', (helm) => {
+ *   it('lints', async () => {
+ *     await lintChart(helm(), {});
+ *   });
+ * });
+ */
+export function describeWithHelm(name: string, body: (helm: () => string) => void): void {
+  const source = findHelm();
+  if (source.kind === 'unavailable') {
+    if (process.env.CI === 'true') throw new Error(`${name}: ${source.reason} (CI=true requires helm)`);
+    console.warn(`\n${'!'.repeat(100)}\n!! SKIPPED "${name}": ${source.reason}\n${'!'.repeat(100)}\n`);
+    describe.skip(name, () => body(() => ''));
+    return;
+  }
+  describe(name, () => {
+    let path = source.kind === 'binary' ? source.path : undefined;
+    if (source.kind === 'build') {
+      beforeAll(async () => {
+        const { stdout } = await run('bash', [HELM_SETUP_SCRIPT], { timeout: 30 * 60_000 });
+        path = stdout.trim().split('\n').pop();
+      }, 30 * 60_000);
+    }
+    body(() => {
+      if (path === undefined) throw new Error('helm was not built (see beforeAll above)');
+      return path;
+    });
+  });
+}
+
+/** A Kubernetes object as rendered. */
+export interface RenderedObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
+  [field: string]: unknown;
+}
+
+export interface Rendered {
+  objects: RenderedObject[];
+  /** The manifest text as helm printed it. */
+  text: string;
+}
+
+/** What helm said when it refused. */
+export class HelmError extends Error {
+  constructor(
+    readonly args: readonly string[],
+    readonly stderr: string,
+  ) {
+    super(`helm ${args.join(' ')} failed:\n${stderr}`);
+    this.name = 'HelmError';
+  }
+}
+
+/**
+ * Runs helm with values written to a temp file (never `--set`: its string parsing would blur what is tested).
+ * The one warning helm prints for the chart's crds/ link is dropped from stderr.
+ */
+export async function runHelm(
+  helm: string,
+  args: readonly string[],
+  values: Record<string, unknown> = {},
+): Promise<{ stdout: string; stderr: string }> {
+  const dir = await mkdtemp(join(tmpdir(), 'peering-helm-'));
+  try {
+    const valuesFile = join(dir, 'values.yaml');
+    await writeFile(valuesFile, stringify(values));
+    const all = [...args, '--values', valuesFile];
+    try {
+      const { stdout, stderr } = await run(helm, all, {
+        cwd: REPO_ROOT,
+        timeout: 120_000,
+        maxBuffer: 32 * 1024 * 1024,
+        // Helm's own state folders, so a run never reads or writes the user's helm configuration.
+        env: {
+          ...process.env,
+          HELM_CACHE_HOME: join(dir, 'cache'),
+          HELM_CONFIG_HOME: join(dir, 'config'),
+          HELM_DATA_HOME: join(dir, 'data'),
+        },
+      });
+      return { stdout, stderr: withoutLinkNotice(stderr) };
+    } catch (error) {
+      const failure = error as Error & { stderr?: string; stdout?: string };
+      throw new HelmError(all, withoutLinkNotice(`${failure.stderr ?? ''}${failure.stdout ?? ''}`));
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function withoutLinkNotice(stderr: string): string {
+  return stderr
+    .split('\n')
+    .filter((line) => !/found symbolic link in path: .*crds resolves to/.test(line))
+    .join('\n')
+    .trim();
+}
+
+/** `helm template` of the chart, parsed into objects. */
+export async function renderChart(
+  helm: string,
+  values: Record<string, unknown> = {},
+  options: { namespace?: string; release?: string; includeCrds?: boolean } = {},
+): Promise<Rendered> {
+  const args = [
+    'template',
+    options.release ?? 'peering',
+    CHART_DIR,
+    '--namespace',
+    options.namespace ?? 'peering',
+    '--kube-version',
+    KUBE_VERSION,
+    ...(options.includeCrds ? ['--include-crds'] : []),
+  ];
+  const { stdout } = await runHelm(helm, args, values);
+  return { objects: parseManifests(stdout), text: stdout };
+}
+
+/** `helm lint --strict` of the chart; resolves to its output, throws a HelmError on any finding. */
+export async function lintChart(helm: string, values: Record<string, unknown> = {}): Promise<string> {
+  const { stdout } = await runHelm(
+    helm,
+    ['lint', CHART_DIR, '--strict', '--kube-version', KUBE_VERSION],
+    values,
+  );
+  return stdout;
+}
+
+/** The objects of a multi-document YAML text (empty documents dropped). */
+export function parseManifests(text: string): RenderedObject[] {
+  return parseAllDocuments(text)
+    .map((document) => {
+      if (document.errors.length > 0)
+        throw new Error(`rendered YAML is invalid: ${document.errors[0]?.message}`);
+      return document.toJS() as RenderedObject | null;
+    })
+    .filter((object): object is RenderedObject => object !== null);
+}
+
+/** The one object of a kind (and name, if given); fails the test when there is not exactly one. */
+export function only(objects: readonly RenderedObject[], kind: string, name?: string): RenderedObject {
+  const found = objects.filter((o) => o.kind === kind && (name === undefined || o.metadata.name === name));
+  if (found.length !== 1) {
+    throw new Error(`expected one ${kind}${name ? ` ${name}` : ''}, found ${found.length}`);
+  }
+  return found[0] as RenderedObject;
+}
+
+function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}

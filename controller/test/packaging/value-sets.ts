@@ -1,0 +1,32 @@
+/** Value sets the chart is rendered with by the tests (lint, template, server-side dry run). */
+
+/** Every optional part on, cluster-wide, with credentials: the widest rendering. */
+export const ALL_ON: Record<string, unknown> = {
+  rbac: { clusterWide: true },
+  ingress: {
+    enabled: true,
+    className: 'nginx',
+    hosts: [{ host: 'peering.example.net' }],
+    tls: [{ secretName: 'peering-example-net-tls', hosts: ['peering.example.net'] }],
+  },
+  serviceMonitor: { enabled: true, labels: { release: 'kube-prometheus-stack' } },
+  networkPolicy: {
+    enabled: true,
+    ingressFrom: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } } }],
+  },
+  credentials: {
+    peeringdbApiKey: { secretName: 'peeringdb', key: 'api-key' },
+    extraSecretEnv: [{ name: 'PEERING_TOKEN_AS64501', secretName: 'peering-static-tokens', key: 'as64501' }],
+  },
+  config: {
+    asns: [64500],
+    apiUrl: 'https://peering.example.net/v0.1',
+    peeringdb: { url: 'https://www.peeringdb.com/api' },
+    auth: {
+      issuers: [{ kind: 'jwt', issuer: 'https://id.example.net' }],
+      staticTokens: [
+        { tokenEnv: 'PEERING_TOKEN_AS64501', subject: 'as64501', networks: [{ asn: 64501, perms: 15 }] },
+      ],
+    },
+  },
+};
