@@ -1,17 +1,22 @@
 import { stringify } from 'yaml';
+import { API_VERSION, PEERING_REQUEST } from '../../controller/src/operator/resources/api-group.js';
+import type { PeeringRequestSpecInput } from '../../controller/src/operator/resources/peering-request.js';
+import type { SecretKeyReference } from '../../controller/src/operator/resources/session-fields.js';
 import type { ValidSession } from './session-props.js';
 
-// The one place where the Terraform props meet the operator's resources: field names, secret references and
-// what a retired session becomes. Kept beside the constructs so that moving between Terraform and GitOps never
-// means rewriting a peering by hand.
+// The one place where the Terraform props meet the operator's resources (controller/src/operator/resources):
+// field names, secret references and what a retired session becomes. The props mirror the PeeringRequest spec
+// field for field, except where Terraform must hold a NAME instead of a Kubernetes reference:
+//
+//   props (Terraform)              PeeringRequest spec (Kubernetes)
+//   apiUrl                         peerApiUrl
+//   tokenEnv (env var name)        credentials.bearerTokenSecretRef {name: <secret>, key: tokenEnv ?? 'token'}
+//   sessions[i].secretEnv          sessions[i].sessionSecretRef {name: <secret>, key: secretEnv}
+//   sessions[i].name               (Terraform only: part of the resource name)
+//   sessions[i].decommissioned     (the session is left out: in GitOps, removal is what de-peers)
+//   everything else                same name, same value
 
-export const PEERING_API_VERSION = 'peering.autopeer.dev/v1alpha1';
-
-/** A reference to a key of a Kubernetes Secret in the manifest's namespace. */
-export interface SecretKeyRef {
-  name: string;
-  key: string;
-}
+export const PEERING_API_VERSION = API_VERSION;
 
 /** Where the Kubernetes copies of the Terraform-side environment variables live. */
 export interface ManifestOptions {
@@ -25,28 +30,14 @@ export interface ManifestOptions {
   readonly secretName?: (peerAsn: number) => string;
 }
 
-export interface RequestedSessionManifest {
-  location: string;
-  localIp: string;
-  peerIp: string;
-  localBgpRole?: number;
-  peerBgpRole?: number;
-  sessionSecretRef?: SecretKeyRef;
-}
+type RequestedSessionSpec = NonNullable<PeeringRequestSpecInput['sessions']>[number];
 
 /** A PeeringRequest object for the operator: one peer, explicit sessions, credentials by Secret reference. */
 export interface PeeringRequestManifest {
-  apiVersion: typeof PEERING_API_VERSION;
+  apiVersion: typeof API_VERSION;
   kind: 'PeeringRequest';
-  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
-  spec: {
-    direction: 'Outbound';
-    localAsn: number;
-    peerAsn: number;
-    peerApiUrl: string;
-    credentials: { bearerTokenSecretRef: SecretKeyRef };
-    sessions: RequestedSessionManifest[];
-  };
+  metadata: { name: string; namespace?: string };
+  spec: PeeringRequestSpecInput & { sessions: RequestedSessionSpec[] };
 }
 
 export type PeeringManifest = PeeringRequestManifest;
@@ -60,47 +51,61 @@ export interface DeclaredRequest {
 }
 
 /**
+ * The PeeringRequest spec for sessions with one peer (the first session gives the peer). Used to emit manifests
+ * and, with every session included, to check props against the CRD's own schema and rules.
+ */
+export function requestSpec(
+  sessions: readonly ValidSession[],
+  options: ManifestOptions = {},
+): PeeringRequestManifest['spec'] {
+  const first = sessions[0];
+  if (first === undefined) throw new RangeError('a PeeringRequest spec needs at least one session');
+  const secretName = (options.secretName ?? ((asn: number) => `peering-as${asn}`))(first.peerAsn);
+  const ref = (key: string): SecretKeyReference => ({ name: secretName, key });
+  return {
+    direction: 'Outbound',
+    localAsn: first.localAsn,
+    peerAsn: first.peerAsn,
+    peerApiUrl: first.apiUrl,
+    credentials: { bearerTokenSecretRef: ref(first.tokenEnv ?? 'token') },
+    sessions: sessions.map((s) => {
+      const out: RequestedSessionSpec = { location: s.location.id, localIp: s.localIp, peerIp: s.peerIp };
+      if (s.localBgpRole !== undefined) out.localBgpRole = s.localBgpRole;
+      if (s.peerBgpRole !== undefined) out.peerBgpRole = s.peerBgpRole;
+      if (s.secretEnv !== undefined) out.sessionSecretRef = ref(s.secretEnv);
+      return out;
+    }),
+  };
+}
+
+/** A path in the spec → the prop it came from (`peerApiUrl` → `apiUrl`, `sessions[0].sessionSecretRef` → `sessions[0].secretEnv`). */
+export function propPathOfSpecPath(path: readonly PropertyKey[]): (string | number)[] {
+  const [head, index, field] = path;
+  if (head === 'peerApiUrl') return ['apiUrl'];
+  if (head === 'credentials') return ['tokenEnv'];
+  if (head === 'sessions' && typeof index === 'number' && field === 'sessionSecretRef') {
+    return ['sessions', index, 'secretEnv'];
+  }
+  return path.map((p) => (typeof p === 'number' ? p : String(p)));
+}
+
+/**
  * The operator's PeeringRequest for a set of sessions with one peer. Decommissioned sessions are left out: in
  * GitOps, removing a session from the list is what de-peers it (the operator's finalizer makes the call). A
- * request whose sessions are all decommissioned yields no object at all, never an empty list (which the operator
- * would read as "discover sessions").
+ * request whose sessions are all decommissioned yields no object at all, never an empty list.
  *
  * @example
- * peeringRequestManifest({ name: 'google', sessions: [session] }).spec.peerApiUrl;
+ * peeringRequestManifest({ name: 'google', sessions: [session] })?.spec.peerApiUrl;
  */
 export function peeringRequestManifest(
   request: DeclaredRequest,
   options: ManifestOptions = {},
 ): PeeringRequestManifest | undefined {
   const active = request.sessions.filter((s) => !s.decommissioned);
-  const first = active[0];
-  if (first === undefined) return undefined;
-  const secretName = (options.secretName ?? ((asn: number) => `peering-as${asn}`))(first.peerAsn);
+  if (active.length === 0) return undefined;
   const metadata: PeeringRequestManifest['metadata'] = { name: kubernetesName(request.name) };
   if (options.namespace !== undefined) metadata.namespace = options.namespace;
-  return {
-    apiVersion: PEERING_API_VERSION,
-    kind: 'PeeringRequest',
-    metadata,
-    spec: {
-      direction: 'Outbound',
-      localAsn: first.localAsn,
-      peerAsn: first.peerAsn,
-      peerApiUrl: first.apiUrl,
-      credentials: { bearerTokenSecretRef: { name: secretName, key: first.tokenEnv ?? 'token' } },
-      sessions: active.map((s) => {
-        const out: RequestedSessionManifest = {
-          location: s.location.id,
-          localIp: s.localIp,
-          peerIp: s.peerIp,
-        };
-        if (s.localBgpRole !== undefined) out.localBgpRole = s.localBgpRole;
-        if (s.peerBgpRole !== undefined) out.peerBgpRole = s.peerBgpRole;
-        if (s.secretEnv !== undefined) out.sessionSecretRef = { name: secretName, key: s.secretEnv };
-        return out;
-      }),
-    },
-  };
+  return { apiVersion: API_VERSION, kind: 'PeeringRequest', metadata, spec: requestSpec(active, options) };
 }
 
 /** Manifests as one multi-document YAML stream, as `kubectl apply -f` and GitOps tools read it. */
@@ -116,5 +121,5 @@ export function kubernetesName(text: string): string {
     .replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '')
     .slice(0, 253)
     .replace(/[^a-z0-9]+$/, '');
-  return name === '' ? 'peering' : name;
+  return name === '' ? PEERING_REQUEST.singular : name;
 }

@@ -2,15 +2,13 @@ import { z } from 'zod';
 import { PeeringError, type FieldError } from '../../controller/src/domain/errors.js';
 import type { Location, LocationInputSchema } from '../../controller/src/domain/location.js';
 import {
-  addressFamily,
-  BGP_ROLE_NAMES,
   ClientRequestIdSchema,
-  MAX_SESSIONS_PER_REQUEST,
-  rolesAreCorrect,
   SessionInputSchema,
   type BgpRole,
 } from '../../controller/src/domain/session.js';
+import { PeeringRequestSpecSchema } from '../../controller/src/operator/resources/peering-request.js';
 import { fieldPath } from '../../controller/src/receiver/issues.js';
+import { propPathOfSpecPath, requestSpec } from './manifests.js';
 
 /** How a session is kept in Terraform: the built-in `terraform_data` (default) or the null provider's `null_resource`. */
 export type SessionBacking = 'terraform_data' | 'null_resource';
@@ -103,9 +101,12 @@ export interface ValidRequestedSession extends ValidSession {
   readonly name: string;
 }
 
-// The session terms are checked by the API's own wire schema (SessionInputSchema): props are put into the
-// wire shape, parsed, and any issue is reported under the prop's name. Only what the wire does not carry
-// (where and how to call, secrets by name) has a schema here.
+// Props are checked twice, with schemas owned elsewhere, and every issue is reported under the prop's name:
+// 1. each session's terms with the API's own wire schema (SessionInputSchema), which also canonicalises the
+//    addresses and the location;
+// 2. the whole peering as the operator's PeeringRequest spec (PeeringRequestSpecSchema), whose cross-field
+//    rules (address families, RFC 9234 roles, distinct ASNs, at most 100 sessions) are the CRD's CEL rules.
+// Only what neither carries (how to call from Terraform, secrets by variable name) has a schema here.
 const WIRE_FIELD_TO_PROP: Record<string, string> = {
   local_asn: 'localAsn',
   peer_asn: 'peerAsn',
@@ -191,7 +192,11 @@ export function validateSessionProps(props: PeeringSessionProps, where: string):
   const session = checkSession(props, issues, [], SESSION_KEYS);
   const peer = checkPeer(props, issues, []);
   if (session === undefined || peer === undefined || issues.length > 0) throw propsError(where, issues);
-  return { ...peer, ...session };
+  const valid = { ...peer, ...session };
+  // A lone session is checked as a one-session request; `sessions[0].x` is reported as `x`.
+  checkAsResource([valid], issues, (path) => (path[0] === 'sessions' ? path.slice(2) : path));
+  if (issues.length > 0) throw propsError(where, issues);
+  return valid;
 }
 
 /**
@@ -203,6 +208,18 @@ export function validateRequestProps(props: PeeringRequestProps, where: string):
   const raw = props as unknown as Record<string, unknown>;
   unknownKeys(raw, PEER_KEYS, [], issues);
   const peer = checkPeer(props, issues, []);
+  // The ASNs sit on the request; they are checked here, once, with the wire's own field schemas.
+  for (const [prop, schema] of [
+    ['localAsn', SessionInputSchema.shape.local_asn],
+    ['peerAsn', SessionInputSchema.shape.peer_asn],
+  ] as const) {
+    const parsed = schema.safeParse(raw[prop]);
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) {
+        issues.push({ path: [prop], message: describeIssue(issue), missing: raw[prop] === undefined });
+      }
+    }
+  }
   const sessions = raw.sessions;
   if (!Array.isArray(sessions)) {
     issues.push({
@@ -211,13 +228,6 @@ export function validateRequestProps(props: PeeringRequestProps, where: string):
       missing: sessions === undefined,
     });
     throw propsError(where, issues);
-  }
-  if (sessions.length > MAX_SESSIONS_PER_REQUEST) {
-    issues.push({
-      path: ['sessions'],
-      message: `holds ${sessions.length} sessions; a request carries at most ${MAX_SESSIONS_PER_REQUEST}`,
-      missing: false,
-    });
   }
   const out: ValidRequestedSession[] = [];
   const names = new Map<string, number>();
@@ -247,12 +257,17 @@ export function validateRequestProps(props: PeeringRequestProps, where: string):
       issues,
       path,
       [...REQUESTED_SESSION_KEYS, 'localAsn', 'peerAsn'],
+      // The request's ASNs are reported once, on the request, not once per session.
       ['localAsn', 'peerAsn'],
     );
     if (terms !== undefined && name.success && peer !== undefined)
       out.push({ ...peer, ...terms, name: name.data });
   });
   if (issues.length > 0 || peer === undefined) throw propsError(where, issues);
+  if (out.length === 0)
+    issues.push({ path: ['sessions'], message: 'must list at least one session', missing: false });
+  else checkAsResource(out, issues, (path) => path);
+  if (issues.length > 0) throw propsError(where, issues);
   return out;
 }
 
@@ -291,7 +306,6 @@ function checkSession(
     for (const issue of wire.error.issues) {
       const [head, ...rest] = issue.path;
       const prop = WIRE_FIELD_TO_PROP[String(head)] ?? String(head);
-      // The request's ASNs are reported once, on the request, not once per session.
       if (inherited.includes(prop)) continue;
       issues.push({
         path: [...prefix, prop, ...(rest as (string | number)[])],
@@ -311,49 +325,33 @@ function checkSession(
   }
   if (!wire.success || !own.success) return undefined;
   const terms = wire.data;
-  const before = issues.length;
-  // The same pair rules the receiving API applies (PROTOCOL.md §4), caught before any apply.
-  if (addressFamily(terms.local_ip) !== addressFamily(terms.peer_ip)) {
-    issues.push({
-      path: [...prefix, 'peerIp'],
-      message: `${terms.local_ip} and ${terms.peer_ip} are of different address families; declare one session per family`,
-      missing: false,
-    });
-  }
-  const local = terms.local_bgp_role;
-  const peer = terms.peer_bgp_role;
-  if ((local === undefined) !== (peer === undefined)) {
-    issues.push({
-      path: [...prefix, local === undefined ? 'localBgpRole' : 'peerBgpRole'],
-      message: 'give both localBgpRole and peerBgpRole, or neither',
-      missing: false,
-    });
-  } else if (local !== undefined && peer !== undefined && !rolesAreCorrect(local, peer)) {
-    issues.push({
-      path: [...prefix, 'peerBgpRole'],
-      message: `roles ${BGP_ROLE_NAMES[local]} and ${BGP_ROLE_NAMES[peer]} are not RFC 9234 role-correct (pairs are provider/customer, rs_server/rs_client, peer/peer)`,
-      missing: false,
-    });
-  }
-  if (terms.local_asn === terms.peer_asn && !inherited.includes('peerAsn')) {
-    issues.push({
-      path: [...prefix, 'peerAsn'],
-      message: 'localAsn and peerAsn must differ',
-      missing: false,
-    });
-  }
-  if (issues.length > before) return undefined;
   return {
     localAsn: terms.local_asn,
     peerAsn: terms.peer_asn,
     location: terms.location,
     localIp: terms.local_ip,
     peerIp: terms.peer_ip,
-    localBgpRole: local,
-    peerBgpRole: peer,
+    localBgpRole: terms.local_bgp_role,
+    peerBgpRole: terms.peer_bgp_role,
     secretEnv: own.data.secretEnv,
     decommissioned: own.data.decommissioned,
   };
+}
+
+function checkAsResource(
+  sessions: readonly ValidSession[],
+  issues: Issue[],
+  toProps: (path: (string | number)[]) => (string | number)[],
+): void {
+  const parsed = PeeringRequestSpecSchema.safeParse(requestSpec(sessions));
+  if (parsed.success) return;
+  for (const issue of parsed.error.issues) {
+    issues.push({
+      path: toProps(propPathOfSpecPath(issue.path)),
+      message: describeIssue(issue),
+      missing: false,
+    });
+  }
 }
 
 function checkPeer(props: object, issues: Issue[], prefix: (string | number)[]) {

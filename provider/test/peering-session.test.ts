@@ -247,14 +247,18 @@ describe('PeeringSession props are refused at synth time, naming the construct a
     [
       'peerBgpRole',
       { ...valid, localBgpRole: 0, peerBgpRole: 4 },
-      /peerBgpRole: roles provider and peer are not RFC 9234 role-correct/,
+      /peerBgpRole: localBgpRole and peerBgpRole must be RFC 9234 role-correct/,
     ],
     [
       'peerBgpRole',
       { ...valid, localBgpRole: 0, peerBgpRole: 7 },
       /peerBgpRole: must be one of 0, 1, 2, 3, 4/,
     ],
-    ['peerIp', { ...valid, peerIp: GOOGLE.v6[0] }, /peerIp: .*different address families/],
+    [
+      'peerIp',
+      { ...valid, peerIp: GOOGLE.v6[0] },
+      /peerIp: localIp and peerIp must be of the same address family/,
+    ],
     ['peerAsn', { ...valid, peerAsn: CLOUDFLARE.asn }, /peerAsn: localAsn and peerAsn must differ/],
     ['decommissioned', { ...valid, decommissioned: 'yes' }, /decommissioned: /],
     ['backing', { ...valid, backing: 'aws_instance' }, /backing: /],
