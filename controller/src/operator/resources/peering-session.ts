@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { LocationSchema, PeeringTypeSchema } from '../../domain/location.js';
+import { BGP_STATES } from '../../router/driver.js';
 import { AsnSchema, SessionStatusSchema, type SessionTerms } from '../../domain/session.js';
 import { API_VERSION, PEERING_SESSION } from './api-group.js';
 import { ConditionListSchema } from './conditions.js';
@@ -92,10 +93,8 @@ export const PeeringSessionSpecSchema = withRules(SessionSpecObject, SESSION_SPE
 });
 export type PeeringSessionSpec = z.output<typeof PeeringSessionSpecSchema>;
 
-/** BGP states as RFC 4271 names them, as a router reports them. */
-export const BgpStateSchema = z
-  .enum(['Idle', 'Connect', 'Active', 'OpenSent', 'OpenConfirm', 'Established', 'Unknown'])
-  .meta({ description: 'RFC 4271 state of the session on our router' });
+/** BGP states in the router driver's words (RFC 4271 states, plus `down` and `unknown`). */
+export const BgpStateSchema = z.enum(BGP_STATES).meta({ description: 'State of the session on our router' });
 export type BgpState = z.infer<typeof BgpStateSchema>;
 
 export const BgpObservationSchema = z
