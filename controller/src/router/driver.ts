@@ -247,8 +247,12 @@ export const DesiredSessionSchema = z
         message: 'must be of the same address family as localIp',
       });
     }
-    if (s.localIp === s.peerIp) {
-      ctx.addIssue({ code: 'custom', path: ['peerIp'], message: 'must differ from localIp' });
+    if (s.localIp === s.peerIp && (s.localPort ?? 179) === (s.peerPort ?? 179)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['peerIp'],
+        message: 'must differ from localIp (a session to itself)',
+      });
     }
     if (s.localRole !== undefined && s.peerRole !== undefined && !rolesAreCorrect(s.localRole, s.peerRole)) {
       ctx.addIssue({

@@ -36,21 +36,21 @@ export class RecordingRouterDriver implements RouterDriver {
 
   constructor(private readonly clock: () => Date = () => new Date()) {}
 
-  apply(batch: SessionBatch): Promise<ApplyResult> {
+  async apply(batch: SessionBatch): Promise<ApplyResult> {
     this.calls.push({ method: 'apply', batch, at: this.clock() });
-    return Promise.resolve(this.applyNow(batch.upsert ?? [], batch.remove ?? []));
+    return this.applyNow(batch.upsert ?? [], batch.remove ?? []);
   }
 
-  sync(desired: readonly DesiredSession[]): Promise<ApplyResult> {
+  async sync(desired: readonly DesiredSession[]): Promise<ApplyResult> {
     this.calls.push({ method: 'sync', desired, at: this.clock() });
     const wanted = new Set(desired.map((s) => s.key));
     const stale = [...this.sessions.keys()].filter((key) => !wanted.has(key));
-    return Promise.resolve(this.applyNow(desired, stale));
+    return this.applyNow(desired, stale);
   }
 
-  observe(): Promise<ObservedSession[]> {
+  async observe(): Promise<ObservedSession[]> {
     this.calls.push({ method: 'observe', at: this.clock() });
-    return Promise.resolve([...this.sessions.values()].map(({ observed }) => ({ ...observed })));
+    return [...this.sessions.values()].map(({ observed }) => ({ ...observed }));
   }
 
   /** The sessions configured now, by key. */

@@ -275,12 +275,20 @@ const BGP_STATES: Record<string, BgpState> = {
   opensent: 'opensent',
   openconfirm: 'openconfirm',
   established: 'established',
-  // BIRD's `Close` is the moment a session is being torn down: no longer connected, not yet retrying.
+  // BIRD's own words: `Passive` is a passive session waiting for the peer to connect (RFC 4271's Active without
+  // connecting out); `Close` is the moment a session is torn down, no longer connected and not yet retrying.
+  passive: 'active',
   close: 'idle',
   down: 'down',
 };
 
-function observedSession(key: string, protocol: BirdProtocolStatus): ObservedSession {
+/**
+ * A session as the driver reports it, from BIRD's report of its protocol.
+ *
+ * @example
+ * observedSession(key, parseShowProtocols(reply.lines)[0]); // { key, protocol: 'po_…', state: 'established', … }
+ */
+export function observedSession(key: string, protocol: BirdProtocolStatus): ObservedSession {
   const infoWords = protocol.info.split(/\s+/);
   const fsmText = protocol.bgpState ?? infoWords[0] ?? '';
   let state: BgpState = protocol.state === 'down' ? 'down' : (BGP_STATES[fsmText.toLowerCase()] ?? 'unknown');
