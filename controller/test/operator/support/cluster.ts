@@ -4,8 +4,8 @@ import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import type { ControlPlane } from '../../../../test-support/kube/control-plane.js';
 import { KubeClient } from '../../../src/operator/kube/client.js';
-import { operatorRbac } from '../../../src/operator/rbac/rbac.js';
 import type { OperatorMetrics } from '../../../src/operator/runtime/metrics.js';
+import { chartRbac } from './rbac.js';
 
 export const CRDS_DIR = resolve(import.meta.dirname, '../../../../crds');
 
@@ -27,14 +27,14 @@ export async function kubectlApply(
 
 /**
  * A Kubernetes client for the operator in `namespace`, authenticated as its ServiceAccount with exactly the
- * rules of `operatorRbac()` — never as an administrator.
+ * rules of the chart's rbac-rules.yaml — never as an administrator.
  */
 export async function operatorKubeClient(
   plane: ControlPlane,
   namespace: string,
   options: { metrics?: OperatorMetrics } = {},
 ): Promise<KubeClient> {
-  await kubectlApply(plane, operatorRbac({ namespace }));
+  await kubectlApply(plane, chartRbac(namespace));
   const kubeConfig = await plane.serviceAccountKubeConfig(namespace, 'peering-operator');
   return KubeClient.connect(kubeConfig, { metrics: options.metrics });
 }
