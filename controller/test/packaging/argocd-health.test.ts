@@ -1,0 +1,144 @@
+import { execFile, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { parse } from 'yaml';
+import { SESSION_STATUSES } from '../../src/domain/session.js';
+import {
+  PeeringRequestSpecSchema,
+  PeeringRequestStatusSchema,
+  REQUEST_PHASES,
+} from '../../src/operator/resources/peering-request.js';
+import {
+  PeeringSessionSpecSchema,
+  PeeringSessionStatusSchema,
+} from '../../src/operator/resources/peering-session.js';
+import { REPO_ROOT } from '../support/sample.js';
+
+const run = promisify(execFile);
+const CUSTOMIZATIONS = join(REPO_ROOT, 'argocd/resource_customizations/peering.autopeer.dev');
+const LUA_TESTS = join(REPO_ROOT, 'test-support/lua');
+
+interface Sample {
+  file: string;
+  expected: { status: string; message?: string };
+  object: {
+    kind: string;
+    metadata: { generation?: number; deletionTimestamp?: string };
+    spec: unknown;
+    status?: {
+      state?: string;
+      phase?: string;
+      observedGeneration?: number;
+      conditions?: { type: string; status: string }[];
+    };
+  };
+}
+
+/** The samples of a kind's health_test.yaml (Argo CD's format), with the health each must get. */
+function samples(kind: 'PeeringRequest' | 'PeeringSession'): Sample[] {
+  const dir = join(CUSTOMIZATIONS, kind);
+  const { tests } = parse(readFileSync(join(dir, 'health_test.yaml'), 'utf8')) as {
+    tests: { healthStatus: Sample['expected']; inputPath: string }[];
+  };
+  return tests.map((t) => ({
+    file: t.inputPath,
+    expected: t.healthStatus,
+    object: parse(readFileSync(join(dir, t.inputPath), 'utf8')) as Sample['object'],
+  }));
+}
+
+/** A sample whose status is current and that is not being deleted: its state or phase decides. */
+const decided = (s: Sample): boolean =>
+  s.object.metadata.deletionTimestamp === undefined &&
+  s.object.status?.observedGeneration !== undefined &&
+  s.object.status.observedGeneration >= (s.object.metadata.generation ?? 0);
+const ready = (s: Sample): boolean =>
+  s.object.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+
+const hasGo = spawnSync('go', ['version'], { stdio: 'ignore' }).status === 0;
+if (!hasGo && process.env.CI === 'true') throw new Error('Go is required (CI=true) to run test-support/lua');
+if (!hasGo) console.warn('\n!!!! SKIPPED: the Argo CD health checks need Go (gopher-lua) to run !!!!\n');
+
+describe('Argo CD health checks', () => {
+  (hasGo ? it : it.skip)(
+    "pass on every sample in gopher-lua, set up as Argo CD's controller sets it up (go test)",
+    async () => {
+      const { stdout } = await run('go', ['test', '-count=1', '-v', './...'], {
+        cwd: LUA_TESTS,
+        timeout: 5 * 60_000,
+      }).catch((error: Error & { stdout?: string; stderr?: string }) => {
+        throw new Error(`go test in test-support/lua failed:\n${error.stdout ?? ''}${error.stderr ?? ''}`);
+      });
+      const passed = stdout.match(/^ {4}--- PASS: TestHealthChecksOnEverySample\//gm) ?? [];
+      expect(passed.length).toBe(samples('PeeringRequest').length + samples('PeeringSession').length + 4);
+      expect(stdout).toMatch(/^--- PASS: TestTheVMIsAsRestrictedAsArgoCDs/m);
+      expect(stdout).toMatch(/^--- PASS: TestArgoCDConfigMapCarriesTheseScripts/m);
+    },
+    6 * 60_000,
+  );
+
+  it.each(['PeeringRequest', 'PeeringSession'] as const)(
+    '%s samples are objects the operator could have written',
+    (kind) => {
+      const [spec, status] =
+        kind === 'PeeringRequest'
+          ? [PeeringRequestSpecSchema, PeeringRequestStatusSchema]
+          : [PeeringSessionSpecSchema, PeeringSessionStatusSchema];
+      for (const sample of samples(kind)) {
+        expect({ file: sample.file, kind: sample.object.kind }).toEqual({ file: sample.file, kind });
+        const checked = [spec.safeParse(sample.object.spec), status.safeParse(sample.object.status ?? {})];
+        for (const result of checked) {
+          if (!result.success) throw new Error(`${kind}/${sample.file}: ${result.error.message}`);
+        }
+      }
+    },
+  );
+
+  it('cover every session state, with the health the issue asks for', () => {
+    const sessions = samples('PeeringSession').filter(decided);
+    const expectedHealth = (state: string): string =>
+      ['rejected', 'unestablished', 'down'].includes(state) ? 'Degraded' : 'Progressing';
+    for (const state of SESSION_STATUSES) {
+      const ofState = sessions.filter((s) => s.object.status?.state === state);
+      expect({ state, samples: ofState.length }).toEqual({ state, samples: expect.any(Number) });
+      expect(ofState.length).toBeGreaterThan(0);
+      for (const s of ofState) {
+        expect({ file: s.file, health: s.expected.status }).toEqual({
+          file: s.file,
+          health: ready(s) ? 'Healthy' : expectedHealth(state),
+        });
+      }
+    }
+    const degraded = sessions.filter((s) => s.expected.status === 'Degraded');
+    for (const s of degraded) expect(s.expected.message).toEqual(expect.stringMatching(/\S/));
+  });
+
+  it('cover every request phase, with Degraded for rejections, expiry and failure', () => {
+    const requests = samples('PeeringRequest').filter(decided);
+    for (const phase of REQUEST_PHASES) {
+      const ofPhase = requests.filter((s) => s.object.status?.phase === phase);
+      expect({ phase, covered: ofPhase.length > 0 }).toEqual({ phase, covered: true });
+      for (const s of ofPhase) {
+        const want = ready(s)
+          ? 'Healthy'
+          : ['Rejected', 'PartiallyRejected', 'Expired', 'Failed'].includes(phase)
+            ? 'Degraded'
+            : 'Progressing';
+        expect({ file: s.file, health: s.expected.status }).toEqual({ file: s.file, health: want });
+      }
+    }
+  });
+
+  it('say Progressing, not a stale verdict, while the status lags the spec or the object is being deleted', () => {
+    for (const kind of ['PeeringRequest', 'PeeringSession'] as const) {
+      const undecided = samples(kind).filter((s) => !decided(s));
+      expect(undecided.length).toBeGreaterThanOrEqual(3);
+      for (const s of undecided)
+        expect({ file: s.file, health: s.expected.status }).toEqual({
+          file: s.file,
+          health: 'Progressing',
+        });
+    }
+  });
+});
