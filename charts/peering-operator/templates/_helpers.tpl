@@ -53,7 +53,7 @@ app.kubernetes.io/part-of: peering-operator
 {{/* The mounted configuration: the values' config plus what only the chart can know. */}}
 {{- define "peering-operator.config" -}}
 {{- $config := deepCopy .Values.config }}
-{{- $_ := set $config "listen" (printf "0.0.0.0:%d" (int .Values.containerPort)) }}
+{{- $_ := set $config "listen" (printf "0.0.0.0:%d" (int .Values.ports.api)) }}
 {{- $_ := set $config "store" (dict "dataDir" "/var/lib/peering-operator") }}
 {{- if .Values.credentials.peeringdbApiKey.secretName }}
 {{- $peeringdb := deepCopy (default (dict) $config.peeringdb) }}

@@ -74,14 +74,21 @@ describeWithHelm('Helm chart', (helm) => {
     expect(main.args).toEqual(
       expect.arrayContaining([
         '--config=/etc/peering-operator/config.yaml',
+        '--health-listen=0.0.0.0:8081',
         '--leader-elect',
         '--lease-namespace=$(POD_NAMESPACE)',
         '--watch-namespace=$(POD_NAMESPACE)',
       ]),
     );
-    expect(main.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'http' });
-    expect(main.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'http' });
-    expect(main.ports).toEqual([{ name: 'http', containerPort: 8080, protocol: 'TCP' }]);
+    // The operator's health server by default: its liveness includes the leader's Lease being fresh.
+    expect(main.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'health' });
+    expect(main.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'health' });
+    expect(main.ports).toEqual([
+      { name: 'http', containerPort: 8080, protocol: 'TCP' },
+      { name: 'health', containerPort: 8081, protocol: 'TCP' },
+    ]);
+    const service = only(objects, 'Service') as unknown as { spec: { ports: { name: string }[] } };
+    expect(service.spec.ports.map((p) => p.name)).toEqual(['http', 'health']);
     expect(main.resources.requests).toEqual({ cpu: '100m', memory: '192Mi' });
     expect(main.securityContext).toMatchObject({
       readOnlyRootFilesystem: true,
@@ -99,6 +106,15 @@ describeWithHelm('Helm chart', (helm) => {
       expect(config.listen).toBe(`0.0.0.0:${container(objects).ports[0]?.containerPort}`);
       expect(config.store.dataDir).toBe('/var/lib/peering-operator');
     }
+  });
+
+  it('probes the Peering API server instead when asked, and refuses one port for both servers', async () => {
+    const main = container((await renderChart(helm(), { probes: { port: 'api' } })).objects);
+    expect(main.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'http' });
+    expect(main.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'http' });
+    await expect(renderChart(helm(), { ports: { api: 8080, health: 8080 } })).rejects.toThrow(
+      /ports.api and ports.health must differ/,
+    );
   });
 
   it('passes credentials by Secret reference only', async () => {
@@ -141,12 +157,20 @@ describeWithHelm('Helm chart', (helm) => {
     expect(ingress.spec.rules.flatMap((r) => r.http.paths.map((p) => p.path))).toEqual(['/v0.1']);
     expect(only(objects, 'ServiceMonitor')).toMatchObject({
       metadata: { labels: { release: 'kube-prometheus-stack' } },
-      spec: { endpoints: [{ port: 'http', path: '/metrics' }] },
+      spec: {
+        endpoints: [
+          { port: 'health', path: '/metrics' },
+          { port: 'http', path: '/metrics' },
+        ],
+      },
     });
     const policy = only(objects, 'NetworkPolicy') as unknown as {
       spec: { ingress: { ports: { port: string }[] }[]; egress: { ports: { port: number }[] }[] };
     };
-    expect(policy.spec.ingress[0]?.ports).toEqual([{ port: 'http', protocol: 'TCP' }]);
+    expect(policy.spec.ingress.map((rule) => rule.ports)).toEqual([
+      [{ port: 'http', protocol: 'TCP' }],
+      [{ port: 'health', protocol: 'TCP' }],
+    ]);
     expect(policy.spec.egress.flatMap((rule) => rule.ports.map((p) => p.port)).sort()).toEqual([
       443, 53, 53, 6443,
     ]);
@@ -185,7 +209,8 @@ describeWithHelm('Helm chart', (helm) => {
       values: { securityContext: { runAsUser: 0 } },
       error: /\/securityContext\/runAsUser/,
     },
-    { name: 'a privileged port', values: { containerPort: 80 }, error: /\/containerPort/ },
+    { name: 'a privileged port', values: { ports: { api: 80 } }, error: /\/ports\/api/ },
+    { name: 'an unknown probe port', values: { probes: { port: 'metrics' } }, error: /\/probes\/port/ },
     { name: 'an ASN of zero', values: { config: { asns: [0] } }, error: /\/config\/asns\/0/ },
     {
       name: 'both PDB bounds',

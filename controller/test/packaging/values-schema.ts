@@ -26,7 +26,7 @@ function repositoryRoot(): string {
   return dir;
 }
 
-/** Keys the chart sets itself (from containerPort and its data volume); values may not set them. */
+/** Keys the chart sets itself (from ports.api and its data volume); values may not set them. */
 const CHART_OWNED = ['listen', 'store'] as const;
 
 type JsonSchema = { [key: string]: unknown };
