@@ -32,7 +32,7 @@ version_pkg=k8s.io/component-base/version
 apiserver_ldflags="-s -w -X $version_pkg.gitVersion=$k8s_version -X $version_pkg.gitMajor=1 -X $version_pkg.gitMinor=$k8s_minor -X $version_pkg.gitTreeState=clean"
 etcd_ldflags="-s -w"
 # Part of the hash: a change of flags must not reuse binaries built with the old ones.
-recipe="trimpath|$apiserver_ldflags|$etcd_ldflags|CGO_ENABLED=0"
+recipe="trimpath|buildvcs=false|$apiserver_ldflags|$etcd_ldflags|CGO_ENABLED=0"
 
 hash=$( { echo "$recipe"; cat go.mod go.sum cmd/*/main.go; } | sha256sum | cut -c1-12)
 cache_root=${PEERING_ENVTEST_CACHE:-$HOME/.cache/peering-operator/envtest}
@@ -84,9 +84,11 @@ trap 'rm -rf "$tmp"' EXIT
 
 echo "build.sh: building kube-apiserver $k8s_version and etcd $etcd_version into $dir (takes minutes the first time)" >&2
 start=$SECONDS
+# Static binaries that run on any Linux of the same architecture; -buildvcs=false
+# because the enclosing git checkout is not these binaries' version.
 export CGO_ENABLED=0
-go build -trimpath -ldflags "$apiserver_ldflags" -o "$tmp/kube-apiserver" ./cmd/kube-apiserver
-go build -trimpath -ldflags "$etcd_ldflags" -o "$tmp/etcd" ./cmd/etcd
+go build -trimpath -buildvcs=false -ldflags "$apiserver_ldflags" -o "$tmp/kube-apiserver" ./cmd/kube-apiserver
+go build -trimpath -buildvcs=false -ldflags "$etcd_ldflags" -o "$tmp/etcd" ./cmd/etcd
 {
 	echo "kube-apiserver $k8s_version"
 	echo "etcd $etcd_version"
