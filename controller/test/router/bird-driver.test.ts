@@ -1,6 +1,6 @@
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { BirdRouterDriver } from '../../src/router/bird/bird-driver.js';
 import { BirdControlSocket, isSuccess, replyText } from '../../src/router/bird/control-socket.js';
 import type { DesiredSession } from '../../src/router/driver.js';
@@ -29,12 +29,27 @@ describeWithBird('BIRD driver: configuration management on a real BIRD', () => {
     return bird.sessionTo(peer, extra);
   }
 
-  const fileOf = (key: string) => join(bird.includeDir, `${driver.protocolOf(key)}.conf`);
+  const fileOf = (key: string) => driver.fileOf(key);
+  /** Sessions that live in different shard files, to see which files a change rewrites. */
+  function sessionsInDistinctFiles(count: number): DesiredSession[] {
+    const byFile = new Map<string, DesiredSession>();
+    while (byFile.size < count) {
+      const candidate = session();
+      if (!byFile.has(fileOf(candidate.key))) byFile.set(fileOf(candidate.key), candidate);
+    }
+    return [...byFile.values()];
+  }
+  /** The block of one session in its file. */
+  function blockOf(key: string): string {
+    const text = readFileSync(fileOf(key), 'utf8');
+    const start = text.indexOf(`# peering-operator session ${key}\n`);
+    return start === -1 ? '' : text.slice(start, text.indexOf('\n}\n', start) + 3);
+  }
   const running = async () =>
     new Set((await driver.observe()).filter((s) => s.state !== 'unknown').map((s) => s.key));
 
   it('creates, leaves alone, and updates: only changed files are rewritten, BIRD reloads once per batch', async () => {
-    const sessions = [session(), session(), session()];
+    const sessions = sessionsInDistinctFiles(3);
     const created = await driver.apply({ upsert: sessions });
     expect(created.reloaded).toBe(true);
     expect(created.sessions.map((s) => s.outcome === 'configured' && s.change)).toEqual([
@@ -72,19 +87,23 @@ describeWithBird('BIRD driver: configuration management on a real BIRD', () => {
     );
   });
 
-  it('writes session files readable by BIRD only (mode 0640), with the key on the first line', () => {
-    const file = readdirSync(bird.includeDir).find((name) => name.endsWith('.conf'));
-    expect(file).toBeDefined();
-    const path = join(bird.includeDir, file ?? '');
-    expect(statSync(path).mode & 0o777).toBe(0o640);
-    expect(readFileSync(path, 'utf8')).toMatch(/^# peering-operator session \d+\|pdb:ix:1\|/);
+  it('writes shard files readable by BIRD only (mode 0640), each session under a line with its key', () => {
+    const files = readdirSync(bird.includeDir);
+    expect(files.length).toBeGreaterThan(0);
+    for (const file of files) {
+      expect(file).toMatch(/^sessions-[0-9a-f]{2}\.conf$/);
+      const path = join(bird.includeDir, file);
+      expect(statSync(path).mode & 0o777).toBe(0o640);
+      expect(readFileSync(path, 'utf8')).toMatch(/^# peering-operator session \d+\|pdb:ix:1\|.*\n/m);
+    }
   });
 
   it('rejects the one session BIRD refuses, restores its file, and applies the rest of the batch', async () => {
     const good = session();
     const existing = session();
     await driver.apply({ upsert: [existing] });
-    const previous = readFileSync(fileOf(existing.key), 'utf8');
+    const previous = blockOf(existing.key);
+    expect(previous).toContain('protocol bgp');
     const unknownFilter = session({ importFilter: 'no_such_filter' });
     // An operator typo in a filter name: valid as an identifier, unknown to BIRD.
     const brokenUpdate = { ...existing, exportFilter: 'also_missing' };
@@ -103,13 +122,37 @@ describeWithBird('BIRD driver: configuration management on a real BIRD', () => {
       /no_such_filter|syntax error|unknown/i,
     );
     expect(refusal?.outcome === 'rejected' && refusal.error.field).toBe(`sessions[${unknownFilter.key}]`);
-    expect(existsSync(fileOf(unknownFilter.key))).toBe(false);
-    expect(readFileSync(fileOf(existing.key), 'utf8')).toBe(previous);
+    const onDisk = readdirSync(bird.includeDir)
+      .map((file) => readFileSync(join(bird.includeDir, file), 'utf8'))
+      .join('');
+    expect(onDisk).not.toContain(unknownFilter.key);
+    expect(onDisk).not.toMatch(/no_such_filter|also_missing/);
+    expect(blockOf(existing.key)).toBe(previous);
+    expect(blockOf(good.key)).toContain('protocol bgp');
     const keys = await running();
     expect(keys.has(good.key)).toBe(true);
     expect(keys.has(unknownFilter.key)).toBe(false);
     // What BIRD runs now is what is on disk: the next batch owes it nothing.
     expect((await driver.apply({ upsert: [good, existing] })).reloaded).toBe(false);
+  });
+
+  it('refuses a whole batch when BIRD refuses a session the batch did not change, and puts every file back', async () => {
+    const standing = session({ exportFilter: 'export_announced' });
+    await driver.apply({ upsert: [standing] });
+    const mainConfig = readFileSync(bird.configPath, 'utf8');
+    try {
+      // Someone deletes a filter a standing session uses: nothing this batch does can be applied any more.
+      writeFileSync(bird.configPath, mainConfig.replace(/filter export_announced \{[^}]*\}/, ''));
+      const bystander = session();
+      await expect(driver.apply({ upsert: [bystander] })).rejects.toMatchObject({
+        code: 'ROUTER_REJECTED',
+        message: expect.stringContaining(`in session ${standing.key}, which this batch did not change`),
+      });
+      const file = driver.fileOf(bystander.key);
+      expect(existsSync(file) ? readFileSync(file, 'utf8') : '').not.toContain(bystander.key);
+    } finally {
+      writeFileSync(bird.configPath, mainConfig);
+    }
   });
 
   it('refuses a whole batch BIRD cannot be reached for, and puts every file back', async () => {
@@ -159,7 +202,7 @@ describeWithBird('BIRD driver: configuration management on a real BIRD', () => {
   });
 
   it('cleans up temporary files an interrupted write left behind', async () => {
-    const leftover = join(bird.includeDir, `.${driver.protocolOf('x')}.conf.tmp`);
+    const leftover = join(bird.includeDir, '.sessions-0a.conf.tmp');
     writeFileSync(leftover, 'protocol bgp half');
     const fresh = bird.driver();
     await fresh.observe();
@@ -173,7 +216,7 @@ describeWithBird('BIRD driver: configuration management on a real BIRD', () => {
     const path = fileOf(victim.key);
     writeFileSync(
       path,
-      readFileSync(path, 'utf8').replace(`session ${victim.key}`, 'session 64999|pdb:ix:9|x|y'),
+      readFileSync(path, 'utf8').replace(`session ${victim.key}\n`, 'session 64999|pdb:ix:9|x|y\n'),
     );
     const reader = bird.driver({ sessionDefaults: { passive: true } });
     const result = await reader.apply({ upsert: [victim] });
@@ -190,7 +233,8 @@ describeWithBird('BIRD driver: configuration management on a real BIRD', () => {
     expect(result.sessions.slice(1).every((s) => s.outcome === 'removed')).toBe(true);
     expect(result.sessions.length).toBeGreaterThan(3);
     await expect(running()).resolves.toEqual(new Set([keep.key]));
-    expect(readdirSync(bird.includeDir)).toEqual([`${driver.protocolOf(keep.key)}.conf`]);
+    expect(readdirSync(bird.includeDir)).toEqual([basename(driver.fileOf(keep.key))]);
+    expect(readFileSync(driver.fileOf(keep.key), 'utf8').match(/^protocol bgp /gm)).toHaveLength(1);
     expect(await bird.birdc('show protocols')).toMatch(/device1\s+Device/);
   });
 

@@ -13,7 +13,7 @@ import { BirdControlSocket, REPLY, isSuccess, replyText, type BirdReply } from '
 import { PROTOCOL_PREFIX, protocolName } from './names.js';
 import { renderSession } from './render.js';
 import { parseShowProtocols, type BirdProtocolStatus } from './show-protocols.js';
-import { SessionFiles, type FileChange, type SessionFile } from './session-files.js';
+import { SessionFiles, shardOf, type SessionBlock } from './session-files.js';
 
 /** What every session gets unless it says otherwise (ports, timers, filters: router-wide choices). */
 export type SessionDefaults = Pick<
@@ -32,8 +32,8 @@ export interface BirdRouterDriverOptions {
   /** BIRD's control socket (`bird -s`), e.g. `/run/bird/bird.ctl`. */
   socketPath: string;
   /**
-   * The directory the driver owns, one file per session; BIRD's main configuration must contain
-   * `include "<includeDir>/*.conf";` (see docs/router-bird.md).
+   * The directory the driver owns (it creates it); BIRD's main configuration must contain
+   * `include "<includeDir>/*.conf";` (docs/router-bird.md), and the directory must exist before BIRD starts.
    */
   includeDir: string;
   sessionDefaults?: SessionDefaults;
@@ -48,14 +48,14 @@ export interface BirdRouterDriverOptions {
 }
 
 /**
- * The {@link RouterDriver} for BIRD 2: one `protocol bgp` per session in a file of its own in `includeDir`,
- * `configure check` then `configure` over the control socket once per batch, state read back from
+ * The {@link RouterDriver} for BIRD 2: one `protocol bgp` per session, in shard files of `includeDir`;
+ * `configure check` then `configure` over the control socket, once per batch; state read back from
  * `show protocols all`.
  *
- * Batches run one at a time. Only files whose text changes are rewritten, and BIRD itself restarts only the
- * protocols whose configuration changed. When BIRD refuses a session's file (a filter that does not exist, say),
- * that file is put back as it was and the session reported `rejected`; the rest of the batch goes on. When BIRD
- * refuses for another reason, or cannot be reached, every file goes back as it was and the batch throws.
+ * Batches run one at a time. Only shards whose text changes are rewritten, and BIRD itself restarts only the
+ * protocols whose configuration changed. When BIRD refuses one session (a filter that does not exist, say), that
+ * session is put back as it was and reported `rejected`; the rest of the batch goes on. When BIRD refuses for
+ * another reason, or cannot be reached, every file goes back as it was and the batch throws `ROUTER_REJECTED`.
  *
  * @example
  * const router = new BirdRouterDriver({ socketPath: '/run/bird/bird.ctl', includeDir: '/etc/bird/peering.d' });
@@ -64,7 +64,13 @@ export interface BirdRouterDriverOptions {
  */
 export class BirdRouterDriver implements RouterDriver {
   private readonly files: SessionFiles;
-  private current: Map<string, SessionFile> | undefined;
+  private current: Map<string, SessionBlock> | undefined;
+  /**
+   * The last session accepted for each key, as given: a resync of thousands of unchanged sessions is then a
+   * string comparison each, not a validation and a rendering each.
+   */
+  private readonly accepted = new Map<string, string>();
+  private readonly names = new Map<string, string>();
   /** Until the first successful reload, BIRD may be running something other than what the files say. */
   private reloadOwed = true;
   private queue: Promise<unknown> = Promise.resolve();
@@ -89,7 +95,17 @@ export class BirdRouterDriver implements RouterDriver {
 
   /** The protocol name BIRD knows a session by (for `birdc` and logs). */
   protocolOf(key: string): string {
-    return protocolName(key);
+    let name = this.names.get(key);
+    if (name === undefined) {
+      name = protocolName(key);
+      this.names.set(key, name);
+    }
+    return name;
+  }
+
+  /** The file that holds a session's configuration. */
+  fileOf(key: string): string {
+    return this.files.pathOf(shardOf(this.protocolOf(key)));
   }
 
   private serially<T>(work: () => Promise<T>): Promise<T> {
@@ -98,7 +114,7 @@ export class BirdRouterDriver implements RouterDriver {
     return run;
   }
 
-  private async loaded(): Promise<Map<string, SessionFile>> {
+  private async loaded(): Promise<Map<string, SessionBlock>> {
     this.current ??= await this.files.load();
     return this.current;
   }
@@ -109,31 +125,41 @@ export class BirdRouterDriver implements RouterDriver {
     removeOthers: boolean,
   ): Promise<ApplyResult> {
     const current = await this.loaded();
+    const next = new Map(current);
+    const changed = new Map<string, string>(); // protocol name -> key
+    const fingerprints = new Map<string, string>();
     const outcomes: SessionOutcome[] = [];
-    const changes = new Map<string, FileChange>();
-    const textOf = (name: string) =>
-      changes.has(name) ? changes.get(name)?.content : current.get(name)?.content;
-    const keyOf = (name: string) => changes.get(name)?.key ?? current.get(name)?.key;
 
     for (const requested of upserts) {
+      const name = this.protocolOf(requested.key);
+      const fingerprint = JSON.stringify(requested);
+      const accepted = this.accepted.get(requested.key) === fingerprint;
+      if (accepted && !changed.has(name) && next.get(name)?.key === requested.key) {
+        outcomes.push({ key: requested.key, outcome: 'configured', change: 'unchanged' });
+        continue;
+      }
       const session = validateDesiredSession(this.withDefaults(requested));
       if (session instanceof PeeringError) {
         outcomes.push({ key: requested.key, outcome: 'rejected', error: session });
         continue;
       }
-      const name = protocolName(session.key);
-      const owner = keyOf(name);
-      if (owner !== undefined && owner !== session.key) {
-        outcomes.push({ key: session.key, outcome: 'rejected', error: collision(session.key, owner, name) });
+      const before = next.get(name);
+      if (before !== undefined && before.key !== session.key) {
+        outcomes.push({
+          key: session.key,
+          outcome: 'rejected',
+          error: collision(session.key, before.key, name),
+        });
         continue;
       }
-      const content = renderSession(session, { strictBind: this.strictBind });
-      const before = textOf(name);
-      if (before === content) {
+      fingerprints.set(session.key, fingerprint);
+      const text = renderSession(session, { strictBind: this.strictBind });
+      if (before?.text === text) {
         outcomes.push({ key: session.key, outcome: 'configured', change: 'unchanged' });
         continue;
       }
-      changes.set(name, { name, key: session.key, content, previous: current.get(name)?.content });
+      next.set(name, { key: session.key, text });
+      changed.set(name, session.key);
       outcomes.push({
         key: session.key,
         outcome: 'configured',
@@ -144,47 +170,52 @@ export class BirdRouterDriver implements RouterDriver {
     const removeKeys = [...removals];
     if (removeOthers) {
       const wanted = new Set(upserts.map((s) => s.key));
-      for (const file of current.values()) if (!wanted.has(file.key)) removeKeys.push(file.key);
+      for (const block of current.values()) if (!wanted.has(block.key)) removeKeys.push(block.key);
     }
     for (const key of removeKeys) {
-      const name = protocolName(key);
-      if (keyOf(name) !== key || textOf(name) === undefined) {
+      const name = this.protocolOf(key);
+      if (next.get(name)?.key !== key) {
         outcomes.push({ key, outcome: 'removed', change: 'absent' });
         continue;
       }
-      changes.set(name, { name, key, content: undefined, previous: current.get(name)?.content });
+      next.delete(name);
+      changed.set(name, key);
       outcomes.push({ key, outcome: 'removed', change: 'removed' });
     }
 
-    if (changes.size === 0 && !this.reloadOwed) return { sessions: outcomes, reloaded: false };
-    const refused = await this.reload([...changes.values()]);
-    for (const [name, change] of changes) {
-      if (refused.has(name)) continue;
-      if (change.content === undefined) current.delete(name);
-      else current.set(name, { key: change.key, content: change.content });
+    if (changed.size === 0 && !this.reloadOwed) {
+      for (const [key, fingerprint] of fingerprints) this.accepted.set(key, fingerprint);
+      return { sessions: outcomes, reloaded: false };
     }
+    const refused = await this.reload(current, next, changed);
+    this.current = next;
+    for (const [key, fingerprint] of fingerprints) this.accepted.set(key, fingerprint);
+    for (const key of removeKeys) this.accepted.delete(key);
     const sessions = outcomes.map((outcome): SessionOutcome => {
-      const error = refused.get(protocolName(outcome.key));
-      return error && outcome.outcome !== 'rejected'
-        ? { key: outcome.key, outcome: 'rejected', error }
-        : outcome;
+      const error = refused.get(this.protocolOf(outcome.key));
+      if (!error || outcome.outcome === 'rejected') return outcome;
+      this.accepted.delete(outcome.key);
+      return { key: outcome.key, outcome: 'rejected', error };
     });
     return { sessions, reloaded: true };
   }
 
   /**
-   * Writes the changes and has BIRD check, then load them. A refusal that BIRD pins on one of the changed files
-   * puts that file back and tries again without it; the sessions refused that way are returned by protocol name.
+   * Writes the shards that changed from `current` to `next`, has BIRD check them, then load them. A refusal BIRD
+   * pins on a changed session (its file and line) puts that session back as it was in `next` and tries again;
+   * the sessions refused that way are returned by protocol name. Any other failure rewrites the shards from
+   * `current` and throws.
    */
-  private async reload(changes: FileChange[]): Promise<Map<string, PeeringError>> {
+  private async reload(
+    current: ReadonlyMap<string, SessionBlock>,
+    next: Map<string, SessionBlock>,
+    changed: ReadonlyMap<string, string>,
+  ): Promise<Map<string, PeeringError>> {
     const refused = new Map<string, PeeringError>();
-    // BIRD names the file and line of a refusal; the protocol name in the file name is unique to one session.
-    const blames = (reply: BirdReply, change: FileChange) =>
-      replyText(reply).includes(`/${change.name}.conf:`);
     const limit = this.options.maxRefusedPerBatch ?? 5;
-    let pending = changes;
-    await this.files.write(pending);
+    const shards = new Set([...changed.keys()].map(shardOf));
     try {
+      await this.files.write(next, shards);
       const bird = await BirdControlSocket.open(this.options.socketPath, {
         timeoutMs: this.options.commandTimeoutMs,
       });
@@ -192,25 +223,41 @@ export class BirdRouterDriver implements RouterDriver {
         for (;;) {
           const check = await bird.command('configure check');
           if (check.code === REPLY.CONFIGURATION_OK) break;
-          const culprit = pending.find((change) => blames(check, change));
-          if (!culprit || refused.size >= limit) throw configurationRefused(check, culprit);
-          refused.set(culprit.name, sessionRefused(culprit.key, check));
-          await this.files.rollback([culprit]);
-          pending = pending.filter((change) => change !== culprit);
+          const culprit = this.blame(check, next);
+          if (culprit === undefined || !changed.has(culprit)) {
+            const where = culprit && next.get(culprit)?.key;
+            throw configurationRefused(
+              check,
+              where ? `in session ${where}, which this batch did not change` : '',
+            );
+          }
+          if (refused.size >= limit) throw configurationRefused(check, `after ${limit} refused sessions`);
+          refused.set(culprit, sessionRefused(changed.get(culprit) ?? culprit, check));
+          const previous = current.get(culprit);
+          if (previous) next.set(culprit, previous);
+          else next.delete(culprit);
+          await this.files.write(next, new Set([shardOf(culprit)]));
         }
         const configure = await bird.command('configure');
-        if (!reconfigurationAccepted(configure)) throw configurationRefused(configure, undefined);
+        if (!reconfigurationAccepted(configure)) throw configurationRefused(configure, '');
       } finally {
         bird.close();
       }
     } catch (error) {
-      await this.files.rollback(pending);
+      await this.files.write(current, shards);
       // BIRD may have loaded the new files before the connection failed: reload on the next batch in any case.
       this.reloadOwed = true;
       throw error;
     }
     this.reloadOwed = false;
     return refused;
+  }
+
+  /** The protocol BIRD's refusal points at: `…/sessions-3f.conf:12:5 syntax error…` names shard and line. */
+  private blame(reply: BirdReply, state: ReadonlyMap<string, SessionBlock>): string | undefined {
+    const where = /sessions-([0-9a-f]{2})\.conf:(\d+)/.exec(replyText(reply));
+    if (!where?.[1] || !where[2]) return undefined;
+    return this.files.protocolAt(state, where[1], Number(where[2]));
   }
 
   private async observeNow(): Promise<ObservedSession[]> {
@@ -229,13 +276,13 @@ export class BirdRouterDriver implements RouterDriver {
     }
     const observed = new Map<string, ObservedSession>();
     for (const protocol of parseShowProtocols(reply.lines)) {
-      const key = keyOfProtocol(protocol, current);
+      const key = this.keyOfProtocol(protocol, current);
       if (key !== undefined) observed.set(key, observedSession(key, protocol));
     }
-    for (const [name, file] of current) {
-      if (observed.has(file.key)) continue;
-      observed.set(file.key, {
-        key: file.key,
+    for (const [name, block] of current) {
+      if (observed.has(block.key)) continue;
+      observed.set(block.key, {
+        key: block.key,
         protocol: name,
         state: 'unknown',
         lastError: `BIRD does not run ${name}: is "${this.files.dir}/*.conf" included by its main configuration?`,
@@ -245,27 +292,31 @@ export class BirdRouterDriver implements RouterDriver {
     return [...observed.values()];
   }
 
+  /**
+   * The key a protocol of ours belongs to. The description carries it; it counts only if it also names the
+   * protocol (so a protocol someone else called `po_…` is not mistaken for ours). Failing that, the files say.
+   */
+  private keyOfProtocol(
+    protocol: BirdProtocolStatus,
+    current: ReadonlyMap<string, SessionBlock>,
+  ): string | undefined {
+    const described = protocol.description?.split(' ')[0];
+    if (described !== undefined && this.protocolOf(described) === protocol.name) return described;
+    return current.get(protocol.name)?.key;
+  }
+
   private withDefaults(session: DesiredSession): DesiredSession {
     const defaults = this.options.sessionDefaults ?? {};
     const merged = { ...definedOnly(defaults), ...definedOnly(session) } as DesiredSession;
-    if (defaults.timers && session.timers)
+    if (defaults.timers && session.timers) {
       merged.timers = { ...defaults.timers, ...definedOnly(session.timers) };
+    }
     return merged;
   }
 }
 
 function definedOnly<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
-
-/**
- * The key a protocol of ours belongs to. The description carries it; it counts only if it also names the protocol
- * (so a protocol someone else called `po_…` is not mistaken for ours). Failing that, the file on disk says.
- */
-function keyOfProtocol(protocol: BirdProtocolStatus, current: Map<string, SessionFile>): string | undefined {
-  const described = protocol.description?.split(' ')[0];
-  if (described !== undefined && protocolName(described) === protocol.name) return described;
-  return current.get(protocol.name)?.key;
 }
 
 const BGP_STATES: Record<string, BgpState> = {
@@ -335,8 +386,8 @@ function sessionRefused(key: string, reply: BirdReply): PeeringError {
   );
 }
 
-function configurationRefused(reply: BirdReply, culprit: FileChange | undefined): PeeringError {
-  const about = culprit ? ` (too many refused sessions in one batch; last: ${culprit.key})` : '';
+function configurationRefused(reply: BirdReply, note: string): PeeringError {
+  const about = note === '' ? '' : ` (${note})`;
   return new PeeringError(
     'ROUTER_REJECTED',
     `BIRD refused the configuration${about}: ${lastLine(reply)}`,
