@@ -65,12 +65,18 @@ export interface Authenticator {
  * access token has expired") rather than the last one's.
  *
  * @example
- * if (claims.iss !== this.issuer) throw new TokenNotRecognised();
+ * if (claims.iss !== this.issuer) throw TokenNotRecognised.shared;
  */
 export class TokenNotRecognised extends PeeringError {
   constructor(message = 'the bearer token is not valid') {
     super('UNAUTHENTICATED', message, 'authorization');
   }
+
+  /**
+   * One shared instance: every request whose token belongs to a later authenticator of the chain passes
+   * through "not mine", and capturing a stack trace each time cost more than verifying a cached JWT.
+   */
+  static readonly shared: TokenNotRecognised = Object.freeze(new TokenNotRecognised());
 }
 
 /** `Bearer <token>` → token; anything else is unauthenticated (RFC 6750 §2.1). */
@@ -118,7 +124,7 @@ export class StaticTokenAuthenticator implements Authenticator {
   async authenticate(authorization: string | undefined): Promise<Identity> {
     const presented = digest(bearerToken(authorization));
     const match = this.identities.find((entry) => timingSafeEqual(entry.digest, presented));
-    if (!match) throw new TokenNotRecognised();
+    if (!match) throw TokenNotRecognised.shared;
     return match.identity;
   }
 }

@@ -49,6 +49,7 @@ export class IssuerKeys {
   private jwksUri: string | undefined;
   private resolver: KeyResolver | undefined;
   private fetchedAt = Number.NEGATIVE_INFINITY;
+  private loads = 0;
   private attemptedAt = Number.NEGATIVE_INFINITY;
   private inflight: Promise<void> | undefined;
 
@@ -59,6 +60,16 @@ export class IssuerKeys {
     this.timeoutMs = options.timeoutMs ?? 5000;
     this.fetch = options.fetch ?? globalThis.fetch;
     this.now = options.now ?? Date.now;
+  }
+
+  /**
+   * Which key set verifications are made against: changes with every fetch, and is `undefined` while the key
+   * set is missing or older than `maxAgeMs`. A verdict reached under one generation is worth no more than it.
+   */
+  get generation(): number | undefined {
+    return this.resolver !== undefined && this.now() - this.fetchedAt < this.maxAgeMs
+      ? this.loads
+      : undefined;
   }
 
   /** The verification key for a token's protected header; fetches the key set when needed. */
@@ -106,6 +117,7 @@ export class IssuerKeys {
     ) as JWK[];
     this.resolver = createLocalJWKSet({ keys } satisfies JSONWebKeySet);
     this.fetchedAt = this.now();
+    this.loads++;
   }
 
   /** OpenID Connect discovery, then RFC 8414's location; the document must name exactly this issuer. */

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import { z } from 'zod';
 import { PeeringError } from '../domain/errors.js';
@@ -48,9 +49,18 @@ export interface JwtVerifierOptions {
   now?: () => number;
 }
 
+/** Verdicts kept for byte-identical tokens, so a client reusing its token costs a hash, not a signature check. */
+const VERIFIED_CACHE_ENTRIES = 10_000;
+const VERIFIED_CACHE_MS = 60_000;
+
+interface Verified {
+  identity: Identity;
+  expiresAt: number;
+  generation: number;
+}
+
 /** A bearer token larger than this is no access token of ours; refusing it early bounds the work it costs. */
 const MAX_TOKEN_LENGTH = 16 * 1024;
-const JWS_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
 /**
  * One entry of the networks claim: PeeringDB's `{asn, perms, manage_peering_sessions}` (permission bits), or
@@ -91,6 +101,7 @@ export class JwtAccessTokenVerifier implements Authenticator {
   private readonly clockTolerance: number;
   private readonly claimPath: string[];
   private readonly now: () => number;
+  private readonly verified = new Map<string, Verified>();
 
   constructor(private readonly options: JwtVerifierOptions) {
     requireSecureUrl(options.issuer, 'issuer');
@@ -122,17 +133,48 @@ export class JwtAccessTokenVerifier implements Authenticator {
 
   async authenticate(authorization: string | undefined): Promise<Identity> {
     const token = bearerToken(authorization);
-    if (token.length > MAX_TOKEN_LENGTH || !JWS_SHAPE.test(token)) throw new TokenNotRecognised();
+    if (token.length > MAX_TOKEN_LENGTH || !isJwsShaped(token)) throw TokenNotRecognised.shared;
+    const digest = createHash('sha256').update(token).digest('base64url');
+    const known = this.verified.get(digest);
+    if (known) {
+      if (known.expiresAt > this.now() && known.generation === this.keys.generation) return known.identity;
+      this.verified.delete(digest);
+    }
+    const generation = this.keys.generation;
+    const { identity, expiresAt } = await this.verify(token);
+    // A key set fetched meanwhile may lack the key this verdict rests on: keep only verdicts of a steady set.
+    if (generation !== undefined && generation === this.keys.generation) {
+      this.remember(digest, identity, expiresAt, generation);
+    }
+    return identity;
+  }
+
+  /**
+   * Keeps a verdict at most a minute, never past the token's `exp`, and only while the key set it was checked
+   * against is current: a rotation, or the key set ageing out, sends the token through a full check again.
+   */
+  private remember(digest: string, identity: Identity, tokenExpiresAt: number, generation: number): void {
+    if (this.verified.size >= VERIFIED_CACHE_ENTRIES) {
+      this.verified.delete(this.verified.keys().next().value as string);
+    }
+    this.verified.set(digest, {
+      identity,
+      expiresAt: Math.min(tokenExpiresAt, this.now() + VERIFIED_CACHE_MS),
+      generation,
+    });
+  }
+
+  private async verify(token: string): Promise<{ identity: Identity; expiresAt: number }> {
     let claimedIssuer: unknown;
     let header: ReturnType<typeof decodeProtectedHeader>;
     try {
       header = decodeProtectedHeader(token);
       claimedIssuer = decodeJwt(token).iss;
     } catch {
-      throw new TokenNotRecognised();
+      throw TokenNotRecognised.shared;
     }
     // Not ours: decline before fetching anything, so foreign tokens cost no call to the issuer.
-    if (claimedIssuer !== this.options.issuer) throw new TokenNotRecognised();
+    if (claimedIssuer !== this.options.issuer) throw TokenNotRecognised.shared;
     if (typeof header.alg !== 'string' || !(this.algorithms as readonly string[]).includes(header.alg)) {
       throw invalid('the access token is signed with an algorithm this server does not accept');
     }
@@ -156,12 +198,13 @@ export class JwtAccessTokenVerifier implements Authenticator {
     if ((payload.iat as number) > this.now() / 1000 + this.clockTolerance) {
       throw invalid('the access token is issued in the future');
     }
-    return {
+    const identity: Identity = {
       subject: String(payload.sub),
       issuer: this.options.issuer,
       email: typeof payload.email === 'string' ? payload.email : undefined,
       networks: this.networksOf(payload),
     };
+    return { identity, expiresAt: (payload.exp as number) * 1000 };
   }
 
   private networksOf(payload: JWTPayload): Map<number, number> {
@@ -206,4 +249,11 @@ function verdict(error: unknown): PeeringError {
     return invalid('the access token signature is not valid');
   }
   return invalid('the access token is not valid');
+}
+
+/** Three dot-separated parts (JWS compact form); jose checks their content. Cheaper than a regex per request. */
+function isJwsShaped(token: string): boolean {
+  const first = token.indexOf('.');
+  const second = token.indexOf('.', first + 1);
+  return first > 0 && second > first + 1 && token.indexOf('.', second + 1) === -1;
 }

@@ -88,7 +88,7 @@ export class PeeringDbProfileVerifier implements Authenticator {
 
   async authenticate(authorization: string | undefined): Promise<Identity> {
     const token = bearerToken(authorization);
-    if (!OPAQUE_TOKEN.test(token) || JWS_SHAPE.test(token)) throw new TokenNotRecognised();
+    if (!OPAQUE_TOKEN.test(token) || JWS_SHAPE.test(token)) throw TokenNotRecognised.shared;
     const key = createHash('sha256').update(token).digest('base64url');
     const cached = this.cache.get(key);
     if (cached && cached.expiresAt > this.now()) return cached.identity;
