@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { PeeringError } from '../domain/errors.js';
@@ -24,6 +25,18 @@ export const StoredLoginSchema = z
   })
   .strict();
 export type StoredLogin = z.output<typeof StoredLoginSchema>;
+
+/**
+ * Where `peeringctl login` keeps its login unless told otherwise: `$PEERINGCTL_LOGIN_FILE`, else
+ * `$XDG_CONFIG_HOME/peeringctl/login.json`, else `~/.config/peeringctl/login.json`.
+ *
+ * @example
+ * const source = new RefreshTokenSource({ tokenFile: defaultLoginFile() });
+ */
+export function defaultLoginFile(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.PEERINGCTL_LOGIN_FILE) return env.PEERINGCTL_LOGIN_FILE;
+  return join(env.XDG_CONFIG_HOME || join(homedir(), '.config'), 'peeringctl', 'login.json');
+}
 
 const LOCK_STALE_MS = 30_000;
 const LOCK_WAIT_MS = 15_000;
