@@ -14,7 +14,7 @@ const NATURAL_KEY = /^([0-9]{1,10})\|pdb:(ix|fac):([0-9]{1,10})\|/;
  *
  * The readable part (peer ASN, location) helps people reading `birdc`; the 64-bit SHA-256 prefix makes names of
  * different keys differ (the driver still checks, and refuses the rare collision instead of merging sessions).
- * At most 47 characters, below BIRD's 64.
+ * At most 46 characters, below BIRD's 64.
  *
  * @example
  * protocolName('64501|pdb:ix:26|192.0.2.1|192.0.2.2'); // 'po_AS64501_ix26_' + 16 hex digits

@@ -2,7 +2,7 @@ import { BGP_ROLE_NAMES, addressFamily } from '../../domain/session.js';
 import type { BgpTimers, DesiredSession } from '../driver.js';
 import { protocolName } from './names.js';
 
-/** First line of every file the driver writes; the key after it is how the driver recognises its files. */
+/** First line of every session's block; the key after it is how the driver reads its files back. */
 export const FILE_HEADER = '# peering-operator session ';
 
 export interface RenderOptions {
@@ -14,7 +14,7 @@ export interface RenderOptions {
 }
 
 /**
- * The BIRD 2 configuration of one session: a `protocol bgp` block in a file of its own.
+ * The BIRD 2 configuration of one session: its `protocol bgp` block, under a comment line with its key.
  *
  * The session must have passed {@link DesiredSessionSchema} (the driver validates first): that is what makes
  * rendering safe. Numbers are integers, addresses canonical, filter names identifiers, and the only free text
@@ -31,7 +31,7 @@ export function renderSession(session: DesiredSession, options: RenderOptions): 
   const family = addressFamily(session.localIp);
   const description = session.name === undefined ? session.key : `${session.key} ${session.name}`;
   const lines: string[] = [
-    `${FILE_HEADER}${session.key}`,
+    `${FILE_HEADER}${sessionKey(session.key)}`,
     '# Written by the peering-operator BIRD driver; edits here are overwritten.',
     `protocol bgp ${protocolName(session.key)} {`,
     `  description ${quoted(description)};`,
@@ -98,6 +98,13 @@ function int(value: number): string {
 function address(value: string): string {
   if (!/^[0-9a-f.:]{2,39}$/.test(value))
     throw new RangeError(`not a canonical IP address: ${JSON.stringify(value)}`);
+  return value;
+}
+
+function sessionKey(value: string): string {
+  // The key heads its block on a comment line: a line break or space in it would break the file apart.
+  if (!/^[A-Za-z0-9|:._-]{1,200}$/.test(value))
+    throw new RangeError(`not a session key: ${JSON.stringify(value)}`);
   return value;
 }
 
