@@ -28,9 +28,11 @@ import { BirdControlSocket, replyText, type BirdReply } from '../../src/router/b
  *   beforeAll(async () => (pair = await startBirdPair()));
  *   afterAll(() => pair?.stop());
  *   it('comes up', async () => {
- *     await pair.a.driver().apply({ upsert: [pair.sessionOf('a')] });
- *     await pair.b.driver().apply({ upsert: [pair.sessionOf('b')] });
- *     await waitForState(pair.a.driver(), pair.sessionOf('a').key, 'established');
+ *     const a = pair.a.driver();
+ *     const toB = pair.a.sessionTo(pair.b, { exportFilter: 'export_announced' });
+ *     await a.apply({ upsert: [toB] });
+ *     await pair.b.driver().apply({ upsert: [pair.b.sessionTo(pair.a, { importFilter: 'import_all' })] });
+ *     await waitForSession(a, toB.key, 'established');
  *   });
  * });
  */
@@ -87,6 +89,8 @@ export interface RunningBird extends Readonly<BirdOptions> {
    * multihop).
    */
   driver(options?: Partial<BirdRouterDriverOptions>): BirdRouterDriver;
+  /** The options {@link RunningBird.driver} uses, for code that builds its own driver (an operator's config). */
+  driverOptions(options?: Partial<BirdRouterDriverOptions>): BirdRouterDriverOptions;
   /** One command on the control socket (`birdc` without the binary). */
   command(text: string): Promise<BirdReply>;
   /** The reply's text, as `birdc` prints it. */
@@ -253,6 +257,19 @@ export async function startBird(options: BirdOptions): Promise<RunningBird> {
     }
   };
 
+  const driverOptions = (overrides: Partial<BirdRouterDriverOptions> = {}): BirdRouterDriverOptions => ({
+    socketPath,
+    includeDir,
+    ...overrides,
+    sessionDefaults: {
+      localPort: options.port,
+      peerPort: options.port,
+      timers: TEST_BGP_TIMERS,
+      multihop: 2,
+      ...overrides.sessionDefaults,
+    },
+  });
+
   await start();
   return {
     ...options,
@@ -262,19 +279,8 @@ export async function startBird(options: BirdOptions): Promise<RunningBird> {
     socketPath,
     includeDir,
     logPath,
-    driver: (overrides = {}) =>
-      new BirdRouterDriver({
-        socketPath,
-        includeDir,
-        ...overrides,
-        sessionDefaults: {
-          localPort: options.port,
-          peerPort: options.port,
-          timers: TEST_BGP_TIMERS,
-          multihop: 2,
-          ...overrides.sessionDefaults,
-        },
-      }),
+    driverOptions,
+    driver: (overrides = {}) => new BirdRouterDriver(driverOptions(overrides)),
     command,
     birdc: async (text) => replyText(await command(text)),
     sessionTo: (peer, extra = {}) => ({
@@ -296,11 +302,11 @@ export async function startBird(options: BirdOptions): Promise<RunningBird> {
 }
 
 export interface BirdPair {
-  /** AS64500 at 127.A.B.2. */
+  /** AS64500 at 127.A.B.2 (or the first address given). */
   a: RunningBird;
-  /** AS64501 at 127.A.B.3 (announcing two prefixes, to test max-prefix limits). */
+  /** AS64501 at 127.A.B.3 (or the second address given), announcing two IPv4 prefixes (for max-prefix tests). */
   b: RunningBird;
-  /** More addresses of the same block, for extra sessions between the two (host part 4-254). */
+  /** Addresses: 2 and 3 are a's and b's, 4-254 more of a random block for extra sessions between the two. */
   address: (host: number) => string;
   port: number;
   stop(): Promise<void>;
@@ -311,13 +317,22 @@ export interface BirdPair {
  * documentation prefixes of its own: a 198.51.100.0/24 and 2001:db8:a::/48, b 203.0.113.0/24, 192.0.2.0/24 and
  * 2001:db8:b::/48.
  */
-export async function startBirdPair(): Promise<BirdPair> {
-  const address = loopbackBlock();
-  const port = await freePort([address(2), address(3)]);
+export async function startBirdPair(
+  options: {
+    /** Fixed addresses instead of a random block, e.g. to match a PeeringDB fixture: `['127.0.0.2', '127.0.0.3']`. */
+    addresses?: readonly [string, string];
+    /** A fixed BGP port instead of a free random one. */
+    port?: number;
+  } = {},
+): Promise<BirdPair> {
+  const block = loopbackBlock();
+  const [addressA, addressB] = options.addresses ?? [block(2), block(3)];
+  const address = (host: number) => (host === 2 ? addressA : host === 3 ? addressB : block(host));
+  const port = options.port ?? (await freePort([addressA, addressB]));
   const a = await startBird({
     name: 'bird-a',
     asn: 64500,
-    address: address(2),
+    address: addressA,
     port,
     announce: ['198.51.100.0/24', '2001:db8:a::/48'],
   });
@@ -326,7 +341,7 @@ export async function startBirdPair(): Promise<BirdPair> {
     b = await startBird({
       name: 'bird-b',
       asn: 64501,
-      address: address(3),
+      address: addressB,
       port,
       announce: ['203.0.113.0/24', '192.0.2.0/24', '2001:db8:b::/48'],
     });
