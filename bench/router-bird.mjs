@@ -26,7 +26,10 @@ const { renderBaseConfig } = await import(dist('router/bird/base-config.js'));
 const { BirdControlSocket } = await import(dist('router/bird/control-socket.js'));
 const { parseShowProtocols } = await import(dist('router/bird/show-protocols.js'));
 
-if (spawnSync('sh', ['-c', 'command -v bird']).status !== 0) {
+// Debian installs into /usr/sbin, which is not on every user's PATH.
+const which = spawnSync('sh', ['-c', 'command -v bird || command -v /usr/sbin/bird'], { encoding: 'utf8' });
+const birdBinary = which.stdout.trim().split('\n')[0];
+if (which.status !== 0 || !birdBinary) {
   console.error('bird is not installed: run scripts/setup.d/20-bird.sh (Debian package bird2)');
   process.exit(1);
 }
@@ -50,7 +53,7 @@ writeFileSync(
     logFile: join(dir, 'bird.log'),
   }),
 );
-const bird = spawn('bird', ['-f', '-c', configPath, '-s', socketPath, '-P', join(dir, 'bird.pid')], {
+const bird = spawn(birdBinary, ['-f', '-c', configPath, '-s', socketPath, '-P', join(dir, 'bird.pid')], {
   stdio: 'inherit',
 });
 const exited = new Promise((resolve) => bird.once('exit', resolve));

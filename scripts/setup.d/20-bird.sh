@@ -4,6 +4,8 @@
 # and demo start unprivileged daemons with their own configuration and control socket.
 set -euo pipefail
 
+# Debian installs into /usr/sbin, which is not on every user's PATH.
+PATH="$PATH:/usr/sbin:/usr/local/sbin"
 if command -v bird >/dev/null 2>&1 && command -v birdc >/dev/null 2>&1; then
   echo "setup: bird2 already installed ($(bird --version 2>&1 | head -n1))"
   exit 0

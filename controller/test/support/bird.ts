@@ -111,8 +111,15 @@ let birdBinary: string | undefined | null = null;
 /** The `bird` binary, when BIRD 2 is installed (`scripts/setup.d/20-bird.sh` installs it). */
 export function birdBinaryPath(): string | undefined {
   if (birdBinary !== null) return birdBinary;
-  const found = spawnSync('sh', ['-c', 'command -v bird'], { encoding: 'utf8' });
-  const path = found.status === 0 ? found.stdout.trim() : '';
+  // Debian installs into /usr/sbin, which is not on every user's PATH.
+  const found = spawnSync(
+    'sh',
+    ['-c', 'command -v bird || command -v /usr/sbin/bird || command -v /usr/local/sbin/bird'],
+    {
+      encoding: 'utf8',
+    },
+  );
+  const path = found.status === 0 ? (found.stdout.trim().split('\n')[0] ?? '') : '';
   const version = path === '' ? undefined : spawnSync(path, ['--version'], { encoding: 'utf8' });
   birdBinary = version && /BIRD version 2\./.test(`${version.stdout}${version.stderr}`) ? path : undefined;
   return birdBinary;
