@@ -1,6 +1,6 @@
 -- Argo CD health of an Argo CD Application, for an app of apps: Argo CD 1.8 stopped assessing Applications,
--- so without this the root Application would not wait for the operator (sync wave -1) to be Healthy before
--- it syncs the peers (wave 1), whose PeeringRequests need the operator's CRDs and the running operator.
+-- so without this the root Application would not wait for one wave (the CRDs, then the operator) to be Healthy
+-- before it syncs the next (the peers, whose PeeringRequests need the CRDs and a running operator).
 local hs = { status = "Progressing", message = "" }
 if obj.status ~= nil and obj.status.health ~= nil and obj.status.health.status ~= nil then
   hs.status = obj.status.health.status

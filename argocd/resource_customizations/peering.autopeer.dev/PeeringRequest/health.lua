@@ -58,6 +58,13 @@ local why = explanation(conditions, { "Accepted", "Ready", "Synced" })
 if phase ~= nil and degraded[phase] then
   hs.status = "Degraded"
   hs.message = why or ("Request is " .. phase)
+  -- Partly accepted: Accepted is True and only counts; the peer's reason is in the list of rejections.
+  local first = status.rejected ~= nil and status.rejected[1] or nil
+  if phase == "PartiallyRejected" and first ~= nil then
+    local accepted = condition(conditions, "Accepted")
+    local counts = (accepted ~= nil and accepted.message) or "some sessions were rejected"
+    hs.message = counts .. "; rejected: " .. first.location .. " " .. first.localIp .. "-" .. first.peerIp .. ": " .. first.message
+  end
   return hs
 end
 if phase ~= nil then
