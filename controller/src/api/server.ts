@@ -315,6 +315,8 @@ function toPeeringError(error: unknown): PeeringError {
 
 function sendError(reply: FastifyReply, request: FastifyRequest, error: PeeringError) {
   if (error.code === 'INTERNAL') request.log.error({ err: error.cause }, 'internal error');
+  // The body stays generic; the operator needs to know which dependency failed and how.
+  else if (error.status === 503) request.log.warn({ err: error.cause, code: error.code }, error.message);
   if (error.status === 401) {
     const description = error.message.replace(/["\\]/g, '');
     reply.header(
