@@ -8,6 +8,7 @@ import { registerDiscover } from './peeringctl/discover.js';
 import { EXIT_CODES_HELP, UsageError, exitCodeFor } from './peeringctl/exit-codes.js';
 import { registerList } from './peeringctl/list.js';
 import { registerLocations } from './peeringctl/locations.js';
+import { registerLogin } from './peeringctl/login.js';
 import { registerOpenapi } from './peeringctl/openapi.js';
 import { OUTPUT_FORMATS } from './peeringctl/output.js';
 import { registerRequest } from './peeringctl/request.js';
@@ -23,6 +24,10 @@ const program = new Command('peeringctl')
   )
   .option('--api-url <url>', "the remote network's Peering API, base path included (env PEERING_API_URL)")
   .option('--token <token>', 'a bearer token for it (env PEERING_API_TOKEN)')
+  .option(
+    '--token-file <file>',
+    'the login of `peeringctl login`, used when no token is given (env PEERINGCTL_TOKEN_FILE)',
+  )
   .addOption(new Option('-o, --output <format>', 'output format').choices(OUTPUT_FORMATS).default('table'))
   .addOption(
     new Option('--timeout <duration>', 'time limit of each API call, retries included')
@@ -46,7 +51,8 @@ Examples:
   peeringctl request --local-asn 64501 --peer-asn 64500 --location pdb:ix:1 --local-ip 192.0.2.2 --peer-ip 192.0.2.1
   peeringctl status --request-id change-4711 --watch
   peeringctl list --local-asn 64501 -o json
-  peeringctl delete --peer-asn 64500 --location pdb:ix:1 --local-ip 192.0.2.2 --peer-ip 192.0.2.1`,
+  peeringctl delete --peer-asn 64500 --location pdb:ix:1 --local-ip 192.0.2.2 --peer-ip 192.0.2.1
+  peeringctl login --client-id my-peeringdb-oauth-app && peeringctl list --local-asn 64501`,
   );
 
 // `peeringctl list | head` closes our stdout early: that is the reader's choice, not a failure.
@@ -62,6 +68,7 @@ registerStatus(program);
 registerList(program);
 registerDelete(program);
 registerOpenapi(program);
+registerLogin(program);
 
 program.parseAsync().catch((error: unknown) => {
   if (!(error instanceof CommanderError)) report(error);

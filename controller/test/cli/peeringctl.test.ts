@@ -15,7 +15,17 @@ const TOKEN = 'token-cloudflare-admin-0001';
 const CF = { token: TOKEN, subject: 'alice@cloudflare', networks: [{ asn: 13335, perms: 15 }] };
 const AMS = ['--location', 'pdb:ix:26', '--local-ip', '80.249.211.140', '--peer-ip', '80.249.208.247'];
 const ASNS = ['--local-asn', '13335', '--peer-asn', '15169'];
-const COMMANDS = ['locations', 'discover', 'request', 'status', 'list', 'delete', 'openapi'];
+const COMMANDS = [
+  'locations',
+  'discover',
+  'request',
+  'status',
+  'list',
+  'delete',
+  'openapi',
+  'login',
+  'token',
+];
 
 interface SessionJson {
   session_id: string;

@@ -55,24 +55,27 @@ export function peeringctl(
   });
 }
 
-/** Resolves when `predicate` holds for the stderr seen so far; pass `watcher.onStderr` to peeringctl(). */
+/** Waits for text on a subprocess's stderr; pass `watcher.onStderr` to peeringctl(). */
 export function stderrWatcher(): {
   onStderr: (stderr: string) => void;
-  until: (text: string) => Promise<void>;
+  /** Resolves once stderr contains `text` (a string) or matches it (a RegExp). */
+  until: (text: string | RegExp) => Promise<void>;
+  seen: () => string;
 } {
   let seen = '';
-  const waiting: { text: string; resolve: () => void }[] = [];
+  const waiting: { holds: () => boolean; resolve: () => void }[] = [];
   return {
     onStderr: (stderr) => {
       seen = stderr;
-      for (const w of waiting.filter((w) => seen.includes(w.text))) {
+      for (const w of waiting.filter((w) => w.holds())) {
         waiting.splice(waiting.indexOf(w), 1);
         w.resolve();
       }
     },
-    until: (text) =>
-      seen.includes(text)
-        ? Promise.resolve()
-        : new Promise<void>((resolve) => waiting.push({ text, resolve })),
+    seen: () => seen,
+    until: (text) => {
+      const holds = () => (typeof text === 'string' ? seen.includes(text) : text.test(seen));
+      return holds() ? Promise.resolve() : new Promise<void>((resolve) => waiting.push({ holds, resolve }));
+    },
   };
 }

@@ -11,12 +11,15 @@ import { FilePeeringDb } from '../../peeringdb/files.js';
 import { LivePeeringDb } from '../../peeringdb/live.js';
 import type { PeeringDb } from '../../peeringdb/peeringdb.js';
 import { UsageError } from './exit-codes.js';
+import { loginTokenSource } from './login.js';
 import type { OutputFormat } from './output.js';
 
 /** The options every command takes (see the contract in `peeringctl --help`). */
 export interface GlobalOptions {
   apiUrl?: string | undefined;
   token?: string | undefined;
+  /** The stored login of `peeringctl login`, used when no token is given. */
+  tokenFile?: string | undefined;
   output: OutputFormat;
   /** Per call, retries included, in milliseconds. */
   timeout: number;
@@ -40,11 +43,12 @@ export function openClient(
   if (!url) {
     throw new UsageError("the remote network's Peering API is needed: give --api-url or set PEERING_API_URL");
   }
+  // A static token wins; otherwise the stored login, whose token source is invalidated once on a 401.
   const token = globals.token ?? process.env.PEERING_API_TOKEN;
   try {
     return new PeeringApiClient({
       apiUrl: url,
-      auth: token || undefined,
+      auth: token || loginTokenSource(globals.tokenFile),
       localAsns,
       totalTimeoutMs: globals.timeout,
       timeoutMs: Math.min(globals.timeout, 30_000),
