@@ -160,6 +160,11 @@ export const ERROR_CATALOG = {
     reason: 'RouterRejected',
     summary: 'The router refused the configuration.',
   },
+  ROUTER_UNAVAILABLE: {
+    status: 503,
+    reason: 'RouterUnavailable',
+    summary: 'The router cannot be reached; the change is retried, not refused.',
+  },
 } as const satisfies Record<string, { status: number; reason: string; summary: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;

@@ -164,11 +164,11 @@ describeWithBird('BIRD driver: configuration management on a real BIRD', () => {
       });
       const first = session();
       await expect(offline.apply({ upsert: [first] })).rejects.toMatchObject({
-        code: 'ROUTER_REJECTED',
+        code: 'ROUTER_UNAVAILABLE',
         message: expect.stringContaining('no-bird.ctl'),
       });
       expect(readdirSync(join(dir, 'sessions'))).toEqual([]);
-      await expect(offline.observe()).rejects.toMatchObject({ code: 'ROUTER_REJECTED' });
+      await expect(offline.observe()).rejects.toMatchObject({ code: 'ROUTER_UNAVAILABLE' });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -55,7 +55,8 @@ export interface BirdRouterDriverOptions {
  * Batches run one at a time. Only shards whose text changes are rewritten, and BIRD itself restarts only the
  * protocols whose configuration changed. When BIRD refuses one session (a filter that does not exist, say), that
  * session is put back as it was and reported `rejected`; the rest of the batch goes on. When BIRD refuses for
- * another reason, or cannot be reached, every file goes back as it was and the batch throws `ROUTER_REJECTED`.
+ * another reason, every file goes back as it was and the batch throws `ROUTER_REJECTED`; when BIRD cannot be
+ * reached, the same roll-back happens and it throws `ROUTER_UNAVAILABLE` (a caller retries rather than gives up).
  *
  * @example
  * const router = new BirdRouterDriver({ socketPath: '/run/bird/bird.ctl', includeDir: '/etc/bird/peering.d' });

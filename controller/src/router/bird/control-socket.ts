@@ -65,7 +65,7 @@ export class BirdControlSocket {
     socket.on('close', () => this.fail(new Error('BIRD closed the control socket')));
   }
 
-  /** Connects and waits for BIRD's greeting; throws a `ROUTER_REJECTED` error naming the socket when it cannot. */
+  /** Connects and waits for BIRD's greeting; throws a `ROUTER_UNAVAILABLE` error naming the socket when it cannot. */
   static async open(path: string, options: { timeoutMs?: number } = {}): Promise<BirdControlSocket> {
     const timeoutMs = options.timeoutMs ?? 60_000;
     const socket = createConnection({ path });
@@ -189,5 +189,7 @@ export function isSuccess(code: number): boolean {
 }
 
 function routerUnavailable(path: string, message: string, cause?: unknown): PeeringError {
-  return new PeeringError('ROUTER_REJECTED', `BIRD control socket ${path}: ${message}`, 'router', { cause });
+  return new PeeringError('ROUTER_UNAVAILABLE', `BIRD control socket ${path}: ${message}`, 'router', {
+    cause,
+  });
 }
