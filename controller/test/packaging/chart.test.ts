@@ -1,4 +1,6 @@
 import { lstatSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { parseConfig } from '../../src/config/config.js';
@@ -6,10 +8,13 @@ import { REPO_ROOT } from '../support/sample.js';
 import {
   CHART_DIR,
   HelmError,
+  KUBE_VERSION,
   describeWithHelm,
   lintChart,
   only,
+  parseManifests,
   renderChart,
+  runHelm,
   type RenderedObject,
 } from './helm.js';
 import { checkedInValuesSchema, configValuesSchema } from './values-schema.js';
@@ -250,6 +255,31 @@ describeWithHelm('Helm chart', (helm) => {
     expect((await renderChart(helm())).objects.some((o) => o.kind === 'CustomResourceDefinition')).toBe(
       false,
     );
+  });
+
+  it('packages the CRDs as files, so a chart repository serves them without the link', async () => {
+    const out = await mkdtemp(join(tmpdir(), 'peering-package-'));
+    try {
+      await runHelm(helm(), ['package', CHART_DIR, '--destination', out]);
+      const archive = join(out, 'peering-operator-0.1.0.tgz');
+      const { stdout } = await runHelm(helm(), [
+        'template',
+        'peering',
+        archive,
+        '--include-crds',
+        '--kube-version',
+        KUBE_VERSION,
+      ]);
+      const packaged = parseManifests(stdout)
+        .filter((o) => o.kind === 'CustomResourceDefinition')
+        .map((o) => o.metadata.name);
+      expect(packaged.sort()).toEqual([
+        'peeringrequests.peering.autopeer.dev',
+        'peeringsessions.peering.autopeer.dev',
+      ]);
+    } finally {
+      await rm(out, { recursive: true, force: true });
+    }
   });
 });
 

@@ -97,19 +97,20 @@ export class HelmError extends Error {
 }
 
 /**
- * Runs helm with values written to a temp file (never `--set`: its string parsing would blur what is tested).
+ * Runs helm; values, when given, go through a temp file (never `--set`: its string parsing would blur what is
+ * tested).
  * The one warning helm prints for the chart's crds/ link is dropped from stderr.
  */
 export async function runHelm(
   helm: string,
   args: readonly string[],
-  values: Record<string, unknown> = {},
+  values?: Record<string, unknown>,
 ): Promise<{ stdout: string; stderr: string }> {
   const dir = await mkdtemp(join(tmpdir(), 'peering-helm-'));
   try {
     const valuesFile = join(dir, 'values.yaml');
-    await writeFile(valuesFile, stringify(values));
-    const all = [...args, '--values', valuesFile];
+    if (values !== undefined) await writeFile(valuesFile, stringify(values));
+    const all = values === undefined ? [...args] : [...args, '--values', valuesFile];
     try {
       const { stdout, stderr } = await run(helm, all, {
         cwd: REPO_ROOT,
