@@ -1,7 +1,10 @@
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { discoverSessions, pairSessions, type Discovery } from '../../src/discovery/common-locations.js';
 import { FilePeeringDb } from '../../src/peeringdb/files.js';
+import { LivePeeringDb } from '../../src/peeringdb/live.js';
 import type { NetIxLan } from '../../src/peeringdb/records.js';
 import { EXAMPLES_DIR, describeWithSample } from '../support/sample.js';
 
@@ -113,6 +116,28 @@ describeWithSample('discovery on the real 2022 sample: AS13335 (us) and AS15169'
     expect(
       found.skipped.find((s) => s.location.id === 'pdb:ix:2149' && s.family === 'ipv6')?.message,
     ).toMatch(/AS13335 has no ipv6 address/);
+  });
+
+  test('the live API gives the same answer in two look-ups (a PeeringDB stand-in on loopback)', async () => {
+    const asked: string[] = [];
+    const server = createServer((req, res) => {
+      asked.push(req.url ?? '');
+      const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+      const asn = Number(url.searchParams.get('asn'));
+      const data = url.pathname === '/api/netixlan' ? raw.filter((r) => r.asn === asn) : [];
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ data, meta: {} }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const live = new LivePeeringDb({
+        url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/api`,
+      });
+      const viaApi = await discoverSessions(live, { localAsn: CLOUDFLARE, peerAsn: GOOGLE });
+      expect(viaApi).toEqual(found);
+      expect(asked.sort()).toEqual(['/api/netixlan?asn=13335', '/api/netixlan?asn=15169']);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 
   test('narrowed by a list of exchanges and by the peer offer; prefix checks find nothing wrong in the sample', async () => {
