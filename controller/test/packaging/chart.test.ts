@@ -113,6 +113,27 @@ describeWithHelm('Helm chart', (helm) => {
     }
   });
 
+  it("publishes the program's default base path, and refuses to publish the root", async () => {
+    const values = (config: Record<string, unknown>) => ({
+      ingress: { enabled: true, hosts: [{ host: 'peering.example.net' }] },
+      config: {
+        asns: [64500],
+        apiUrl: 'https://peering.example.net',
+        peeringdb: { url: 'https://pdb.example.net' },
+        ...config,
+      },
+    });
+    // null removes the chart's default, as a user leaving basePath out of a fresh config would.
+    const ingress = only(
+      (await renderChart(helm(), values({ basePath: null }))).objects,
+      'Ingress',
+    ) as unknown as {
+      spec: { rules: { http: { paths: { path: string }[] } }[] };
+    };
+    expect(ingress.spec.rules[0]?.http.paths.map((p) => p.path)).toEqual(['/v0.1']);
+    await expect(renderChart(helm(), values({ basePath: '' }))).rejects.toThrow(/non-empty config.basePath/);
+  });
+
   it('probes the Peering API server instead when asked, and refuses one port for both servers', async () => {
     const main = container((await renderChart(helm(), { probes: { port: 'api' } })).objects);
     expect(main.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'http' });
