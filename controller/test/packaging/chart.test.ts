@@ -80,6 +80,7 @@ describeWithHelm('Helm chart', (helm) => {
       expect.arrayContaining([
         '--config=/etc/peering-operator/config.yaml',
         '--health-listen=0.0.0.0:8081',
+        '--inbound-namespace=$(POD_NAMESPACE)',
         '--leader-elect',
         '--lease-namespace=$(POD_NAMESPACE)',
         '--watch-namespace=$(POD_NAMESPACE)',
