@@ -54,9 +54,10 @@ export type RequestedSession = z.output<typeof RequestedSessionSchema>;
 
 /** A rejection the peer (outbound) or our policy (inbound) gave, with the reason in both forms. */
 export const SessionRejectionSchema = z.object({
-  location: z.string().max(64),
-  localIp: z.string().max(64),
-  peerIp: z.string().max(64),
+  /** The refused session; inbound rejections of input that did not even parse have none. */
+  location: z.string().max(64).optional(),
+  localIp: z.string().max(64).optional(),
+  peerIp: z.string().max(64).optional(),
   /** The field the rejection names, e.g. `peer_ip` (wire reading of whoever judged it). */
   field: z.string().max(256).optional(),
   /** Stable code of the error catalog (or the peer's code, kept as given). */

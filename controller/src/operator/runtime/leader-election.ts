@@ -111,6 +111,12 @@ export class LeaderElector {
     }
   }
 
+  /** Stops without a word, as a crashed replica does: nothing is released; the lease expires on its own. */
+  abandon(): void {
+    this.running = false;
+    this.timer?.cancel();
+  }
+
   private async tick(): Promise<void> {
     if (!this.running) return;
     let ok = false;

@@ -49,11 +49,18 @@ export class OperatorMetrics {
     labelNames: ['verb', 'code'] as const,
     registers: [this.registry],
   });
+  /** Where the sessions gauge counts from at scrape time (the operator points it at its cache). */
+  sessionSource: (() => Iterable<{ direction: string; state: string }>) | undefined;
   readonly sessions = new Gauge({
     name: 'peering_operator_sessions',
-    help: 'PeeringSessions by direction and state, as last reconciled',
+    help: 'PeeringSessions by direction and state, from the cache at scrape time',
     labelNames: ['direction', 'state'] as const,
     registers: [this.registry],
+    collect: () => {
+      if (!this.sessionSource) return;
+      this.sessions.reset();
+      for (const { direction, state } of this.sessionSource()) this.sessions.inc({ direction, state });
+    },
   });
   readonly leader = new Gauge({
     name: 'peering_operator_leader',

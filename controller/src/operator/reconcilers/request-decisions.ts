@@ -1,0 +1,196 @@
+import type { RemoteFieldError } from '../../client/errors.js';
+import type { SessionProposal } from '../../client/client.js';
+import { ERROR_CATALOG, type ErrorCode } from '../../domain/errors.js';
+import { locationKind } from '../../domain/location.js';
+import type { SessionStatus } from '../../domain/session.js';
+import type { DesiredCondition } from '../resources/conditions.js';
+import type {
+  AcceptedSession,
+  PeeringRequestStatus,
+  RequestedSession,
+  SessionKeyRecord,
+  SessionRejection,
+} from '../resources/peering-request.js';
+import { canonicalIp } from '../resources/session-fields.js';
+
+/** The natural-key text of a key record (canonical addresses), to compare sessions across readings. */
+export function keyText(key: Partial<SessionKeyRecord>): string {
+  return `${key.location ?? ''}|${canonicalIp(key.localIp ?? '')}|${canonicalIp(key.peerIp ?? '')}`;
+}
+
+/** A session the request wants, as a key and as what to send. */
+export interface WantedSession {
+  key: SessionKeyRecord;
+  proposal: SessionProposal;
+  /** Kept for the PeeringSession, never sent anywhere but to the peer. */
+  secretRef?: { name: string; key: string } | undefined;
+}
+
+/** An explicit session of the spec → what to ask for. */
+export function wantedFromSpec(
+  localAsn: number,
+  peerAsn: number,
+  session: RequestedSession,
+  secret: string | undefined,
+): WantedSession {
+  const localIp = canonicalIp(session.localIp);
+  const peerIp = canonicalIp(session.peerIp);
+  return {
+    key: { location: session.location, localIp, peerIp },
+    secretRef: session.sessionSecretRef,
+    proposal: {
+      localAsn,
+      localIp,
+      peerAsn,
+      peerIp,
+      location: { id: session.location, type: locationKind(session.location) },
+      peerType: session.peerType ?? locationKind(session.location),
+      localBgpRole: session.localBgpRole,
+      peerBgpRole: session.peerBgpRole,
+      localInsertAsn: session.localInsertAsn,
+      peerInsertAsn: session.peerInsertAsn,
+      localMonitoringSession: session.localMonitoringSession,
+      peerMonitoringSession: session.peerMonitoringSession,
+      sessionSecret: secret,
+    },
+  };
+}
+
+/** Sessions wanted but neither accepted nor refused for this generation: the next POST's content. */
+export function sessionsToRequest(
+  wanted: readonly WantedSession[],
+  status: PeeringRequestStatus,
+  generation: number,
+): WantedSession[] {
+  const known = new Set([
+    ...(status.accepted ?? []).map(keyText),
+    ...(status.rejected ?? []).filter((r) => (r.generation ?? 0) >= generation).map(keyText),
+  ]);
+  return wanted.filter((w) => !known.has(keyText(w.key)));
+}
+
+/** Accepted sessions no longer wanted (the spec dropped them): to de-peer. */
+export function sessionsToRemove(
+  wanted: readonly WantedSession[],
+  status: PeeringRequestStatus,
+): AcceptedSession[] {
+  const keep = new Set(wanted.map((w) => keyText(w.key)));
+  return (status.accepted ?? []).filter((a) => !keep.has(keyText(a)));
+}
+
+/**
+ * The peer's per-session errors (`sessions[2].peer_ip`, PROTOCOL.md §6) → one rejection per session of the
+ * batch. Errors not tied to an index concern every session.
+ */
+export function rejectionsOf(
+  batch: readonly SessionKeyRecord[],
+  errors: readonly RemoteFieldError[],
+  generation: number,
+): SessionRejection[] {
+  const byIndex = new Map<number, RemoteFieldError[]>();
+  for (const error of errors) {
+    const match = /^sessions\[(\d+)\]/.exec(error.name);
+    const indexes = match ? [Number(match[1])] : batch.map((_, i) => i);
+    for (const index of indexes) byIndex.set(index, [...(byIndex.get(index) ?? []), error]);
+  }
+  const out: SessionRejection[] = [];
+  for (const [index, list] of [...byIndex].sort((a, b) => a[0] - b[0])) {
+    const key = batch[index];
+    if (!key) continue;
+    const first = list[0] as RemoteFieldError;
+    const code = (first.code ?? 'INVALID_FIELD').slice(0, 64);
+    out.push({
+      ...key,
+      field: first.field.slice(0, 256),
+      code,
+      reason: reasonOf(code),
+      message: list
+        .flatMap((e) => e.errors)
+        .join('; ')
+        .slice(0, 2048),
+      generation,
+    });
+  }
+  return out;
+}
+
+/** A catalog code's condition reason; the peer's unknown codes become a CamelCase reason of their own. */
+export function reasonOf(code: string): string {
+  const known = (ERROR_CATALOG as Record<string, { reason: string } | undefined>)[code.toUpperCase()];
+  if (known) return known.reason;
+  const camel = code
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter(Boolean)
+    .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
+    .join('');
+  return /^[A-Za-z]/.test(camel) ? camel.slice(0, 64) : 'Rejected';
+}
+
+export function isCatalogCode(code: string): code is ErrorCode {
+  return Object.hasOwn(ERROR_CATALOG, code);
+}
+
+export type RequestPhase = NonNullable<PeeringRequestStatus['phase']>;
+
+/** The request's phase from its sessions' states. */
+export function requestPhase(
+  status: PeeringRequestStatus,
+  states: readonly (SessionStatus | undefined)[],
+  inbound: boolean,
+): RequestPhase {
+  if (status.intent) return 'Requesting';
+  const accepted = status.accepted?.length ?? 0;
+  const rejected = status.rejected?.length ?? 0;
+  if (accepted === 0) return rejected > 0 ? 'Rejected' : 'Pending';
+  if (inbound && states.some((s) => s === 'pending')) return 'PendingApproval';
+  if (states.length > 0 && states.every((s) => s === 'established')) return 'Established';
+  if (states.length > 0 && states.every((s) => s === 'unestablished' || s === 'rejected')) return 'Expired';
+  if (rejected > 0) return 'PartiallyRejected';
+  return inbound ? 'Approved' : 'Requested';
+}
+
+/** Accepted and Ready conditions of a request from its sessions. */
+export function requestConditions(
+  status: PeeringRequestStatus,
+  readiness: readonly { name: string; ready: boolean; reason: string }[],
+): DesiredCondition[] {
+  const accepted = status.accepted?.length ?? 0;
+  const rejected = status.rejected?.length ?? 0;
+  const firstRejection = status.rejected?.[0];
+  const acceptedCondition: DesiredCondition =
+    accepted > 0
+      ? {
+          type: 'Accepted',
+          status: 'True',
+          reason: rejected > 0 ? 'PartiallyAccepted' : 'Accepted',
+          message: `${accepted} session(s) accepted, ${rejected} rejected`,
+        }
+      : rejected > 0 && firstRejection
+        ? {
+            type: 'Accepted',
+            status: 'False',
+            reason: firstRejection.reason,
+            message: `every session was rejected; first: ${firstRejection.location} ${firstRejection.localIp}-${firstRejection.peerIp}: ${firstRejection.message}`,
+          }
+        : { type: 'Accepted', status: 'Unknown', reason: 'NotRequested', message: 'nothing requested yet' };
+  const notReady = readiness.filter((r) => !r.ready);
+  const ready: DesiredCondition =
+    readiness.length > 0 && notReady.length === 0
+      ? {
+          type: 'Ready',
+          status: 'True',
+          reason: 'Established',
+          message: `all ${readiness.length} session(s) established`,
+        }
+      : {
+          type: 'Ready',
+          status: 'False',
+          reason: notReady[0]?.reason ?? acceptedCondition.reason,
+          message:
+            readiness.length === 0
+              ? acceptedCondition.message
+              : `${readiness.length - notReady.length} of ${readiness.length} session(s) ready; ${notReady[0]?.name} is not (${notReady[0]?.reason})`,
+        };
+  return [acceptedCondition, ready];
+}

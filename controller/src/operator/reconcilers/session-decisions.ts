@@ -1,0 +1,162 @@
+import type { SessionStatus } from '../../domain/session.js';
+import type { ObservedSession } from '../../router/driver.js';
+import type { DesiredCondition } from '../resources/conditions.js';
+import type { BgpObservation, Direction, PeeringSessionStatus } from '../resources/peering-session.js';
+
+/** Statuses in which the session is agreed and belongs on the router. */
+export const ROUTED_STATES: ReadonlySet<SessionStatus> = new Set([
+  'approved',
+  'configured',
+  'established',
+  'down',
+]);
+
+/** Statuses that end a session's life: nothing will happen without a new request. */
+export const FINAL_STATES: ReadonlySet<SessionStatus> = new Set(['rejected', 'unestablished']);
+
+/** Statuses in which the time window runs: agreed, but BGP never came up. */
+const WAITING_STATES: ReadonlySet<SessionStatus> = new Set(['approved', 'configured']);
+
+export interface PollSchedule {
+  /** First polls of an agreed session; grows with its age (a tenth of it). Default 10 s. */
+  minMs: number;
+  /** Ceiling of the polling interval and of the failure backoff. Default 5 min. */
+  maxMs: number;
+  /** First wait after a failed poll; doubles per failure. Default 5 s. */
+  failureBaseMs: number;
+  /** Once established, how often to look (for `down` and removal by the peer). Default 5 min. */
+  establishedMs: number;
+}
+
+export const DEFAULT_POLL_SCHEDULE: PollSchedule = {
+  minMs: 10_000,
+  maxMs: 300_000,
+  failureBaseMs: 5_000,
+  establishedMs: 300_000,
+};
+
+/**
+ * When to ask the peer again about an outbound session: with exponential backoff after failures, often while it
+ * is young, rarely once established, never once final.
+ *
+ * @example
+ * nextPollMs('approved', acceptedAt, 0, now); // 10 s for a fresh session, up to 5 min for an old one
+ */
+export function nextPollMs(
+  state: SessionStatus | undefined,
+  acceptedAt: string | undefined,
+  failures: number,
+  now: number,
+  schedule: PollSchedule = DEFAULT_POLL_SCHEDULE,
+): number | undefined {
+  if (failures > 0) return Math.min(schedule.maxMs, schedule.failureBaseMs * 2 ** Math.min(failures - 1, 20));
+  if (state !== undefined && FINAL_STATES.has(state)) return undefined;
+  if (state === 'established') return schedule.establishedMs;
+  const age = acceptedAt === undefined ? 0 : Math.max(0, now - Date.parse(acceptedAt));
+  return Math.min(schedule.maxMs, Math.max(schedule.minMs, Math.floor(age / 10)));
+}
+
+/** True when an agreed session has waited longer than the time window for BGP. */
+export function windowExpired(
+  state: SessionStatus | undefined,
+  acceptedAt: string | undefined,
+  now: number,
+  windowMs: number,
+): boolean {
+  return (
+    state !== undefined &&
+    WAITING_STATES.has(state) &&
+    acceptedAt !== undefined &&
+    now - Date.parse(acceptedAt) > windowMs
+  );
+}
+
+/** The router's report in the resource's words. */
+export function bgpStatus(observed: ObservedSession): BgpObservation {
+  return {
+    state: observed.state,
+    ...(observed.since ? { since: observed.since.toISOString() } : {}),
+    prefixesReceived: observed.routes.imported,
+    prefixesSent: observed.routes.exported,
+    ...(observed.lastError ? { lastError: observed.lastError.slice(0, 1024) } : {}),
+  };
+}
+
+/** What happened to the session on the router in this reconcile. */
+export type RouterView =
+  | { kind: 'configured'; bgp: BgpObservation | undefined; observed: ObservedSession | undefined }
+  | { kind: 'refused'; reason: string; message: string }
+  | { kind: 'removed' };
+
+/** How the last exchange with the outside (peer API, router, Secrets) went. */
+export type SyncView = { ok: true } | { ok: false; reason: string; message: string };
+
+/**
+ * The five conditions of a PeeringSession from what the reconcile found. Pure, so every combination is tested
+ * without a cluster, a peer or a router.
+ */
+export function sessionConditions(
+  direction: Direction,
+  status: Pick<PeeringSessionStatus, 'state' | 'stateReason'>,
+  router: RouterView,
+  sync: SyncView,
+): DesiredCondition[] {
+  const state = status.state;
+  const why = status.stateReason ? `: ${status.stateReason}` : '';
+  const accepted: DesiredCondition =
+    state === undefined
+      ? {
+          type: 'Accepted',
+          status: 'Unknown',
+          reason: 'Unknown',
+          message: 'the session status is not known yet',
+        }
+      : state === 'pending'
+        ? {
+            type: 'Accepted',
+            status: 'Unknown',
+            reason: 'PendingApproval',
+            message:
+              direction === 'Outbound'
+                ? 'the peer has not approved the session yet'
+                : 'waiting for approval (set spec.approved: true on the PeeringRequest)',
+          }
+        : ROUTED_STATES.has(state)
+          ? { type: 'Accepted', status: 'True', reason: 'Approved', message: `the session is ${state}` }
+          : {
+              type: 'Accepted',
+              status: 'False',
+              reason: state === 'rejected' ? 'Rejected' : 'Unestablished',
+              message: `the session is ${state}${why}`,
+            };
+  const configured: DesiredCondition =
+    router.kind === 'configured'
+      ? { type: 'Configured', status: 'True', reason: 'Configured', message: 'configured on our router' }
+      : router.kind === 'refused'
+        ? { type: 'Configured', status: 'False', reason: router.reason, message: router.message }
+        : { type: 'Configured', status: 'False', reason: 'NotConfigured', message: 'not on our router' };
+  const bgp = router.kind === 'configured' ? router.bgp : undefined;
+  const established: DesiredCondition =
+    bgp?.state === 'established'
+      ? { type: 'Established', status: 'True', reason: 'Established', message: 'BGP is established' }
+      : {
+          type: 'Established',
+          status: 'False',
+          reason: bgp ? `Bgp${bgp.state.charAt(0).toUpperCase()}${bgp.state.slice(1)}` : 'NotConfigured',
+          message: bgp
+            ? `BGP is ${bgp.state}${bgp.lastError ? ` (${bgp.lastError})` : ''}`
+            : 'not on our router',
+        };
+  const ready: DesiredCondition =
+    configured.status === 'True' && established.status === 'True'
+      ? { type: 'Ready', status: 'True', reason: 'Established', message: 'BGP is established' }
+      : accepted.status !== 'True'
+        ? { type: 'Ready', status: 'False', reason: accepted.reason, message: accepted.message }
+        : configured.status !== 'True'
+          ? { type: 'Ready', status: 'False', reason: configured.reason, message: configured.message }
+          : { type: 'Ready', status: 'False', reason: established.reason, message: established.message };
+  const synced: DesiredCondition = sync.ok
+    ? { type: 'Synced', status: 'True', reason: 'Synced', message: 'the last exchange succeeded' }
+    : { type: 'Synced', status: 'False', reason: sync.reason, message: sync.message };
+  return [accepted, configured, established, ready, synced];
+}

@@ -1,0 +1,384 @@
+import type { RemoteSession } from '../../client/answers.js';
+import { readStatus } from '../../client/answers.js';
+import { PeeringError } from '../../domain/errors.js';
+import { SESSION_STATUSES, naturalKey, type SessionStatus } from '../../domain/session.js';
+import { desiredSession, statusFromObserved, type DesiredSession } from '../../router/driver.js';
+import { ANNOTATION, SESSION_FINALIZER } from '../resources/api-group.js';
+import { setConditions } from '../resources/conditions.js';
+import { hasFinalizer, isDeleting } from '../resources/object.js';
+import {
+  PeeringSessionSpecSchema,
+  termsOfSession,
+  type PeeringSession,
+  type PeeringSessionStatus,
+} from '../resources/peering-session.js';
+import { tokenSourceFor } from '../peer/credentials.js';
+import type { PeerApi, PeerApiConnector } from '../peer/peer-api.js';
+import type { SessionRouter } from '../router/session-router.js';
+import { systemClock, type Clock } from '../runtime/clock.js';
+import type { ReconcileResult } from '../runtime/controller.js';
+import type { EventRecorder } from '../runtime/events.js';
+import { silentLogger, type Logger } from '../runtime/logger.js';
+import { isNotFound } from '../store/errors.js';
+import type { ResourceCollection, SecretReader } from '../store/resource-store.js';
+import {
+  FINAL_STATES,
+  ROUTED_STATES,
+  bgpStatus,
+  nextPollMs,
+  sessionConditions,
+  windowExpired,
+  type PollSchedule,
+  type RouterView,
+  type SyncView,
+} from './session-decisions.js';
+import { recordTransitions, sameStatus } from './status.js';
+
+/** Router settings the resources do not carry: filters and limits are this network's policy. */
+export type RouterExtras = Omit<
+  DesiredSession,
+  'key' | 'localAsn' | 'localIp' | 'peerAsn' | 'peerIp' | 'localRole' | 'peerRole' | 'secret'
+>;
+
+export interface SessionReconcilerOptions {
+  /** Agreed sessions not established within this window become `unestablished` and leave the router. */
+  timeWindowMs: number;
+  poll?: PollSchedule;
+  /** How often to look at the router while BGP is not established, and once it is. Defaults 15 s and 60 s. */
+  observeMs?: { waiting: number; established: number };
+  router?: RouterExtras;
+}
+
+export interface SessionReconcilerDeps {
+  sessions: ResourceCollection<PeeringSession>;
+  /** The informer's cache: reconciles read from it and write through `sessions`. */
+  cached: (key: string) => PeeringSession | undefined;
+  secrets: SecretReader;
+  peers: PeerApiConnector;
+  router: SessionRouter;
+  events: EventRecorder;
+  clock?: Clock;
+  logger?: Logger;
+}
+
+/** Escape hatch for a peer that is gone for good: delete the resource without a remote `DELETE`. */
+export const SKIP_REMOTE_DELETE = 'peering.autopeer.dev/skip-remote-delete';
+
+/**
+ * Reconciles one PeeringSession: follows the peer's status (outbound), puts agreed sessions on the router and
+ * takes the others off, observes BGP, enforces the time window, and on deletion de-peers (remote `DELETE` for
+ * outbound, router clean-up for both) before the finalizer goes.
+ *
+ * @example
+ * const reconciler = new SessionReconciler(deps, { timeWindowMs: 7 * 86_400_000 });
+ * const controller = new Controller({ name: 'peeringsession', reconcile: (key) => reconciler.reconcile(key) });
+ */
+export class SessionReconciler {
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  /** When each outbound session is next due a poll of the peer (in memory: a restart polls once at once). */
+  private readonly pollDue = new Map<string, number>();
+
+  constructor(
+    private readonly deps: SessionReconcilerDeps,
+    private readonly options: SessionReconcilerOptions,
+  ) {
+    this.clock = deps.clock ?? systemClock;
+    this.logger = (deps.logger ?? silentLogger).child({ controller: 'peeringsession' });
+  }
+
+  async reconcile(key: string): Promise<ReconcileResult> {
+    const cached = this.deps.cached(key);
+    if (!cached) {
+      this.pollDue.delete(key);
+      return {};
+    }
+    if (isDeleting(cached.metadata)) return this.finalize(key, cached);
+    let session = cached;
+    if (!hasFinalizer(session.metadata, SESSION_FINALIZER)) {
+      session = await this.deps.sessions.update({
+        ...session,
+        metadata: {
+          ...session.metadata,
+          finalizers: [...(session.metadata.finalizers ?? []), SESSION_FINALIZER],
+        },
+      });
+    }
+    const parsed = PeeringSessionSpecSchema.safeParse(session.spec);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const message = `spec.${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`;
+      await this.writeStatus(session, { ...session.status }, [
+        { type: 'Accepted', status: 'False', reason: 'InvalidSpec', message },
+        { type: 'Ready', status: 'False', reason: 'InvalidSpec', message },
+      ]);
+      return {};
+    }
+    const spec = parsed.data;
+    const now = this.clock.now();
+    const status: PeeringSessionStatus = { ...session.status };
+    let sync: SyncView = { ok: true };
+
+    // 1. The session's status: the peer's (outbound) or ours (inbound).
+    if (spec.direction === 'Outbound') {
+      const due = this.pollDue.get(key) ?? 0;
+      const fresh = status.observedGeneration === session.metadata.generation && status.state !== undefined;
+      const final = status.state !== undefined && FINAL_STATES.has(status.state);
+      if (!final && (!fresh || now >= due)) {
+        try {
+          const remote = await this.peerApi(session).getSession(spec.localAsn, spec.sessionId);
+          this.adoptRemote(status, remote);
+          status.syncFailures = 0;
+          if (
+            !status.lastSyncTime ||
+            now - Date.parse(status.lastSyncTime) > 600_000 ||
+            session.status?.state !== status.state
+          ) {
+            status.lastSyncTime = new Date(now).toISOString();
+          }
+        } catch (error) {
+          const failure = asFailure(error);
+          sync = { ok: false, ...failure };
+          status.syncFailures = (status.syncFailures ?? 0) + 1;
+          this.logger.warn('polling the peer failed', { key, reason: failure.reason, error });
+        }
+        const wait = nextPollMs(
+          status.state,
+          status.acceptedAt,
+          status.syncFailures ?? 0,
+          now,
+          this.options.poll,
+        );
+        if (wait === undefined) this.pollDue.delete(key);
+        else this.pollDue.set(key, now + wait);
+      } else if ((status.syncFailures ?? 0) > 0) {
+        sync = previousSync(session.status);
+      }
+    } else if (status.state === undefined) {
+      const initial = session.metadata.annotations?.[ANNOTATION.initialState];
+      status.state = initial === 'approved' ? 'approved' : 'pending';
+    }
+    if (status.state !== undefined && ROUTED_STATES.has(status.state))
+      status.acceptedAt ??= new Date(now).toISOString();
+    if (windowExpired(status.state, status.acceptedAt, now, this.options.timeWindowMs)) {
+      status.state = 'unestablished';
+      status.stateReason = 'not established within the time window';
+      this.deps.events.record(
+        session,
+        'Warning',
+        'Unestablished',
+        'BGP did not come up within the time window; removed from the router',
+      );
+    }
+
+    // 2. The router.
+    const terms = termsOfSession(spec);
+    const routerKey = naturalKey(terms);
+    let router: RouterView;
+    if (status.state !== undefined && ROUTED_STATES.has(status.state)) {
+      router = await this.configure(session, routerKey, spec.sessionSecretRef, terms);
+      if (router.kind === 'refused') sync = { ok: false, reason: router.reason, message: router.message };
+      if (router.kind === 'configured') {
+        status.bgp = router.bgp;
+        // Inbound, our status is what our router says (PROTOCOL.md §5); outbound it is the peer's word.
+        if (spec.direction === 'Inbound') status.state = statusFromObserved(router.observed, status.state);
+      }
+    } else {
+      if (session.status?.bgp !== undefined || isConfigured(session.status)) {
+        const outcome = await this.deps.router.remove(routerKey);
+        if (outcome.outcome === 'removed') {
+          this.deps.events.record(
+            session,
+            'Normal',
+            'Deconfigured',
+            `removed from our router (the session is ${status.state})`,
+          );
+        }
+      }
+      delete status.bgp;
+      router = { kind: 'removed' };
+    }
+
+    // 3. Conditions and status.
+    await this.writeStatus(session, status, sessionConditions(spec.direction, status, router, sync));
+
+    // 4. When to look again.
+    const waits: number[] = [];
+    const due = this.pollDue.get(key);
+    if (due !== undefined) waits.push(due - now);
+    if (router.kind === 'configured') {
+      const observe = this.options.observeMs ?? { waiting: 15_000, established: 60_000 };
+      waits.push(router.bgp?.state === 'established' ? observe.established : observe.waiting);
+    }
+    if (router.kind === 'refused') throw new PeeringError('ROUTER_REJECTED', router.message);
+    if (
+      status.acceptedAt !== undefined &&
+      status.state !== undefined &&
+      ['approved', 'configured'].includes(status.state)
+    ) {
+      waits.push(Date.parse(status.acceptedAt) + this.options.timeWindowMs - now + 1);
+    }
+    return waits.length === 0 ? {} : { requeueAfterMs: Math.max(0, Math.min(...waits)) };
+  }
+
+  private async finalize(key: string, session: PeeringSession): Promise<ReconcileResult> {
+    this.pollDue.delete(key);
+    if (!hasFinalizer(session.metadata, SESSION_FINALIZER)) return {};
+    const spec = session.spec;
+    const state = session.status?.state;
+    const remoteKnowsIt = state === undefined || !FINAL_STATES.has(state);
+    if (
+      spec.direction === 'Outbound' &&
+      remoteKnowsIt &&
+      session.metadata.annotations?.[SKIP_REMOTE_DELETE] !== 'true'
+    ) {
+      try {
+        await this.peerApi(session).deleteSession(spec.sessionId);
+        this.deps.events.record(
+          session,
+          'Normal',
+          'DePeered',
+          `the peer AS${spec.peerAsn} removed session ${spec.sessionId}`,
+        );
+      } catch (error) {
+        const failure = asFailure(error);
+        await this.writeStatus(session, { ...session.status }, [
+          {
+            type: 'Synced',
+            status: 'False',
+            reason: failure.reason,
+            message: `removing the session at the peer: ${failure.message}`,
+          },
+        ]).catch(() => undefined);
+        throw error;
+      }
+    }
+    const terms = termsOfSession(spec);
+    await this.deps.router.remove(naturalKey(terms));
+    try {
+      await this.deps.sessions.update({
+        ...session,
+        metadata: {
+          ...session.metadata,
+          finalizers: (session.metadata.finalizers ?? []).filter((f) => f !== SESSION_FINALIZER),
+        },
+      });
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    }
+    this.logger.info('de-peered', { key, sessionId: spec.sessionId, direction: spec.direction });
+    return {};
+  }
+
+  private async configure(
+    session: PeeringSession,
+    key: string,
+    secretRef: { name: string; key: string } | undefined,
+    terms: ReturnType<typeof termsOfSession>,
+  ): Promise<RouterView> {
+    // Configured for this generation and still on the router: only observe.
+    const observedNow = await this.deps.router.observed(key);
+    const generationSeen = session.status?.observedGeneration === session.metadata.generation;
+    if (!(generationSeen && isConfigured(session.status) && observedNow)) {
+      let secret: string | undefined;
+      if (secretRef) {
+        try {
+          secret = await this.deps.secrets.read(session.metadata.namespace, secretRef.name, secretRef.key);
+        } catch (error) {
+          return { kind: 'refused', reason: 'SecretMissing', message: (error as Error).message };
+        }
+      }
+      const desired = desiredSession(
+        { ...terms, sessionSecret: secret },
+        { ...this.options.router, name: session.spec.sessionId },
+      );
+      try {
+        const outcome = await this.deps.router.configure(desired);
+        if (outcome.outcome === 'rejected') {
+          return { kind: 'refused', reason: outcome.error.reason, message: outcome.error.message };
+        }
+      } catch (error) {
+        const failure = asFailure(error);
+        return { kind: 'refused', reason: failure.reason, message: failure.message };
+      }
+    }
+    const observed = observedNow ?? (await this.deps.router.observed(key));
+    return { kind: 'configured', bgp: observed ? bgpStatus(observed) : undefined, observed };
+  }
+
+  private adoptRemote(status: PeeringSessionStatus, remote: RemoteSession | undefined): void {
+    if (remote === undefined) {
+      status.state = 'unestablished';
+      status.stateReason = 'the peer no longer has this session';
+      return;
+    }
+    const word = readStatus(String(remote.status));
+    if ((SESSION_STATUSES as readonly string[]).includes(word)) {
+      status.state = word as SessionStatus;
+      delete status.stateReason;
+    } else {
+      status.stateReason = `the peer reports a status we do not know: "${String(remote.status).slice(0, 64)}"`;
+    }
+  }
+
+  private peerApi(session: PeeringSession): PeerApi {
+    const spec = session.spec;
+    if (!spec.peerApiUrl || !spec.credentials) {
+      throw new PeeringError(
+        'INVALID_FIELD',
+        'an Outbound session needs peerApiUrl and credentials',
+        'spec.peerApiUrl',
+      );
+    }
+    const { token, credentialKey } = tokenSourceFor(
+      session.metadata.namespace,
+      spec.credentials,
+      this.deps.secrets,
+    );
+    return this.deps.peers.connect({
+      url: spec.peerApiUrl,
+      localAsn: spec.localAsn,
+      peerAsn: spec.peerAsn,
+      token,
+      credentialKey,
+    });
+  }
+
+  private async writeStatus(
+    session: PeeringSession,
+    status: PeeringSessionStatus,
+    desired: Parameters<typeof setConditions>[1],
+  ): Promise<void> {
+    const generation = session.metadata.generation;
+    const update = setConditions(session.status?.conditions, desired, generation, new Date(this.clock.now()));
+    const next: PeeringSessionStatus = {
+      ...status,
+      conditions: update.conditions,
+      observedGeneration: generation,
+    };
+    if (sameStatus(session.status ?? {}, next)) return;
+    await this.deps.sessions.updateStatus({ ...session, status: next });
+    recordTransitions(this.deps.events, session, update.transitions, ['Ready', 'Synced', 'Accepted']);
+  }
+}
+
+function isConfigured(status: PeeringSessionStatus | undefined): boolean {
+  return status?.conditions?.some((c) => c.type === 'Configured' && c.status === 'True') ?? false;
+}
+
+function previousSync(status: PeeringSessionStatus | undefined): SyncView {
+  const synced = status?.conditions?.find((c) => c.type === 'Synced');
+  return synced && synced.status === 'False'
+    ? { ok: false, reason: synced.reason, message: synced.message }
+    : { ok: true };
+}
+
+/** Any failure as a condition's reason (the catalog's) and a message. */
+export function asFailure(error: unknown): { reason: string; message: string } {
+  if (error instanceof PeeringError) return { reason: error.reason, message: error.message };
+  if (error instanceof Error) {
+    const name = error.name.replace(/[^A-Za-z0-9]/g, '');
+    return { reason: /^[A-Za-z]/.test(name) ? name : 'Error', message: error.message };
+  }
+  return { reason: 'Error', message: String(error) };
+}

@@ -1,0 +1,113 @@
+import { PeeringError } from '../../domain/errors.js';
+import type { DesiredSession, ObservedSession, RouterDriver, SessionOutcome } from '../../router/driver.js';
+import { systemClock, type Clock, type TimerHandle } from '../runtime/clock.js';
+
+interface Pending {
+  upsert?: DesiredSession;
+  remove?: string;
+  resolve: (outcome: SessionOutcome) => void;
+  reject: (error: unknown) => void;
+}
+
+export interface SessionRouterOptions {
+  clock?: Clock;
+  /** Changes arriving within this window go to the router as one batch (one reload). Default 50 ms. */
+  batchWindowMs?: number;
+  /** Most sessions in one batch. Default 1000. */
+  maxBatch?: number;
+  /** An observation younger than this is answered from memory. Default 2 s. */
+  observeMaxAgeMs?: number;
+}
+
+/**
+ * The reconcilers' view of the router driver: per-session calls in, batches out. Thousands of sessions reconciled
+ * at once become a few `apply` calls (so BIRD reloads a few times, not thousands), and one `observe()` answers
+ * every session asking within a short window.
+ *
+ * @example
+ * const router = new SessionRouter(new RecordingRouterDriver());
+ * const outcome = await router.configure(desiredSession(terms));
+ * const observed = await router.observed(outcome.key);
+ */
+export class SessionRouter {
+  private readonly clock: Clock;
+  private queue: Pending[] = [];
+  private timer: TimerHandle | undefined;
+  private observation: { at: number; byKey: Promise<Map<string, ObservedSession>> } | undefined;
+  /** Batches go to the driver one after the other: a driver (BIRD) is not made for parallel reloads. */
+  private chain: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly driver: RouterDriver,
+    private readonly options: SessionRouterOptions = {},
+  ) {
+    this.clock = options.clock ?? systemClock;
+  }
+
+  /** Creates or updates one session; resolves with what the router did with it. */
+  configure(session: DesiredSession): Promise<SessionOutcome> {
+    return this.enqueue({ upsert: session });
+  }
+
+  /** Removes one session (a key the router does not have is `absent`, not an error). */
+  remove(key: string): Promise<SessionOutcome> {
+    return this.enqueue({ remove: key });
+  }
+
+  /** What the router reports for `key`, from an observation at most `observeMaxAgeMs` old. */
+  async observed(key: string): Promise<ObservedSession | undefined> {
+    const maxAge = this.options.observeMaxAgeMs ?? 2_000;
+    const now = this.clock.now();
+    if (!this.observation || now - this.observation.at > maxAge) {
+      const byKey = this.driver.observe().then((sessions) => new Map(sessions.map((s) => [s.key, s])));
+      this.observation = { at: now, byKey };
+      byKey.catch(() => (this.observation = undefined));
+    }
+    return (await this.observation.byKey).get(key);
+  }
+
+  /** Forgets the last observation (after a change the caller wants to see at once). */
+  invalidate(): void {
+    this.observation = undefined;
+  }
+
+  private enqueue(change: Omit<Pending, 'resolve' | 'reject'>): Promise<SessionOutcome> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ ...change, resolve, reject });
+      if (this.queue.length >= (this.options.maxBatch ?? 1000)) this.schedule();
+      else this.timer ??= this.clock.setTimer(this.options.batchWindowMs ?? 50, () => this.schedule());
+    });
+  }
+
+  private schedule(): void {
+    this.timer?.cancel();
+    this.timer = undefined;
+    const batch = this.queue;
+    this.queue = [];
+    if (batch.length === 0) return;
+    this.chain = this.chain.then(() => this.flush(batch));
+  }
+
+  private async flush(batch: Pending[]): Promise<void> {
+    // The last change of a key in a batch wins; every caller of that key gets its outcome.
+    const last = new Map<string, Pending>();
+    for (const item of batch) last.set(item.upsert?.key ?? (item.remove as string), item);
+    const upsert = [...last.values()].flatMap((p) => (p.upsert ? [p.upsert] : []));
+    const remove = [...last.values()].flatMap((p) => (p.remove !== undefined ? [p.remove] : []));
+    try {
+      const result = await this.driver.apply({ upsert, remove });
+      const outcomes = new Map(result.sessions.map((s) => [s.key, s]));
+      this.observation = undefined;
+      for (const item of batch) {
+        const key = item.upsert?.key ?? (item.remove as string);
+        const outcome = outcomes.get(key);
+        if (outcome && last.get(key) === item) item.resolve(outcome);
+        else if (outcome)
+          item.reject(new PeeringError('INTERNAL', 'superseded by a later change in the same batch'));
+        else item.reject(new PeeringError('INTERNAL', `the router driver reported nothing for ${key}`));
+      }
+    } catch (error) {
+      for (const item of batch) item.reject(error);
+    }
+  }
+}

@@ -1,0 +1,101 @@
+import { API_VERSION } from '../../src/operator/resources/api-group.js';
+import type { PeeringRequest } from '../../src/operator/resources/peering-request.js';
+import type { PeeringSession } from '../../src/operator/resources/peering-session.js';
+import { BgpFabric } from './support/bgp-fabric.js';
+import { eventually } from './support/cluster.js';
+import { startNetwork, temporaryEmbeddedBacking, tokenOf, type Network } from './support/network.js';
+
+const A = 64500;
+const B = 64501;
+
+describe('two networks on the embedded store (standalone mode)', () => {
+  const fabric = new BgpFabric();
+  const a = temporaryEmbeddedBacking();
+  const b = temporaryEmbeddedBacking();
+  let netA: Network;
+  let netB: Network;
+
+  beforeAll(async () => {
+    netB = await startNetwork({
+      asn: B,
+      callers: [A],
+      backing: b.backing,
+      router: fabric.driverFor(B),
+      namespace: 'default',
+    });
+    netA = await startNetwork({
+      asn: A,
+      callers: [B],
+      backing: a.backing,
+      router: fabric.driverFor(A),
+      namespace: 'default',
+    });
+    a.backing.secrets.replace(new Map([['default/peer-b', { token: tokenOf(A) }]]));
+  });
+  afterAll(async () => {
+    await netA?.stop();
+    await netB?.stop();
+    a.cleanup();
+    b.cleanup();
+  });
+
+  it('peers A with B: matching sessions on both sides, established, statuses agreeing', async () => {
+    const request: PeeringRequest = {
+      apiVersion: API_VERSION,
+      kind: 'PeeringRequest',
+      metadata: { namespace: 'default', name: 'as64501' },
+      spec: {
+        direction: 'Outbound',
+        localAsn: A,
+        peerAsn: B,
+        peerApiUrl: netB.apiUrl,
+        credentials: { bearerTokenSecretRef: { name: 'peer-b', key: 'token' } },
+        addressFamilies: ['ipv4', 'ipv6'],
+        approved: false,
+        sessions: [
+          {
+            location: 'pdb:ix:1',
+            localIp: '192.0.2.1',
+            peerIp: '192.0.2.2',
+            localInsertAsn: true,
+            peerInsertAsn: true,
+            localMonitoringSession: false,
+            peerMonitoringSession: false,
+          },
+        ],
+      },
+    };
+    await a.backing.requests.create(request);
+    const established = async (backing: typeof a.backing) => {
+      const { items } = await backing.sessions.list();
+      return items.length === 1 && items[0]?.status?.state === 'established' && items[0];
+    };
+    const [sessionA, sessionB] = [
+      (await eventually(() => established(a.backing), 20_000, 'A established')) as PeeringSession,
+      (await eventually(() => established(b.backing), 20_000, 'B established')) as PeeringSession,
+    ];
+    expect(sessionA.spec).toMatchObject({
+      direction: 'Outbound',
+      localIp: '192.0.2.1',
+      peerIp: '192.0.2.2',
+      peerAsn: B,
+    });
+    expect(sessionB.spec).toMatchObject({
+      direction: 'Inbound',
+      localIp: '192.0.2.2',
+      peerIp: '192.0.2.1',
+      peerAsn: A,
+    });
+    expect(sessionA.spec.sessionId).toBe(sessionB.spec.sessionId);
+    const readyA = await eventually(async () => {
+      const s = await a.backing.sessions.get('default', sessionA.metadata.name);
+      return s?.status?.conditions?.find((c) => c.type === 'Ready' && c.status === 'True') && s;
+    });
+    expect(readyA.status?.bgp).toMatchObject({ state: 'established', prefixesReceived: 10, prefixesSent: 5 });
+    const requestStatus = await eventually(async () => {
+      const r = await a.backing.requests.get('default', 'as64501');
+      return r?.status?.phase === 'Established' && r.status;
+    });
+    expect(requestStatus.sessionCounts).toEqual({ accepted: 1, rejected: 0, established: 1 });
+  });
+});
