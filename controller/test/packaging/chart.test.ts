@@ -175,6 +175,18 @@ describeWithHelm('Helm chart', (helm) => {
     expect(container(wide).args.some((a) => a.startsWith('--watch-namespace'))).toBe(false);
   });
 
+  it('adds extra arguments, volumes and a sidecar (e.g. BIRD) when given', async () => {
+    const { objects } = await renderChart(helm(), ALL_ON);
+    const pod = (
+      only(objects, 'Deployment') as unknown as {
+        spec: { template: { spec: { containers: { name: string }[]; volumes: { name: string }[] } } };
+      }
+    ).spec.template.spec;
+    expect(pod.containers.map((c) => c.name)).toEqual(['peering-operator', 'bird']);
+    expect(pod.volumes.map((v) => v.name)).toEqual(['config', 'data', 'tmp', 'bird-run']);
+    expect(container(objects).args.slice(-2)).toEqual(['--router=bird', '--bird-socket=/run/bird/bird.ctl']);
+  });
+
   it('renders the optional Ingress (API path only), ServiceMonitor and NetworkPolicy', async () => {
     const { objects } = await renderChart(helm(), ALL_ON);
     const ingress = only(objects, 'Ingress') as unknown as {

@@ -3,6 +3,17 @@
 /** Every optional part on, cluster-wide, with credentials: the widest rendering. */
 export const ALL_ON: Record<string, unknown> = {
   rbac: { clusterWide: true },
+  // A BIRD sidecar sharing its control socket with the operator.
+  extraArgs: ['--router=bird', '--bird-socket=/run/bird/bird.ctl'],
+  extraVolumes: [{ name: 'bird-run', emptyDir: {} }],
+  extraVolumeMounts: [{ name: 'bird-run', mountPath: '/run/bird' }],
+  extraContainers: [
+    {
+      name: 'bird',
+      image: 'registry.example.net/bird:2.17',
+      volumeMounts: [{ name: 'bird-run', mountPath: '/run/bird' }],
+    },
+  ],
   ingress: {
     enabled: true,
     className: 'nginx',
