@@ -61,6 +61,7 @@ export interface EmbeddedBacking extends OperatorBacking {
   /** The manifests folder, when one was given. */
   manifests: ManifestFolder | undefined;
   events: MemoryEventRecorder;
+  secrets: ManifestSecrets;
 }
 
 /** The standalone backing: resources in SQLite under `dataDir`, PeeringRequests and Secrets from `manifestsDir`. */
