@@ -312,6 +312,39 @@ spec:
       '2001:7f8::3417:0:2 2001:7f8::3b41:0:2',
     ]);
 
+    // Neither sessions nor locations: every shared exchange, sent as requests of at most 100 sessions.
+    const everything = file(
+      'everything.yaml',
+      'apiVersion: peering.autopeer.dev/v1alpha1\nkind: PeeringRequest\nspec: { localAsn: 13335, peerAsn: 15169 }\n',
+    );
+    const expected = await discoverSessions(await FilePeeringDb.load(sample), {
+      localAsn: 13335,
+      peerAsn: 15169,
+    });
+    const bulk = await peeringctl(
+      ['request', '-f', everything, '--peeringdb-dir', sample, '--request-id', 'bulk-1', '-o', 'json'],
+      { env },
+    );
+    expect(bulk.code).toBe(0);
+    const answer = json<{
+      sessions: SessionJson[];
+      errors: unknown[];
+      requests: { client_request_id: string }[];
+    }>(bulk.stdout);
+    expect(answer.errors).toEqual([]);
+    expect(answer.sessions.map((s) => `${s.location.id} ${s.local_ip} ${s.peer_ip}`)).toEqual(
+      expected.sessions.map((s) => `${s.location.id} ${s.localIp} ${s.peerIp}`),
+    );
+    const chunks = Math.ceil(expected.sessions.length / 100);
+    expect(answer.requests.map((r) => r.client_request_id)).toEqual(
+      Array.from({ length: chunks }, (_, i) => `bulk-1:${i + 1}`),
+    );
+    // Leave no sessions behind: later tests request some of these again under request ids of their own.
+    await api.store.remove(
+      answer.sessions.map((s) => s.session_id),
+      'test',
+    );
+
     const bad = file(
       'bad.yaml',
       `apiVersion: peering.autopeer.dev/v1alpha1
