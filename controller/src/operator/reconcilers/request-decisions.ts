@@ -144,9 +144,10 @@ export function requestPhase(
   const rejected = status.rejected?.length ?? 0;
   if (accepted === 0) return rejected > 0 ? 'Rejected' : 'Pending';
   if (inbound && states.some((s) => s === 'pending')) return 'PendingApproval';
-  if (states.length > 0 && states.every((s) => s === 'established')) return 'Established';
   if (states.length > 0 && states.every((s) => s === 'unestablished' || s === 'rejected')) return 'Expired';
+  // A refusal stays visible in the phase; Ready and sessionCounts tell how the accepted ones fare.
   if (rejected > 0) return 'PartiallyRejected';
+  if (states.length > 0 && states.every((s) => s === 'established')) return 'Established';
   return inbound ? 'Approved' : 'Requested';
 }
 

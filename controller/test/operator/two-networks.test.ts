@@ -1,0 +1,182 @@
+import { describeWithControlPlane } from '../../../test-support/kube/describe-with-control-plane.js';
+import { API_VERSION } from '../../src/operator/resources/api-group.js';
+import { BgpFabric } from './support/bgp-fabric.js';
+import { CRDS_DIR, eventually, kubectlApply } from './support/cluster.js';
+import { createPeerTokenSecret, startClusterNetwork } from './support/cluster-network.js';
+import type { Network } from './support/network.js';
+
+const A = 64500;
+const B = 64501;
+
+interface Listed<T> {
+  items: T[];
+}
+interface SessionView {
+  metadata: { name: string };
+  spec: { sessionId: string; localIp: string; peerIp: string; direction: string };
+  status?: {
+    state?: string;
+    bgp?: { state: string };
+    conditions?: { type: string; status: string; reason: string }[];
+  };
+}
+
+describeWithControlPlane('two networks, each with its operator, on a real API server', (plane) => {
+  const fabric = new BgpFabric();
+  let nsA: string;
+  let nsB: string;
+  let netA: Network;
+  let netB: Network;
+
+  const get = async <T>(namespace: string, kind: string): Promise<Listed<T>> =>
+    JSON.parse((await plane().kubectl(['get', kind, '-n', namespace, '-o', 'json'])).stdout) as Listed<T>;
+
+  beforeAll(async () => {
+    await plane().installCRDs(CRDS_DIR);
+    nsA = await plane().newNamespace('net-a');
+    nsB = await plane().newNamespace('net-b');
+    netB = await startClusterNetwork(plane(), {
+      asn: B,
+      callers: [A],
+      namespace: nsB,
+      router: fabric.driverFor(B),
+    });
+    netA = await startClusterNetwork(plane(), {
+      asn: A,
+      callers: [B],
+      namespace: nsA,
+      router: fabric.driverFor(A),
+    });
+    await createPeerTokenSecret(plane(), nsA, 'peer-as64501', A);
+  });
+  afterAll(async () => {
+    await netA?.stop();
+    await netB?.stop();
+  });
+
+  it("ends an outbound request on A with matching PeeringSessions on A and B, a partial rejection in A's status", async () => {
+    await kubectlApply(plane(), [
+      {
+        apiVersion: API_VERSION,
+        kind: 'PeeringRequest',
+        metadata: { name: 'as64501', namespace: nsA },
+        spec: {
+          localAsn: A,
+          peerAsn: B,
+          peerApiUrl: netB.apiUrl,
+          credentials: { bearerTokenSecretRef: { name: 'peer-as64501', key: 'token' } },
+          sessions: [
+            {
+              location: 'pdb:ix:1',
+              localIp: '192.0.2.1',
+              peerIp: '192.0.2.2',
+              localBgpRole: 4,
+              peerBgpRole: 4,
+            },
+            { location: 'pdb:ix:1', localIp: '2001:db8:1::1', peerIp: '2001:db8:1::2' },
+            // Not A's address at this exchange in PeeringDB: B refuses this one.
+            { location: 'pdb:ix:1', localIp: '192.0.2.77', peerIp: '192.0.2.2' },
+          ],
+        },
+      },
+    ]);
+    const established = (list: Listed<SessionView>) =>
+      list.items.length === 2 && list.items.every((s) => s.status?.state === 'established') && list;
+    const onA = await eventually(
+      async () => established(await get<SessionView>(nsA, 'peeringsessions')),
+      30_000,
+      'A',
+    );
+    const onB = await eventually(
+      async () => established(await get<SessionView>(nsB, 'peeringsessions')),
+      30_000,
+      'B',
+    );
+    const pairs = (list: Listed<SessionView>, mine: 'localIp' | 'peerIp') =>
+      list.items.map((s) => `${s.spec.sessionId} ${s.spec[mine]}`).sort();
+    // The same session ids on both sides, each side in its own reading (A's local is B's peer).
+    expect(pairs(onA, 'localIp')).toEqual(pairs(onB, 'peerIp'));
+    expect(onA.items.every((s) => s.spec.direction === 'Outbound')).toBe(true);
+    expect(onB.items.every((s) => s.spec.direction === 'Inbound')).toBe(true);
+    for (const session of [...onA.items, ...onB.items]) {
+      expect(session.status?.bgp?.state).toBe('established');
+    }
+    await eventually(
+      async () => {
+        const list = await get<SessionView>(nsA, 'peeringsessions');
+        return list.items.every((s) =>
+          s.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+        );
+      },
+      15_000,
+      'Ready on A',
+    );
+
+    const request = await eventually(
+      async () => {
+        const r = JSON.parse(
+          (await plane().kubectl(['get', 'peeringrequest', 'as64501', '-n', nsA, '-o', 'json'])).stdout,
+        );
+        return r.status?.phase === 'PartiallyRejected' && r.status?.sessionCounts?.established === 2 && r;
+      },
+      15_000,
+      'request status',
+    );
+    expect(request.status.rejected).toEqual([
+      expect.objectContaining({
+        location: 'pdb:ix:1',
+        localIp: '192.0.2.77',
+        peerIp: '192.0.2.2',
+        code: 'PEER_IP_NOT_REGISTERED',
+        reason: 'PeerIpNotRegistered',
+      }),
+    ]);
+    expect(request.status.requestId).toEqual(expect.any(String));
+    const inbound = await get<{ spec: { direction: string; peerAsn: number } }>(nsB, 'peeringrequests');
+    expect(inbound.items.map((r) => [r.spec.direction, r.spec.peerAsn])).toEqual([['Inbound', A]]);
+  });
+
+  it('prints the session columns with real values in kubectl get, and session id and message with -o wide', async () => {
+    const { stdout } = await plane().kubectl(['get', 'peeringsessions', '-n', nsA]);
+    const [header, ...rows] = stdout.trim().split('\n');
+    expect(header?.split(/\s{2,}/)).toEqual([
+      'NAME',
+      'PEER ASN',
+      'LOCATION',
+      'LOCAL IP',
+      'PEER IP',
+      'STATE',
+      'BGP',
+      'READY',
+      'AGE',
+    ]);
+    expect(rows.map((r) => r.split(/\s+/).slice(1, 8)).sort()).toEqual([
+      ['64501', 'pdb:ix:1', '192.0.2.1', '192.0.2.2', 'established', 'established', 'True'],
+      ['64501', 'pdb:ix:1', '2001:db8:1::1', '2001:db8:1::2', 'established', 'established', 'True'],
+    ]);
+    const wide = (await plane().kubectl(['get', 'psess', '-n', nsA, '-o', 'wide'])).stdout;
+    expect(wide.split('\n')[0]).toMatch(/READY\s+AGE\s+SESSION ID\s+MESSAGE/);
+    expect(wide).toMatch(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\s+BGP is established/);
+    const category = (await plane().kubectl(['get', 'peering', '-n', nsA])).stdout;
+    expect(category).toContain('peeringrequest.peering.autopeer.dev/as64501');
+  });
+
+  it('de-peers both sides when the request is deleted on A', async () => {
+    await plane().kubectl(['delete', 'peeringrequest', 'as64501', '-n', nsA, '--wait=false']);
+    await eventually(
+      async () => (await get(nsA, 'peeringrequests')).items.length === 0,
+      30_000,
+      'A request gone',
+    );
+    expect((await get(nsA, 'peeringsessions')).items).toEqual([]);
+    await eventually(
+      async () => (await get(nsB, 'peeringsessions')).items.length === 0,
+      30_000,
+      'B sessions gone',
+    );
+    expect(fabric.configured(A)).toEqual([]);
+    expect(fabric.configured(B)).toEqual([]);
+    const events = (await plane().kubectl(['get', 'events', '-n', nsA, '-o', 'json'])).stdout;
+    expect(events).toContain('DePeered');
+  });
+});
