@@ -12,7 +12,7 @@
 // Targets on the 2-core machine: synth of 1,000 sessions <= 2 s; terraform plan of 1,000 sessions <= 15 s.
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -108,7 +108,12 @@ try {
     encoding: 'utf8',
     env: { ...process.env, TF_CLI_CONFIG_FILE: '' },
   });
-  console.log(`terraform-synth benchmark: node ${process.version}, ${version.stdout.split('\n')[0]}`);
+  console.log(
+    `terraform-synth benchmark: node ${process.version}, ${version.stdout.split('\n')[0]}, ${cpus().length} cores, ` +
+      `load average ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')}`,
+  );
   for (const count of [1, 100, SESSIONS]) {
     // The first run is what `cdktf synth` costs (a fresh process); the third shows the warmed-up figure.
     const runs = [synth(count), synth(count), synth(count)];

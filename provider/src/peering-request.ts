@@ -34,8 +34,9 @@ export class PeeringRequest extends Construct {
   constructor(scope: Construct, id: string, props: PeeringRequestProps) {
     super(scope, id);
     const valid = validateRequestProps(props, `PeeringRequest "${this.node.path}"`);
+    // Each session goes to its PeeringSession as validated (a ValidRequestedSession), so it is not checked twice.
     this.sessions = valid.map(
-      ({ name, ...session }) => new PeeringSession(this, name, session, { sessionName: name }),
+      (session) => new PeeringSession(this, session.name, session, { sessionName: session.name }),
     );
   }
 

@@ -21,16 +21,17 @@ export interface SelfValues {
 }
 
 /** The environment variables the commands read; values reach the command only through these. */
+// PEERING_API_URL is also peeringctl's own variable for --api-url, so the URL needs no flag.
 const ENV = {
   apiUrl: 'PEERING_API_URL',
-  localAsn: 'PEERING_SESSION_LOCAL_ASN',
-  peerAsn: 'PEERING_SESSION_PEER_ASN',
-  location: 'PEERING_SESSION_LOCATION',
-  localIp: 'PEERING_SESSION_LOCAL_IP',
-  peerIp: 'PEERING_SESSION_PEER_IP',
-  localBgpRole: 'PEERING_SESSION_LOCAL_BGP_ROLE',
-  peerBgpRole: 'PEERING_SESSION_PEER_BGP_ROLE',
-  secretEnv: 'PEERING_SESSION_SECRET_ENV',
+  localAsn: 'PEERING_LOCAL_ASN',
+  peerAsn: 'PEERING_PEER_ASN',
+  location: 'PEERING_LOCATION',
+  localIp: 'PEERING_LOCAL_IP',
+  peerIp: 'PEERING_PEER_IP',
+  localBgpRole: 'PEERING_LOCAL_BGP_ROLE',
+  peerBgpRole: 'PEERING_PEER_BGP_ROLE',
+  secretEnv: 'PEERING_SECRET_ENV',
   tokenEnv: 'PEERING_TOKEN_ENV',
 } as const satisfies Record<keyof SelfValues, string>;
 
@@ -38,7 +39,6 @@ type Field = keyof SelfValues;
 
 /** peeringctl flags per field; the flag's value is always `"$VAR"`, expanded by the shell, never parsed by it. */
 const FLAGS: Partial<Record<Field, string>> = {
-  apiUrl: '--api-url',
   localAsn: '--local-asn',
   peerAsn: '--peer-asn',
   location: '--location',
@@ -50,7 +50,6 @@ const FLAGS: Partial<Record<Field, string>> = {
 };
 
 const REQUEST_FIELDS: readonly Field[] = [
-  'apiUrl',
   'localAsn',
   'peerAsn',
   'location',
@@ -60,10 +59,12 @@ const REQUEST_FIELDS: readonly Field[] = [
   'peerBgpRole',
   'secretEnv',
 ];
-const DELETE_FIELDS: readonly Field[] = ['apiUrl', 'localAsn', 'peerAsn', 'location', 'localIp', 'peerIp'];
+const DELETE_FIELDS: readonly Field[] = ['localAsn', 'peerAsn', 'location', 'localIp', 'peerIp'];
 
 // A per-peer token is looked up by NAME at run time, so no token is ever written into configuration or state.
 // Terraform reads `${` in any string as its own interpolation, so the script never uses the shell's `${...}`.
+// The script is kept short on purpose: Terraform parses every string of every resource as a template, and at
+// 1,000 sessions the two scripts per session are most of the plan's CPU time.
 const TOKEN_PRELUDE =
   'if [ -n "$PEERING_TOKEN_ENV" ]; then ' +
   'PEERING_API_TOKEN="$(printenv "$PEERING_TOKEN_ENV")" || ' +
@@ -103,7 +104,7 @@ export function sessionProvisioners(
       when: subcommand === 'request' ? 'create' : 'destroy',
       // `sh -c SCRIPT NAME ARG...`: the peeringctl argv and the subcommand (Terraform appends `command` last)
       // become "$@".
-      interpreter: ['/bin/sh', '-c', `set -e; ${prelude}exec "$@" ${flags}`, 'peeringctl', ...peeringctl],
+      interpreter: ['/bin/sh', '-c', `${prelude}exec "$@" ${flags}`, 'peeringctl', ...peeringctl],
       command: subcommand,
       environment,
     };

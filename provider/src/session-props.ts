@@ -176,6 +176,9 @@ const REQUESTED_SESSION_KEYS = [
   'decommissioned',
 ] as const;
 
+/** Objects this module produced: valid by construction, never re-checked. */
+const validated = new WeakSet<object>();
+
 type Issue = { path: (string | number)[]; message: string; missing: boolean };
 
 /**
@@ -188,6 +191,9 @@ type Issue = { path: (string | number)[]; message: string; missing: boolean };
  *   location: 'pdb:ix:26', localIp: '192.0.2.1', peerIp: '192.0.2.2' }, 'PeeringSession app/stack/v4');
  */
 export function validateSessionProps(props: PeeringSessionProps, where: string): ValidSession {
+  // A PeeringRequest hands its sessions over already checked (as a whole); checking each again would double
+  // the synth time of large configurations for nothing.
+  if (validated.has(props)) return props as ValidSession;
   const issues: Issue[] = [];
   const session = checkSession(props, issues, [], SESSION_KEYS);
   const peer = checkPeer(props, issues, []);
@@ -196,6 +202,7 @@ export function validateSessionProps(props: PeeringSessionProps, where: string):
   // A lone session is checked as a one-session request; `sessions[0].x` is reported as `x`.
   checkAsResource([valid], issues, (path) => (path[0] === 'sessions' ? path.slice(2) : path));
   if (issues.length > 0) throw propsError(where, issues);
+  validated.add(valid);
   return valid;
 }
 
@@ -268,6 +275,7 @@ export function validateRequestProps(props: PeeringRequestProps, where: string):
     issues.push({ path: ['sessions'], message: 'must list at least one session', missing: false });
   else checkAsResource(out, issues, (path) => path);
   if (issues.length > 0) throw propsError(where, issues);
+  for (const session of out) validated.add(session);
   return out;
 }
 

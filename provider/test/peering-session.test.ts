@@ -126,12 +126,12 @@ describe('PeeringSession on terraform_data', () => {
     expect(create?.environment).toMatchObject({
       PEERING_API_URL: '${self.input.api_url}',
       PEERING_TOKEN_ENV: '${self.input.token_env}',
-      PEERING_SESSION_PEER_IP: '${self.triggers_replace.peer_ip}',
-      PEERING_SESSION_SECRET_ENV: '${self.triggers_replace.secret_env}',
+      PEERING_PEER_IP: '${self.triggers_replace.peer_ip}',
+      PEERING_SECRET_ENV: '${self.triggers_replace.secret_env}',
     });
-    expect(create?.interpreter[2]).toContain('--secret-env "$PEERING_SESSION_SECRET_ENV"');
+    expect(create?.interpreter[2]).toContain('--secret-env "$PEERING_SECRET_ENV"');
     expect(destroy?.interpreter[2]).not.toContain('--secret-env');
-    expect(destroy?.interpreter[2]).toContain('--peer-ip "$PEERING_SESSION_PEER_IP"');
+    expect(destroy?.interpreter[2]).toContain('--peer-ip "$PEERING_PEER_IP"');
   });
 
   it('produces the same script for two different sessions', () => {

@@ -55,11 +55,11 @@ describe('RetiredPeeringSession', () => {
     expect(exec?.environment).toEqual({
       PEERING_API_URL: '${self.input.api_url}',
       PEERING_TOKEN_ENV: '${try(self.input.token_env, "")}',
-      PEERING_SESSION_LOCAL_ASN: '${self.triggers_replace.local_asn}',
-      PEERING_SESSION_PEER_ASN: '${self.triggers_replace.peer_asn}',
-      PEERING_SESSION_LOCATION: '${self.triggers_replace.location}',
-      PEERING_SESSION_LOCAL_IP: '${self.triggers_replace.local_ip}',
-      PEERING_SESSION_PEER_IP: '${self.triggers_replace.peer_ip}',
+      PEERING_LOCAL_ASN: '${self.triggers_replace.local_asn}',
+      PEERING_PEER_ASN: '${self.triggers_replace.peer_asn}',
+      PEERING_LOCATION: '${self.triggers_replace.location}',
+      PEERING_LOCAL_IP: '${self.triggers_replace.local_ip}',
+      PEERING_PEER_IP: '${self.triggers_replace.peer_ip}',
     });
   });
 
@@ -179,7 +179,7 @@ describe('opt-in backing on null_resource', () => {
         new RetiredPeeringSession(stack, 'v4', { ...cloudflareToGoogleV4(API), backing: 'null_resource' }),
     );
     expect(removed[0]?.from).toBe('null_resource.peering_as13335_as15169_ix26_v4');
-    expect(removed[0]?.provisioner?.[0]?.['local-exec'].environment.PEERING_SESSION_PEER_IP).toBe(
+    expect(removed[0]?.provisioner?.[0]?.['local-exec'].environment.PEERING_PEER_IP).toBe(
       '${self.triggers.peer_ip}',
     );
   });
