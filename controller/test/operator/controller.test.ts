@@ -106,3 +106,26 @@ describe('Controller', () => {
     expect(finished).toBe(true);
   });
 });
+
+describe('Controller and Retry-After', () => {
+  it('waits at least as long as the peer asked (429 Retry-After) before trying again', async () => {
+    const clock = new ManualClock();
+    const attempts: number[] = [];
+    const controller = new Controller({
+      name: 'test',
+      clock,
+      resyncMs: 0,
+      reconcile: async () => {
+        attempts.push(clock.now());
+        if (attempts.length === 1) throw Object.assign(new Error('rate limited'), { retryAfterSeconds: 30 });
+      },
+    });
+    controller.start();
+    controller.enqueue('ns/a');
+    await clock.advance(29_999);
+    expect(attempts).toHaveLength(1);
+    await clock.advance(1);
+    expect(attempts).toHaveLength(2);
+    await controller.stop();
+  });
+});

@@ -103,7 +103,9 @@ export class Controller {
         metrics?.reconciles.inc({ controller: this.name, result: 'success' });
       }
     } catch (error) {
-      const wait = this.queue.addRateLimited(key);
+      // A peer that said when to come back (429/503 with Retry-After) is not asked sooner.
+      const retryAfter = (error as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
+      const wait = this.queue.addRateLimited(key, typeof retryAfter === 'number' ? retryAfter * 1000 : 0);
       metrics?.reconciles.inc({ controller: this.name, result: 'error' });
       metrics?.retries.inc({ controller: this.name });
       this.logger.warn('reconcile failed; retrying with backoff', {

@@ -78,9 +78,12 @@ export class WorkQueue {
     this.delayed.set(key, { at, timer });
   }
 
-  /** Queues `key` after its backoff (which grows with each call) or the global limit, whichever is later. */
-  addRateLimited(key: string): number {
-    const wait = Math.max(this.backoff.next(key), this.bucket.reserve());
+  /**
+   * Queues `key` after its backoff (which grows with each call), the global limit or `atLeastMs`, whichever is
+   * latest; returns the wait.
+   */
+  addRateLimited(key: string, atLeastMs = 0): number {
+    const wait = Math.max(this.backoff.next(key), this.bucket.reserve(), atLeastMs);
     this.addAfter(key, wait);
     return wait;
   }
