@@ -48,8 +48,9 @@ RUN groupadd --system --gid 10001 peering \
 COPY --from=deps /app/node_modules node_modules
 COPY package.json package-lock.json ./
 COPY --from=build /src/dist/controller/src dist/controller/src
-# The example configuration and PeeringDB fixture: `serve` and `demo` work out of the box.
-COPY examples examples
+# The example configuration, PeeringDB fixture and issuer accounts: `serve`, `demo` and `issuer` work out of the box.
+COPY examples/peering-operator.yaml examples/issuer-accounts.yaml examples/
+COPY examples/peeringdb examples/peeringdb
 RUN chmod +x dist/controller/src/cli/peering-operator.js dist/controller/src/cli/peeringctl.js \
   && ln -s /app/dist/controller/src/cli/peering-operator.js /usr/local/bin/peering-operator \
   && ln -s /app/dist/controller/src/cli/peeringctl.js /usr/local/bin/peeringctl

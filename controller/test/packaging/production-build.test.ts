@@ -197,7 +197,11 @@ async function copyInto(root: string, target: Stage, roots: Record<string, strin
       expect({ devOnly, installed: installed.includes(devOnly) }).toEqual({ devOnly, installed: false });
     }
     expect(existsSync(join(app, 'controller'))).toBe(false);
-    expect(existsSync(join(app, 'examples/gitops'))).toBe(false);
+    expect(await readdir(join(app, 'examples'))).toEqual([
+      'issuer-accounts.yaml',
+      'peering-operator.yaml',
+      'peeringdb',
+    ]);
   });
 
   it('answers --help for peering-operator and peeringctl', async () => {
