@@ -36,7 +36,7 @@ export const EXIT_CODES_HELP = `Exit codes:
   5  not authenticated (401) or not allowed (403)
   6  no such session
   7  status --watch: a session ended rejected or unestablished
-  8  status --watch: gave up (--timeout) before every session was final`;
+  8  status --watch: gave up (--watch-timeout) before every session was final`;
 
 /** A mistake in the command line, found by peeringctl itself. */
 export class UsageError extends Error {

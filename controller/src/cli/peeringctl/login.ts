@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { DEFAULT_LOGIN_SCOPE, loginWithAuthorizationCode } from '../../auth/login.js';
 import { RefreshTokenSource } from '../../auth/oauth-token-sources.js';
 import { globalsOf, parse } from './context.js';
@@ -61,11 +61,10 @@ export function registerLogin(program: Command): void {
         return Number(v);
       },
     )
-    .option(
-      '--login-timeout <duration>',
-      'give up waiting for the browser after this long',
-      parse.duration,
-      5 * 60_000,
+    .addOption(
+      new Option('--login-timeout <duration>', 'give up waiting for the browser after this long')
+        .argParser(parse.duration)
+        .default(5 * 60_000, '5m'),
     )
     .addHelpText(
       'after',

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import type { RemoteSession } from '../../client/answers.js';
 import type { PeeringApiClient } from '../../client/client.js';
 import { PeeringError } from '../../domain/errors.js';
@@ -35,12 +35,15 @@ export function registerStatus(program: Command): void {
       parse.asn,
     )
     .option('-w, --watch', 'poll until every session is established, rejected or unestablished')
-    .option('--interval <duration>', 'time between polls with --watch', parse.duration, 5_000)
-    .option(
-      '--watch-timeout <duration>',
-      'give up watching after this long (exit 8)',
-      parse.duration,
-      30 * 60_000,
+    .addOption(
+      new Option('--interval <duration>', 'time between polls with --watch')
+        .argParser(parse.duration)
+        .default(5_000, '5s'),
+    )
+    .addOption(
+      new Option('--watch-timeout <duration>', 'give up watching after this long (exit 8)')
+        .argParser(parse.duration)
+        .default(30 * 60_000, '30m'),
     )
     .addHelpText(
       'after',
