@@ -26,7 +26,7 @@ const program = new Command('peeringctl')
   .option('--token <token>', 'a bearer token for it (env PEERING_API_TOKEN)')
   .option(
     '--token-file <file>',
-    'the login of `peeringctl login`, used when no token is given (env PEERINGCTL_TOKEN_FILE)',
+    'the login of `peeringctl login`, used when no token is given (env PEERINGCTL_LOGIN_FILE)',
   )
   .addOption(new Option('-o, --output <format>', 'output format').choices(OUTPUT_FORMATS).default('table'))
   .addOption(

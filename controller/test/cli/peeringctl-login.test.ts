@@ -90,7 +90,7 @@ describe('peeringctl login and token as subprocesses', () => {
 
     // The default login file is found without --token-file.
     const viaEnv = await peeringctl(['list', '--local-asn', '64501'], {
-      env: { ...env, PEERINGCTL_TOKEN_FILE: tokenFile },
+      env: { ...env, PEERINGCTL_LOGIN_FILE: tokenFile },
     });
     expect(viaEnv.code).toBe(0);
     expect(viaEnv.stdout).toMatch(/pdb:ix:1\s+64501\s+192\.0\.2\.2\s+64500\s+192\.0\.2\.1\s+approved/);

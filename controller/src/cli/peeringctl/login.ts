@@ -1,19 +1,15 @@
 import { existsSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 import { Option, type Command } from 'commander';
 import { DEFAULT_LOGIN_SCOPE, loginWithAuthorizationCode } from '../../auth/login.js';
 import { RefreshTokenSource } from '../../auth/oauth-token-sources.js';
+import { defaultLoginFile } from '../../auth/token-file.js';
 import { globalsOf, parse } from './context.js';
 import { UsageError } from './exit-codes.js';
 import { print } from './output.js';
 
-/** Where `peeringctl login` keeps the login: `--token-file`, `PEERINGCTL_TOKEN_FILE`, or the user's config folder. */
+/** Where the login is: `--token-file`, else the auth module's default (`PEERINGCTL_LOGIN_FILE`, the config folder). */
 export function tokenFilePath(explicit: string | undefined): string {
-  if (explicit) return explicit;
-  if (process.env.PEERINGCTL_TOKEN_FILE) return process.env.PEERINGCTL_TOKEN_FILE;
-  const config = process.env.XDG_CONFIG_HOME || join(homedir(), '.config');
-  return join(config, 'peeringctl', 'login.json');
+  return explicit || defaultLoginFile();
 }
 
 /**
@@ -22,7 +18,7 @@ export function tokenFilePath(explicit: string | undefined): string {
  */
 export function loginTokenSource(explicit: string | undefined): RefreshTokenSource | undefined {
   const path = tokenFilePath(explicit);
-  if (!explicit && !process.env.PEERINGCTL_TOKEN_FILE && !existsSync(path)) return undefined;
+  if (!explicit && !process.env.PEERINGCTL_LOGIN_FILE && !existsSync(path)) return undefined;
   return new RefreshTokenSource({ tokenFile: path, clientSecret: clientSecretFromEnv() });
 }
 
@@ -71,7 +67,7 @@ export function registerLogin(program: Command): void {
       `
 Prints a URL to open in a browser; after you log in there (with MFA), the issuer redirects to a listener on
 127.0.0.1 and the login (a refresh token, never a password or client secret) is stored, mode 0600, in
---token-file (env PEERINGCTL_TOKEN_FILE; default ~/.config/peeringctl/login.json). Every command then uses it
+--token-file (env PEERINGCTL_LOGIN_FILE; default ~/.config/peeringctl/login.json). Every command then uses it
 when no --token is given, refreshing the access token as needed.
 
 Examples:
