@@ -49,6 +49,10 @@ export class PeeringSession extends Construct {
   /** The backing resource (`terraform_data` or `null_resource`). */
   readonly resource: TerraformResource;
 
+  /**
+   * @param options.sessionName - the session's name in its resource name when it is not the construct id (a
+   *   `PeeringRequest` passes each session's `name`)
+   */
   constructor(
     scope: Construct,
     id: string,

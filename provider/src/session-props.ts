@@ -182,9 +182,9 @@ const validated = new WeakSet<object>();
 type Issue = { path: (string | number)[]; message: string; missing: boolean };
 
 /**
- * Validates the props of one session against the Peering API's own schema, plus the rules the API would apply
- * to the pair of sides. Throws a `PeeringError` (`INVALID_FIELD` / `MISSING_FIELD`) whose message names the
- * construct and every bad field.
+ * Validates the props of one session with the Peering API's wire schema and, as a one-session request, with the
+ * operator's PeeringRequest schema and its cross-field rules. Throws a `PeeringError` (`INVALID_FIELD` /
+ * `MISSING_FIELD`) whose message names the construct (`where`) and every bad field.
  *
  * @example
  * validateSessionProps({ localAsn: 64500, peerAsn: 64501, apiUrl: 'https://peering.example.net/v0.1',
