@@ -21,7 +21,9 @@ describe('examples/cdktf', () => {
       'peering_as13335_as15169_ix26_ams_ix_v4',
       'peering_as13335_as15169_ix26_ams_ix_v6',
     ]);
-    expect(Testing.fullSynth(stack)).toBeValidTerraform();
+    const synthesized = Testing.fullSynth(stack);
+    expect(synthesized).toBeValidTerraform();
+    expect(synthesized).toPlanSuccessfully();
   });
 
   it('emits the same peering as a PeeringRequest the operator accepts', () => {
