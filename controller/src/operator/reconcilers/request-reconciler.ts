@@ -203,7 +203,6 @@ export class RequestReconciler {
 
     // C. A PeeringSession for every accepted session (creating one twice fails harmlessly).
     await this.ensureSessions(request, spec, status.accepted ?? []);
-    await this.deps.crashPoints?.afterRecord?.();
     return this.summarize(request, status, false, [synced], generation);
   }
 
@@ -231,6 +230,7 @@ export class RequestReconciler {
     }
     await this.deps.crashPoints?.afterPost?.();
     const recorded = await this.recordAnswer(request, intent, answer);
+    await this.deps.crashPoints?.afterRecord?.();
     const accepted = answer.sessions.length;
     this.deps.events.record(
       recorded.request,
