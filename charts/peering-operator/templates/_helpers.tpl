@@ -54,7 +54,11 @@ app.kubernetes.io/part-of: peering-operator
 {{- define "peering-operator.config" -}}
 {{- $config := deepCopy .Values.config }}
 {{- $_ := set $config "listen" (printf "0.0.0.0:%d" (int .Values.ports.api)) }}
-{{- $_ := set $config "store" (dict "dataDir" "/var/lib/peering-operator") }}
+{{- $store := dict "dataDir" "/var/lib/peering-operator" }}
+{{- if .Values.credentials.pageTokenKey.secretName }}
+{{- $_ := set $store "pageTokenKeyEnv" "PEERING_PAGE_TOKEN_KEY" }}
+{{- end }}
+{{- $_ := set $config "store" $store }}
 {{- if .Values.credentials.peeringdbApiKey.secretName }}
 {{- $peeringdb := deepCopy (default (dict) $config.peeringdb) }}
 {{- $_ := set $peeringdb "apiKeyEnv" "PEERINGDB_API_KEY" }}

@@ -25,14 +25,14 @@ const HostPortSchema = z
   .refine((v) => Number(v.slice(v.lastIndexOf(':') + 1)) <= 65535, 'port must be at most 65535');
 
 /** A network permission list as PeeringDB states it: read 1, update 2, create 4, delete 8. */
-const NetworkGrantSchema = z.object({ asn: AsnSchema, perms: z.number().int().min(0).max(15) });
+const NetworkGrantSchema = z.strictObject({ asn: AsnSchema, perms: z.number().int().min(0).max(15) });
 
 /**
  * Static bearer tokens: for the standalone demo and tests until real issuers are configured. Each maps a token
  * (inline or from an environment variable) to an identity.
  */
 const StaticTokenSchema = z
-  .object({
+  .strictObject({
     token: z.string().min(16).optional(),
     tokenEnv: z.string().min(1).optional(),
     subject: z.string().min(1),
@@ -113,7 +113,7 @@ export const ConfigSchema = z
       .regex(/^(\/[A-Za-z0-9._~-]+)*$/, 'must be empty or start with / and contain no trailing /')
       .default('/v0.1'),
     peeringdb: z
-      .object({
+      .strictObject({
         dataDir: z.string().min(1).optional(),
         url: z.url().optional(),
         apiKeyEnv: z.string().optional(),
@@ -122,9 +122,19 @@ export const ConfigSchema = z
         message: 'give exactly one of dataDir (a folder of PeeringDB JSON files) and url (the live API)',
         path: ['dataDir'],
       }),
-    store: z.object({ dataDir: z.string().min(1).default('.data') }).prefault({}),
+    store: z
+      .strictObject({
+        dataDir: z.string().min(1).default('.data'),
+        /**
+         * Environment variable holding the page-token secret (base64, at least 32 bytes). Replicas behind one
+         * Service must share it, or a caller's next page may land on a replica that cannot open its token;
+         * without it each data folder makes its own.
+         */
+        pageTokenKeyEnv: z.string().min(1).optional(),
+      })
+      .prefault({}),
     policy: z
-      .object({
+      .strictObject({
         approval: z.enum(['auto', 'manual']).default('auto'),
         /** Approved sessions not established within this window become `unestablished`. */
         timeWindow: DurationSchema.prefault('7d'),
@@ -135,7 +145,7 @@ export const ConfigSchema = z
       })
       .prefault({}),
     limits: z
-      .object({
+      .strictObject({
         bodyBytes: z
           .number()
           .int()
@@ -148,7 +158,7 @@ export const ConfigSchema = z
       })
       .prefault({}),
     auth: z
-      .object({
+      .strictObject({
         issuers: z.array(IssuerSchema).default([]),
         staticTokens: z.array(StaticTokenSchema).default([]),
       })

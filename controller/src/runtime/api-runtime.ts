@@ -89,7 +89,7 @@ export async function startApiRuntime(config: Config, options: ApiRuntimeOptions
       ...(options.authenticators ?? []),
       ...issuerAuthenticators(config),
     ]),
-    pageTokenKey: pageTokenKey(dataDir),
+    pageTokenKey: pageTokenKey(dataDir, config.store.pageTokenKeyEnv),
     apiUrl: config.apiUrl,
     basePath: config.basePath,
     bodyLimit: config.limits.bodyBytes,
@@ -128,8 +128,22 @@ export async function startApiRuntime(config: Config, options: ApiRuntimeOptions
   };
 }
 
-/** The page-token secret, made once per data folder so tokens survive a restart. */
-function pageTokenKey(dataDir: string): Buffer {
+/**
+ * The page-token secret: shared by all replicas when the configuration names an environment variable for it,
+ * else made once per data folder so that tokens survive a restart.
+ */
+function pageTokenKey(dataDir: string, keyEnv: string | undefined): Buffer {
+  if (keyEnv !== undefined) {
+    const key = Buffer.from(process.env[keyEnv] ?? '', 'base64');
+    if (key.length < 32) {
+      throw new PeeringError(
+        'INVALID_CONFIG',
+        `${keyEnv} must hold at least 32 bytes, base64-encoded`,
+        'store.pageTokenKeyEnv',
+      );
+    }
+    return key;
+  }
   if (dataDir === ':memory:') return randomBytes(32);
   const path = join(dataDir, 'page-token.key');
   if (existsSync(path)) return readFileSync(path);

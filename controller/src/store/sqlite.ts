@@ -65,7 +65,6 @@ CREATE TABLE IF NOT EXISTS sessions (
 );
 CREATE UNIQUE INDEX IF NOT EXISTS sessions_by_natural_key ON sessions (natural_key) WHERE removed_at IS NULL;
 CREATE INDEX IF NOT EXISTS sessions_by_peer ON sessions (peer_asn, seq) WHERE removed_at IS NULL;
-CREATE INDEX IF NOT EXISTS sessions_by_request ON sessions (request_id, seq) WHERE removed_at IS NULL;
 `;
 
 /**
@@ -75,6 +74,7 @@ CREATE INDEX IF NOT EXISTS sessions_by_request ON sessions (request_id, seq) WHE
 export class SqliteSessionStore implements SessionStore {
   private readonly db: Database.Database;
   private readonly statements;
+  private readonly dynamic = new Map<string, Database.Statement<unknown[], SessionRow>>();
 
   constructor(
     dataDir: string,
@@ -105,9 +105,6 @@ export class SqliteSessionStore implements SessionStore {
       ),
       byId: db.prepare<[string], SessionRow>(
         'SELECT * FROM sessions WHERE session_id = ? AND removed_at IS NULL',
-      ),
-      byRequest: db.prepare<[string, number, number], SessionRow>(
-        `SELECT * FROM sessions WHERE request_id = ? AND removed_at IS NULL AND seq > ? ORDER BY seq LIMIT ?`,
       ),
       remove: db.prepare(
         `UPDATE sessions SET removed_at = ?, removed_by = ? WHERE session_id = ? AND removed_at IS NULL`,
@@ -194,20 +191,19 @@ export class SqliteSessionStore implements SessionStore {
     limit: number;
   }): Promise<SessionPage> {
     const after = query.cursor === undefined ? 0 : Number(query.cursor);
-    let rows: SessionRow[];
-    if (query.requestId !== undefined) {
-      rows = this.statements.byRequest
-        .all(query.requestId, after, query.limit + 1)
-        .filter((row) => query.peerAsns.includes(JSON.parse(row.terms).peerAsn as number));
-    } else {
-      if (query.peerAsns.length === 0) return { sessions: [] };
-      const marks = query.peerAsns.map(() => '?').join(',');
-      rows = this.db
-        .prepare<unknown[], SessionRow>(
-          `SELECT * FROM sessions WHERE peer_asn IN (${marks}) AND removed_at IS NULL AND seq > ? ORDER BY seq LIMIT ?`,
-        )
-        .all(...query.peerAsns, after, query.limit + 1);
-    }
+    if (query.peerAsns.length === 0) return { sessions: [] };
+    const marks = query.peerAsns.map(() => '?').join(',');
+    // A request lists the sessions it was answered with, including ones that existed before it (same natural
+    // key), not only those it created.
+    const sql =
+      query.requestId === undefined
+        ? `SELECT * FROM sessions WHERE peer_asn IN (${marks}) AND removed_at IS NULL AND seq > ? ORDER BY seq LIMIT ?`
+        : `SELECT s.* FROM requests r, json_each(r.session_ids) j JOIN sessions s ON s.session_id = j.value
+           WHERE r.request_id = ? AND s.peer_asn IN (${marks}) AND s.removed_at IS NULL AND s.seq > ?
+           ORDER BY s.seq LIMIT ?`;
+    const parameters =
+      query.requestId === undefined ? [...query.peerAsns] : [query.requestId, ...query.peerAsns];
+    const rows = this.prepared(sql).all(...parameters, after, query.limit + 1);
     const more = rows.length > query.limit;
     const page = more ? rows.slice(0, query.limit) : rows;
     const last = page[page.length - 1];
@@ -235,6 +231,16 @@ export class SqliteSessionStore implements SessionStore {
 
   async close(): Promise<void> {
     this.db.close();
+  }
+
+  /** Statements whose text depends on the number of ASNs, prepared once per shape. */
+  private prepared(sql: string): Database.Statement<unknown[], SessionRow> {
+    let statement = this.dynamic.get(sql);
+    if (!statement) {
+      statement = this.db.prepare<unknown[], SessionRow>(sql);
+      this.dynamic.set(sql, statement);
+    }
+    return statement;
   }
 
   /** The sessions a request answered with, as they are now (removed ones left out). */

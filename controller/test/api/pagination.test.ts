@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { call } from '../support/conformance.js';
 import { startTestApi, type TestApi } from '../support/api-server.js';
 import { EXAMPLES_DIR } from '../support/sample.js';
@@ -168,5 +168,60 @@ describe('pagination over 1,000 sessions', () => {
     });
     expect(c.body.sessions).toHaveLength(1);
     expect(c.body).not.toHaveProperty('next_token');
+  });
+});
+
+describe('page tokens across replicas', () => {
+  test('replicas sharing store.pageTokenKeyEnv open each other’s tokens; replicas without it do not', async () => {
+    process.env.PEERING_TEST_PAGE_KEY = randomBytes(32).toString('base64');
+    const shared = { asns: [64500], store: { pageTokenKeyEnv: 'PEERING_TEST_PAGE_KEY' } };
+    const first = await startTestApi({
+      config: shared,
+      peeringDbDir: `${EXAMPLES_DIR}/peeringdb`,
+      tokens: [B],
+    });
+    const second = await startTestApi({
+      config: shared,
+      peeringDbDir: `${EXAMPLES_DIR}/peeringdb`,
+      tokens: [B],
+      dataDir: first.dataDir,
+    });
+    const loner = await startTestApi({
+      config: { asns: [64500] },
+      peeringDbDir: `${EXAMPLES_DIR}/peeringdb`,
+      tokens: [B],
+    });
+    try {
+      for (const api of [first, loner]) {
+        await api.store.submit(
+          {
+            requestId: randomUUID(),
+            peerAsn: 64501,
+            errors: [],
+            sessionIds: [],
+            createdAt: new Date().toISOString(),
+            createdBy: 'seed',
+          },
+          [0, 1, 2].map((i) => ({
+            sessionId: randomUUID(),
+            terms: terms(i, 64501),
+            status: 'approved' as const,
+          })),
+        );
+      }
+      const page = await call<{ next_token: string }>(first.baseUrl, 'GET', '/sessions?max_results=2', {
+        token: B.token,
+      });
+      const next = `/sessions?max_results=2&next_token=${encodeURIComponent(page.body.next_token)}`;
+      const onSecond = await call<{ sessions: unknown[] }>(second.baseUrl, 'GET', next, { token: B.token });
+      expect(onSecond.status).toBe(200);
+      expect(onSecond.body.sessions).toHaveLength(1);
+      expect((await call(loner.baseUrl, 'GET', next, { token: B.token })).status).toBe(400);
+    } finally {
+      await second.stop({ keepData: true });
+      await first.stop();
+      await loner.stop();
+      delete process.env.PEERING_TEST_PAGE_KEY;
+    }
   });
 });

@@ -55,6 +55,18 @@ describe('configuration', () => {
     ],
     [{ ...minimal, auth: { issuers: [{ kind: 'saml' }] } }, 'auth.issuers.0.kind'],
     [{ ...minimal, unknownKey: true }, '(top level)'],
+    [{ ...minimal, policy: { aproval: 'manual' } }, 'policy'],
+    [
+      {
+        ...minimal,
+        auth: {
+          staticTokens: [
+            { token: 'x'.repeat(20), subject: 's', networks: [{ asn: 1, perms: 1, admin: true }] },
+          ],
+        },
+      },
+      'auth.staticTokens.0.networks.0',
+    ],
   ])('%j is refused, naming %s', (raw, field) => {
     const error = failure(raw);
     expect(error.code).toBe('INVALID_CONFIG');

@@ -105,6 +105,22 @@ describeWithHelm('Helm chart', (helm) => {
     expect(only(objects, 'PodDisruptionBudget')).toMatchObject({ spec: { maxUnavailable: 1 } });
   });
 
+  it('shares the page-token key between replicas from a Secret when one is named', async () => {
+    const { objects } = await renderChart(helm(), {
+      credentials: { pageTokenKey: { secretName: 'peering-page-token', key: 'key' } },
+    });
+    expect(mountedConfig(objects)).toMatchObject({ store: { pageTokenKeyEnv: 'PEERING_PAGE_TOKEN_KEY' } });
+    expect(container(objects).env).toContainEqual({
+      name: 'PEERING_PAGE_TOKEN_KEY',
+      valueFrom: { secretKeyRef: { name: 'peering-page-token', key: 'key' } },
+    });
+    const defaults = await renderChart(helm());
+    expect(mountedConfig(defaults.objects)).toMatchObject({
+      store: { dataDir: '/var/lib/peering-operator' },
+    });
+    expect(container(defaults.objects).env.map((e) => e.name)).not.toContain('PEERING_PAGE_TOKEN_KEY');
+  });
+
   it('mounts a configuration the program itself accepts, listening on the container port', async () => {
     for (const values of [{}, ALL_ON]) {
       const { objects } = await renderChart(helm(), values);
