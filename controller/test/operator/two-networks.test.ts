@@ -161,8 +161,69 @@ describeWithControlPlane('two networks, each with its operator, on a real API se
     expect(category).toContain('peeringrequest.peering.autopeer.dev/as64501');
   });
 
-  it('de-peers both sides when the request is deleted on A', async () => {
-    await plane().kubectl(['delete', 'peeringrequest', 'as64501', '-n', nsA, '--wait=false']);
+  it('waits for a person to approve private peering on B (spec.approved: true), then establishes it', async () => {
+    await kubectlApply(plane(), [
+      {
+        apiVersion: API_VERSION,
+        kind: 'PeeringRequest',
+        metadata: { name: 'as64501-private', namespace: nsA },
+        spec: {
+          localAsn: A,
+          peerAsn: B,
+          peerApiUrl: netB.apiUrl,
+          credentials: { bearerTokenSecretRef: { name: 'peer-as64501', key: 'token' } },
+          sessions: [{ location: 'pdb:fac:1', localIp: '10.0.0.1', peerIp: '10.0.0.2' }],
+        },
+      },
+    ]);
+    const inboundName = await eventually(
+      async () => {
+        const list = await get<{
+          metadata: { name: string };
+          spec: { sessions?: { location: string }[] };
+          status?: { phase?: string };
+        }>(nsB, 'peeringrequests');
+        const found = list.items.find((r) => r.spec.sessions?.[0]?.location === 'pdb:fac:1');
+        return found?.status?.phase === 'PendingApproval' && found.metadata.name;
+      },
+      20_000,
+      'pending on B',
+    );
+    const privateOnA = async () =>
+      (await get<SessionView>(nsA, 'peeringsessions')).items.find((s) => s.spec.localIp === '10.0.0.1');
+    const waiting = await eventually(
+      async () => {
+        const s = await privateOnA();
+        return s?.status?.state === 'pending' && s;
+      },
+      20_000,
+      'pending on A',
+    );
+    expect(waiting.status?.conditions?.find((c) => c.type === 'Accepted')).toMatchObject({
+      status: 'Unknown',
+      reason: 'PendingApproval',
+    });
+    expect(fabric.configured(B).some((s) => s.localIp === '10.0.0.2')).toBe(false);
+
+    await plane().kubectl([
+      'patch',
+      'peeringrequest',
+      inboundName,
+      '-n',
+      nsB,
+      '--type=merge',
+      '-p',
+      '{"spec":{"approved":true}}',
+    ]);
+    await eventually(
+      async () => (await privateOnA())?.status?.state === 'established',
+      30_000,
+      'established on A',
+    );
+  });
+
+  it('de-peers both sides when the requests are deleted on A', async () => {
+    await plane().kubectl(['delete', 'peeringrequests', '--all', '-n', nsA, '--wait=false']);
     await eventually(
       async () => (await get(nsA, 'peeringrequests')).items.length === 0,
       30_000,
