@@ -1,22 +1,12 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomInt } from 'node:crypto';
-import {
-  closeSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  openSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BgpTimers, DesiredSession, ObservedSession, RouterDriver } from '../../src/router/driver.js';
 import { BirdRouterDriver, type BirdRouterDriverOptions } from '../../src/router/bird/bird-driver.js';
-import { renderBaseConfig } from '../../src/router/bird/base-config.js';
-import { BirdControlSocket, replyText, type BirdReply } from '../../src/router/bird/control-socket.js';
+import { BirdProcess, findBirdBinary } from '../../src/router/bird/bird-process.js';
+import type { BirdReply } from '../../src/router/bird/control-socket.js';
 
 /**
  * Real BIRD 2 daemons for tests: unprivileged, on loopback addresses of their own, each with its own
@@ -106,23 +96,9 @@ export interface RunningBird extends Readonly<BirdOptions> {
   logTail(lines?: number): string;
 }
 
-let birdBinary: string | undefined | null = null;
-
 /** The `bird` binary, when BIRD 2 is installed (`scripts/setup.d/20-bird.sh` installs it). */
 export function birdBinaryPath(): string | undefined {
-  if (birdBinary !== null) return birdBinary;
-  // Debian installs into /usr/sbin, which is not on every user's PATH.
-  const found = spawnSync(
-    'sh',
-    ['-c', 'command -v bird || command -v /usr/sbin/bird || command -v /usr/local/sbin/bird'],
-    {
-      encoding: 'utf8',
-    },
-  );
-  const path = found.status === 0 ? (found.stdout.trim().split('\n')[0] ?? '') : '';
-  const version = path === '' ? undefined : spawnSync(path, ['--version'], { encoding: 'utf8' });
-  birdBinary = version && /BIRD version 2\./.test(`${version.stdout}${version.stderr}`) ? path : undefined;
-  return birdBinary;
+  return findBirdBinary();
 }
 
 /**
@@ -182,91 +158,33 @@ async function allBindable(addresses: readonly string[], port: number): Promise<
   return true;
 }
 
-const running = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const child of running) child.kill('SIGKILL');
-});
-
 /**
- * Starts one BIRD in the foreground (`bird -f`) under `setpriv --pdeathsig TERM`, so that it dies with the test
- * process however that ends; resolves once its control socket answers.
+ * Starts one BIRD (a {@link BirdProcess}: foreground, under `setpriv --pdeathsig TERM`, so that it dies with the
+ * test process however that ends) in a fresh temporary folder; resolves once its control socket answers.
  */
 export async function startBird(options: BirdOptions): Promise<RunningBird> {
-  const binary = birdBinaryPath();
-  if (binary === undefined) throw new Error('BIRD 2 is not installed');
   const name = options.name ?? `bird-${options.asn}`;
   // Short paths: a unix socket path must fit in 108 bytes.
   const dir = mkdtempSync(join(tmpdir(), `${name}-`));
-  const includeDir = join(dir, 'sessions');
-  mkdirSync(includeDir);
-  const configPath = join(dir, 'bird.conf');
-  const socketPath = join(dir, 'bird.ctl');
-  const logPath = join(dir, 'bird.log');
-  writeFileSync(
-    configPath,
-    renderBaseConfig({
-      routerId: options.address,
-      includeDir,
-      announce: options.announce,
-      filters: options.filters ?? TEST_FILTERS,
-    }),
-  );
-  let child: ChildProcess | undefined;
-
-  const start = async (): Promise<void> => {
-    const log = openSync(logPath, 'a');
-    const args = ['-f', '-c', configPath, '-s', socketPath, '-P', join(dir, 'bird.pid')];
-    const useSetpriv = existsSync('/usr/bin/setpriv');
-    child = spawn(
-      useSetpriv ? '/usr/bin/setpriv' : binary,
-      useSetpriv ? ['--pdeathsig', 'TERM', '--', binary, ...args] : args,
-      {
-        stdio: ['ignore', log, log],
+  let bird: BirdProcess;
+  try {
+    bird = await BirdProcess.start({
+      name,
+      dir,
+      config: {
+        routerId: options.address,
+        announce: options.announce,
+        filters: options.filters ?? TEST_FILTERS,
       },
-    );
-    closeSync(log);
-    running.add(child);
-    const started = child;
-    started.once('exit', () => running.delete(started));
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      if (started.exitCode !== null || started.signalCode !== null) {
-        throw new Error(`bird ${name} exited at start:\n${tail(logPath, 20)}`);
-      }
-      try {
-        (await BirdControlSocket.open(socketPath, { timeoutMs: 1000 })).close();
-        return;
-      } catch (error) {
-        if (Date.now() > deadline)
-          throw new Error(`bird ${name} did not answer on ${socketPath}: ${String(error)}`);
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-    }
-  };
-
-  const kill = async (signal: NodeJS.Signals = 'SIGTERM'): Promise<void> => {
-    const target = child;
-    child = undefined;
-    if (!target || target.exitCode !== null || target.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => target.once('exit', () => resolve()));
-    target.kill(signal);
-    const timer = setTimeout(() => target.kill('SIGKILL'), 5000);
-    await exited;
-    clearTimeout(timer);
-  };
-
-  const command = async (text: string): Promise<BirdReply> => {
-    const socket = await BirdControlSocket.open(socketPath);
-    try {
-      return await socket.command(text);
-    } finally {
-      socket.close();
-    }
-  };
+    });
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
 
   const driverOptions = (overrides: Partial<BirdRouterDriverOptions> = {}): BirdRouterDriverOptions => ({
-    socketPath,
-    includeDir,
+    socketPath: bird.socketPath,
+    includeDir: bird.includeDir,
     ...overrides,
     sessionDefaults: {
       localPort: options.port,
@@ -277,19 +195,18 @@ export async function startBird(options: BirdOptions): Promise<RunningBird> {
     },
   });
 
-  await start();
   return {
     ...options,
     name,
     dir,
-    configPath,
-    socketPath,
-    includeDir,
-    logPath,
+    configPath: bird.configPath,
+    socketPath: bird.socketPath,
+    includeDir: bird.includeDir,
+    logPath: bird.logPath,
     driverOptions,
     driver: (overrides = {}) => new BirdRouterDriver(driverOptions(overrides)),
-    command,
-    birdc: async (text) => replyText(await command(text)),
+    command: (text) => bird.command(text),
+    birdc: (text) => bird.birdc(text),
     sessionTo: (peer, extra = {}) => ({
       key: `${peer.asn}|pdb:ix:1|${options.address}|${peer.address}`,
       localAsn: options.asn,
@@ -298,13 +215,13 @@ export async function startBird(options: BirdOptions): Promise<RunningBird> {
       peerIp: peer.address,
       ...extra,
     }),
-    kill,
-    start,
+    kill: (signal) => bird.stop(signal),
+    start: () => bird.start(),
     stop: async () => {
-      await kill();
+      await bird.stop();
       rmSync(dir, { recursive: true, force: true });
     },
-    logTail: (lines = 30) => tail(logPath, lines),
+    logTail: (lines) => bird.logTail(lines),
   };
 }
 
@@ -389,13 +306,5 @@ export async function waitForSession(
       );
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
-
-function tail(path: string, lines: number): string {
-  try {
-    return readFileSync(path, 'utf8').split('\n').slice(-lines).join('\n');
-  } catch {
-    return '(no log)';
   }
 }
