@@ -1,8 +1,6 @@
-import { readFile } from 'node:fs/promises';
-import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { AsnSchema } from '../domain/session.js';
-import { PeeringError } from '../domain/errors.js';
+import { loadValidatedYaml, parseValidated } from './validated-file.js';
 
 const DURATION = /^(\d+)(ms|s|m|h|d)$/;
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
@@ -170,38 +168,10 @@ export type ConfigInput = z.input<typeof ConfigSchema>;
 
 /** Validates a parsed configuration; the error names the field path. */
 export function parseConfig(raw: unknown, source = 'configuration'): Config {
-  const parsed = ConfigSchema.safeParse(raw);
-  if (parsed.success) return parsed.data;
-  const lines = parsed.error.issues.map(
-    (issue) => `  ${issue.path.join('.') || '(top level)'}: ${issue.message}`,
-  );
-  throw new PeeringError(
-    'INVALID_CONFIG',
-    `${source} is not valid:\n${lines.join('\n')}`,
-    parsed.error.issues[0]?.path.join('.') ?? 'request',
-  );
+  return parseValidated(ConfigSchema, raw, source, 'config');
 }
 
 /** Reads and validates a YAML configuration file. */
 export async function loadConfig(path: string): Promise<Config> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (cause) {
-    throw new PeeringError(
-      'INVALID_CONFIG',
-      `cannot read configuration ${path}: ${(cause as Error).message}`,
-      'config',
-      { cause },
-    );
-  }
-  const document = parseDocument(text, { uniqueKeys: true });
-  if (document.errors.length > 0) {
-    throw new PeeringError(
-      'INVALID_CONFIG',
-      `${path} is not valid YAML: ${document.errors[0]?.message ?? ''}`,
-      'config',
-    );
-  }
-  return parseConfig(document.toJS(), path);
+  return loadValidatedYaml(ConfigSchema, path, 'config');
 }

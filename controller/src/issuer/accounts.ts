@@ -1,8 +1,6 @@
-import { readFile } from 'node:fs/promises';
-import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { AsnSchema } from '../domain/session.js';
-import { PeeringError } from '../domain/errors.js';
+import { loadValidatedYaml, parseValidated } from '../config/validated-file.js';
 
 /**
  * A network membership as PeeringDB's `/profile/v1` states it. `perms` and `manage_peering_sessions` are
@@ -128,16 +126,7 @@ export type IssuerFixtureInput = z.input<typeof IssuerFixtureSchema>;
 
 /** Validates a parsed fixture; the error names the field path. */
 export function parseIssuerFixture(raw: unknown, source = 'issuer accounts'): IssuerFixture {
-  const parsed = IssuerFixtureSchema.safeParse(raw);
-  if (parsed.success) return parsed.data;
-  const lines = parsed.error.issues.map(
-    (issue) => `  ${issue.path.join('.') || '(top level)'}: ${issue.message}`,
-  );
-  throw new PeeringError(
-    'INVALID_CONFIG',
-    `${source} is not valid:\n${lines.join('\n')}`,
-    parsed.error.issues[0]?.path.join('.') ?? 'accounts',
-  );
+  return parseValidated(IssuerFixtureSchema, raw, source, 'accounts');
 }
 
 /**
@@ -147,23 +136,7 @@ export function parseIssuerFixture(raw: unknown, source = 'issuer accounts'): Is
  * const fixture = await loadIssuerFixture('examples/issuer-accounts.yaml');
  */
 export async function loadIssuerFixture(path: string): Promise<IssuerFixture> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (cause) {
-    throw new PeeringError('INVALID_CONFIG', `cannot read ${path}: ${(cause as Error).message}`, 'accounts', {
-      cause,
-    });
-  }
-  const document = parseDocument(text, { uniqueKeys: true });
-  if (document.errors.length > 0) {
-    throw new PeeringError(
-      'INVALID_CONFIG',
-      `${path} is not valid YAML: ${document.errors[0]?.message ?? ''}`,
-      'accounts',
-    );
-  }
-  return parseIssuerFixture(document.toJS(), path);
+  return loadValidatedYaml(IssuerFixtureSchema, path, 'accounts');
 }
 
 /** The networks as PeeringDB's `/profile/v1` lists them (`manage_peering_sessions` always present). */

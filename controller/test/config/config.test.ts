@@ -79,6 +79,6 @@ describe('configuration', () => {
     await expect(loadConfig(join(dir, 'dup.yaml'))).rejects.toThrow(/not valid YAML/);
     writeFileSync(join(dir, 'bad.yaml'), 'asns: [1\n');
     await expect(loadConfig(join(dir, 'bad.yaml'))).rejects.toThrow(/not valid YAML/);
-    await expect(loadConfig(join(dir, 'missing.yaml'))).rejects.toThrow(/cannot read configuration/);
+    await expect(loadConfig(join(dir, 'missing.yaml'))).rejects.toThrow(/cannot read/);
   });
 });
