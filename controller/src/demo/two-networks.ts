@@ -1,0 +1,437 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import { stringify } from 'yaml';
+import { ClientCredentialsTokenSource } from '../auth/oauth-token-sources.js';
+import { parseConfig, type ConfigInput } from '../config/config.js';
+import { loadIssuerFixture } from '../issuer/accounts.js';
+import { startIssuer, type RunningIssuer } from '../issuer/issuer.js';
+import { embeddedBacking, type OperatorBacking } from '../operator/backing.js';
+import { startOperator, type OperatorOptions, type RunningOperator } from '../operator/operator.js';
+import { API_VERSION } from '../operator/resources/api-group.js';
+import type { PeeringRequest } from '../operator/resources/peering-request.js';
+import { silentLogger, type Logger } from '../operator/runtime/logger.js';
+import { FilePeeringDb } from '../peeringdb/files.js';
+import { BirdRouterDriver, type SessionDefaults } from '../router/bird/bird-driver.js';
+import { BirdProcess } from '../router/bird/bird-process.js';
+import type { BgpTimers } from '../router/driver.js';
+
+/** The demo's exchange: the Loopback IX of `examples/demo/peeringdb/` (peering LAN 127.0.0.0/24). */
+export const DEMO_LOCATION = 'pdb:ix:127';
+
+/** One of the two demo networks, as `examples/demo/` describes it. */
+export interface DemoNetworkPlan {
+  asn: number;
+  /** Its port on the Loopback IX (PeeringDB `netixlan.ipaddr4`): its BIRD's address and router id. */
+  address: string;
+  /** Prefixes it originates and announces to peers (its export filter lets exactly these out). */
+  announce: readonly string[];
+  /** Prefixes it originates for itself only: the export filter must keep them in. */
+  internal: readonly string[];
+  /** Its operator's OAuth client at the local issuer (examples/demo/issuer-accounts.yaml). */
+  clientId: string;
+  clientSecret: string;
+}
+
+/** AS64500 (the initiator) and AS64501 (the receiver), addresses as in the PeeringDB fixture. */
+export const DEMO_NETWORKS: readonly [DemoNetworkPlan, DemoNetworkPlan] = [
+  {
+    asn: 64500,
+    address: '127.0.0.2',
+    announce: ['198.51.100.0/24'],
+    internal: ['10.64.0.0/16'],
+    clientId: 'as64500-operator',
+    clientSecret: 'demo-secret-as64500-operator',
+  },
+  {
+    asn: 64501,
+    address: '127.0.0.3',
+    announce: ['203.0.113.0/24'],
+    internal: ['10.65.0.0/16'],
+    clientId: 'as64501-operator',
+    clientSecret: 'demo-secret-as64501-operator',
+  },
+];
+
+/**
+ * BGP timers for the demo and the end-to-end tests: a session comes up about a second after both ends are
+ * configured, and a dead peer is noticed within three.
+ */
+export const DEMO_BGP_TIMERS: BgpTimers = {
+  hold: 3,
+  keepalive: 1,
+  connectRetry: 1,
+  connectDelay: 1,
+  errorWaitMin: 1,
+  errorWaitMax: 2,
+};
+
+/**
+ * How often the demo's operators look at their router and at the peer: every half second while a session is
+ * coming up (the defaults, 15 s and 10 s, suit thousands of sessions, not a demo).
+ */
+export const DEMO_OPERATOR_TIMINGS: Pick<OperatorOptions, 'sessions' | 'queue' | 'resyncMs'> = {
+  sessions: {
+    poll: { minMs: 500, maxMs: 5_000, failureBaseMs: 500, establishedMs: 2_000 },
+    observeMs: { waiting: 500, established: 2_000 },
+  },
+  queue: { backoff: { baseMs: 500, maxMs: 5_000 }, rateLimit: { perSecond: 100, burst: 100 } },
+  resyncMs: 60_000,
+};
+
+/**
+ * The routing policy of a demo network's BIRD, by the names its sessions use: `peer_out` announces exactly the
+ * network's own public prefixes (never the internal ones, never what it learned), `peer_in` accepts the peer's
+ * routes except overly specific ones and our own space.
+ *
+ * @example
+ * demoFilters(DEMO_NETWORKS[0]); // 'filter peer_out { if proto = "announce4" && net ~ [ 198.51.100.0/24 ] …'
+ */
+export function demoFilters(plan: DemoNetworkPlan): string {
+  const own = [...plan.announce, ...plan.internal];
+  return `
+filter peer_out {
+  # Announce exactly our public prefixes, and only those we originate ourselves.
+  if proto = "announce4" && net ~ [ ${plan.announce.join(', ')} ] then accept;
+  reject;
+}
+filter peer_in {
+  # Nothing more specific than a /24, nothing inside our own space.
+  if net.len > 24 then reject;
+  if net ~ [ ${own.map((p) => `${p}+`).join(', ')} ] then reject;
+  accept;
+}
+`;
+}
+
+/** What every session on a demo router gets: the demo's BGP port, timers and filters, multihop on loopback. */
+export function demoSessionDefaults(bgpPort: number): SessionDefaults {
+  return {
+    localPort: bgpPort,
+    peerPort: bgpPort,
+    timers: DEMO_BGP_TIMERS,
+    // BIRD refuses next hops on the loopback interface for directly connected sessions (docs/router-bird.md).
+    multihop: 2,
+    importFilter: 'peer_in',
+    exportFilter: 'peer_out',
+  };
+}
+
+/** The peering-operator configuration of one demo network (written to `<dir>/peering-operator.yaml`). */
+export function demoConfig(
+  plan: DemoNetworkPlan,
+  options: { apiPort: number; issuer: string; peeringDbDir: string },
+): ConfigInput {
+  return {
+    asns: [plan.asn],
+    apiUrl: `http://127.0.0.1:${options.apiPort}/v0.1`,
+    listen: `127.0.0.1:${options.apiPort}`,
+    basePath: '/v0.1',
+    peeringdb: { dataDir: options.peeringDbDir },
+    store: { dataDir: 'store' },
+    policy: { approval: 'auto', timeWindow: '1h' },
+    limits: { requestsPerMinute: 0 },
+    auth: { issuers: [{ kind: 'jwt', issuer: options.issuer }] },
+  };
+}
+
+/** Where one network's operator keeps its resources, and how a Secret gets there. */
+export interface NetworkBacking {
+  backing: OperatorBacking;
+  /** The namespace its PeeringRequests, sessions and Secrets live in (also the inbound namespace). */
+  namespace: string;
+  /** Creates or replaces a Secret in `namespace` (the peer-API token lives in one). */
+  putSecret(name: string, data: Record<string, string>): Promise<void>;
+}
+
+/** One demo network: its BIRD, its router driver and, when started, its operator. */
+export interface LabNetwork {
+  plan: DemoNetworkPlan;
+  asn: number;
+  /** `<workDir>/as<ASN>`: configuration, BIRD's folder, the store. */
+  dir: string;
+  /** Its configuration, as written to `configPath`. */
+  config: ConfigInput;
+  configPath: string;
+  bird: BirdProcess;
+  /** Session defaults its router driver (and `peering-operator run --bird-*`) uses. */
+  sessionDefaults: SessionDefaults;
+  /** Its Peering API (`http://127.0.0.1:PORT/v0.1`); also the audience of JWTs for it. */
+  apiUrl: string;
+  apiPort: number;
+  /** Present when the lab runs the operators in this process. */
+  operator: RunningOperator | undefined;
+  backing: NetworkBacking | undefined;
+  /** A JWT access token of this network for `audience` (client credentials at the local issuer). */
+  token(audience: string): Promise<string>;
+}
+
+export interface TwoNetworks {
+  workDir: string;
+  issuer: RunningIssuer;
+  /** AS64500, the initiator. */
+  a: LabNetwork;
+  /** AS64501, the receiver. */
+  b: LabNetwork;
+  bgpPort: number;
+  /** The name of the Secret holding A's token for B's API. */
+  readonly tokenSecret: string;
+  /** A's PeeringRequest for a session with B at the Loopback IX. */
+  peeringRequest(name?: string): PeeringRequest;
+  /**
+   * Puts a fresh JWT for B's API into A's Secret (kept fresh while the lab runs), then creates the PeeringRequest
+   * in A's store. Needs in-process operators.
+   */
+  apply(name?: string): Promise<PeeringRequest>;
+  /** Deletes A's PeeringRequest: the operators de-peer on both sides. */
+  remove(name?: string): Promise<void>;
+  /** Stops operators, BIRDs and issuer (each even when another fails to stop). */
+  stop(): Promise<void>;
+}
+
+export interface TwoNetworksOptions {
+  /** A folder of its own (created); every file the lab writes goes there. */
+  workDir: string;
+  /** The repository's `examples/` folder (for `demo/peeringdb/` and `demo/issuer-accounts.yaml`). */
+  examplesDir: string;
+  /** Loopback TCP ports; a port left out (or 0) is picked free. */
+  ports?: { issuer?: number; apiA?: number; apiB?: number; bgp?: number };
+  /**
+   * Where each network's operator keeps its resources; default the embedded store (SQLite) under its folder.
+   * `'none'` starts no operator: the caller runs them (`peering-operator run` with the written configuration).
+   */
+  operators?: ((plan: DemoNetworkPlan, dir: string) => Promise<NetworkBacking>) | 'embedded' | 'none';
+  /** Operator options on top of {@link DEMO_OPERATOR_TIMINGS}. */
+  operatorOptions?: Partial<OperatorOptions>;
+  logger?: (asn: number) => Logger;
+}
+
+/**
+ * The two-network demo, assembled: a local PeeringDB-like issuer, and for AS64500 and AS64501 each a BIRD on its
+ * own loopback address (Loopback IX port), its operator configuration and, unless told otherwise, its operator
+ * with the Peering API, in this process. `peering-operator demo` and the end-to-end tests run on it.
+ *
+ * @example
+ * const lab = await startTwoNetworks({ workDir: '/tmp/demo', examplesDir: 'examples' });
+ * await lab.apply();
+ * // … lab.a.backing.backing.sessions.list() until established …
+ * await lab.stop();
+ */
+export async function startTwoNetworks(options: TwoNetworksOptions): Promise<TwoNetworks> {
+  const ports = options.ports ?? {};
+  const examplesDir = resolve(options.examplesDir);
+  const peeringDbDir = join(examplesDir, 'demo', 'peeringdb');
+  const [planA, planB] = DEMO_NETWORKS;
+  const bgpPort = ports.bgp || (await freePort([planA.address, planB.address], 20_000, 30_000));
+  const apiPorts = [
+    ports.apiA || (await freePort(['127.0.0.1'])),
+    ports.apiB || (await freePort(['127.0.0.1'])),
+  ];
+  mkdirSync(options.workDir, { recursive: true });
+
+  const stops: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    const errors: unknown[] = [];
+    for (const stop of stops.splice(0).reverse()) {
+      try {
+        await stop();
+      } catch (error) {
+        errors.push(error);
+      }
+    }
+    if (errors.length > 0) throw errors[0];
+  };
+
+  try {
+    const fixture = await loadIssuerFixture(join(examplesDir, 'demo', 'issuer-accounts.yaml'));
+    const issuer = await startIssuer({ fixture, listen: `127.0.0.1:${ports.issuer ?? 0}` });
+    stops.push(() => issuer.stop());
+    const peeringDb = await FilePeeringDb.load(peeringDbDir);
+
+    const networks: LabNetwork[] = [];
+    for (const [index, plan] of DEMO_NETWORKS.entries()) {
+      const apiPort = apiPorts[index] as number;
+      const dir = join(options.workDir, `as${plan.asn}`);
+      mkdirSync(dir, { recursive: true });
+      const config = demoConfig(plan, { apiPort, issuer: issuer.issuer, peeringDbDir });
+      const configPath = join(dir, 'peering-operator.yaml');
+      writeFileSync(
+        configPath,
+        `# AS${plan.asn} of the two-network demo (written by peering-operator demo)\n${stringify(config)}`,
+      );
+      const bird = await BirdProcess.start({
+        name: `bird-as${plan.asn}`,
+        dir: join(dir, 'bird'),
+        config: {
+          routerId: plan.address,
+          announce: [...plan.announce, ...plan.internal],
+          filters: demoFilters(plan),
+        },
+      });
+      stops.push(() => bird.stop());
+      const sessionDefaults = demoSessionDefaults(bgpPort);
+      const tokens = new Map<string, ClientCredentialsTokenSource>();
+      networks.push({
+        plan,
+        asn: plan.asn,
+        dir,
+        config,
+        configPath,
+        bird,
+        sessionDefaults,
+        apiUrl: config.apiUrl,
+        apiPort,
+        operator: undefined,
+        backing: undefined,
+        token: (audience) => {
+          let source = tokens.get(audience);
+          if (!source) {
+            source = new ClientCredentialsTokenSource({
+              issuer: issuer.issuer,
+              clientId: plan.clientId,
+              clientSecret: plan.clientSecret,
+              resource: audience,
+            });
+            tokens.set(audience, source);
+          }
+          return source.token();
+        },
+      });
+    }
+    const [a, b] = networks as [LabNetwork, LabNetwork];
+
+    const operators = options.operators ?? 'embedded';
+    if (operators !== 'none') {
+      const backingFor = operators === 'embedded' ? embeddedNetworkBacking : operators;
+      for (const network of [b, a]) {
+        const backing = await backingFor(network.plan, network.dir);
+        let started = false;
+        stops.push(async () => {
+          if (!started) await backing.backing.close();
+        });
+        const logger = options.logger?.(network.asn) ?? silentLogger;
+        network.operator = await startOperator({
+          backing: backing.backing,
+          config: parseConfig(network.config, network.configPath),
+          router: new BirdRouterDriver({
+            socketPath: network.bird.socketPath,
+            includeDir: network.bird.includeDir,
+            sessionDefaults: network.sessionDefaults,
+          }),
+          watchNamespace: backing.namespace,
+          inboundNamespace: backing.namespace,
+          api: { listen: `127.0.0.1:${network.apiPort}`, configDir: network.dir, peeringDb },
+          peeringDb,
+          logger,
+          ...DEMO_OPERATOR_TIMINGS,
+          ...options.operatorOptions,
+        });
+        started = true;
+        const operator = network.operator;
+        stops.push(() => operator.stop());
+        network.backing = backing;
+      }
+    }
+
+    const tokenSecret = `peer-as${b.asn}`;
+    const peeringRequest = (name = `as${b.asn}`): PeeringRequest => ({
+      apiVersion: API_VERSION,
+      kind: 'PeeringRequest',
+      metadata: { namespace: a.backing?.namespace ?? 'default', name },
+      spec: {
+        direction: 'Outbound',
+        localAsn: a.asn,
+        peerAsn: b.asn,
+        peerApiUrl: b.apiUrl,
+        credentials: { bearerTokenSecretRef: { name: tokenSecret, key: 'token' } },
+        addressFamilies: ['ipv4'],
+        approved: false,
+        sessions: [
+          {
+            location: DEMO_LOCATION,
+            localIp: a.plan.address,
+            peerIp: b.plan.address,
+            localInsertAsn: true,
+            peerInsertAsn: true,
+            localMonitoringSession: false,
+            peerMonitoringSession: false,
+          },
+        ],
+      },
+    });
+
+    let refresh: NodeJS.Timeout | undefined;
+    stops.push(async () => clearInterval(refresh));
+    const putToken = async () => {
+      const backing = a.backing;
+      if (!backing) throw new Error('the lab runs no operators: apply the PeeringRequest through them');
+      await backing.putSecret(tokenSecret, { token: await a.token(b.apiUrl) });
+    };
+
+    return {
+      workDir: options.workDir,
+      issuer,
+      a,
+      b,
+      bgpPort,
+      tokenSecret,
+      peeringRequest,
+      apply: async (name) => {
+        await putToken();
+        // Access tokens live 10 hours; a demo left running must not lose its peer API on the way.
+        refresh ??= setInterval(() => void putToken().catch(() => undefined), 3_600_000);
+        refresh.unref();
+        const backing = a.backing as NetworkBacking;
+        return backing.backing.requests.create(peeringRequest(name));
+      },
+      remove: async (name = `as${b.asn}`) => {
+        const backing = a.backing;
+        if (!backing) throw new Error('the lab runs no operators');
+        await backing.backing.requests.delete(backing.namespace, name);
+      },
+      stop: stopAll,
+    };
+  } catch (error) {
+    await stopAll().catch(() => undefined);
+    throw error;
+  }
+}
+
+/** The standalone backing: SQLite under `<dir>/store`, Secrets in memory, namespace `default`. */
+async function embeddedNetworkBacking(_plan: DemoNetworkPlan, dir: string): Promise<NetworkBacking> {
+  const backing = embeddedBacking(join(dir, 'store'));
+  const secrets = new Map<string, Record<string, string>>();
+  return {
+    backing,
+    namespace: 'default',
+    putSecret: async (name, data) => {
+      secrets.set(`default/${name}`, data);
+      backing.secrets.replace(new Map(secrets));
+    },
+  };
+}
+
+/**
+ * A TCP port in `[from, to)` free on every given loopback address (checked by binding it). Another process may
+ * take it between the check and its use; on a development machine that is rare enough.
+ */
+export async function freePort(hosts: readonly string[], from = 30_000, to = 40_000): Promise<number> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = from + Math.floor(Math.random() * (to - from));
+    if (await bindable(hosts, port)) return port;
+  }
+  throw new Error(`no free TCP port in ${from}-${to - 1} on ${hosts.join(', ')}`);
+}
+
+/** True when `port` can be bound on every one of `hosts` right now. */
+export async function bindable(hosts: readonly string[], port: number): Promise<boolean> {
+  for (const host of hosts) {
+    const ok = await new Promise<boolean>((done) => {
+      const server = createServer();
+      server.once('error', () => done(false));
+      server.listen({ host, port, exclusive: true }, () => server.close(() => done(true)));
+    });
+    if (!ok) return false;
+  }
+  return true;
+}
