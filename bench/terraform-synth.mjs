@@ -22,7 +22,7 @@ if (!existsSync(compiled)) {
   console.error(`${compiled} is missing: run npm run build first`);
   process.exit(1);
 }
-const { App, TerraformStack } = await import('cdktf');
+const { App, LocalBackend, TerraformStack } = await import('cdktf');
 const { PeeringRequest } = await import(compiled);
 
 const SESSIONS = Number(process.env.BENCH_SESSIONS ?? 1000);
@@ -65,7 +65,10 @@ function synth(count, options) {
   const cpu = process.cpuUsage();
   const started = process.hrtime.bigint();
   const app = new App({ outdir });
-  declare(new TerraformStack(app, 'peering'), count, options);
+  const stack = new TerraformStack(app, 'peering');
+  // cdktf's default state path is in the current directory (the checkout); keep the state in the temp folder.
+  new LocalBackend(stack, { path: join(outdir, 'terraform.tfstate') });
+  declare(stack, count, options);
   app.synth();
   const wall = Number(process.hrtime.bigint() - started) / 1e9;
   const used = process.cpuUsage(cpu);

@@ -2,9 +2,10 @@
  * Cloudflare (AS13335) peers with Google (AS15169) at AMS-IX (PeeringDB ix 26), over IPv4 and IPv6, with the
  * addresses both networks registered there in PeeringDB (2022 snapshot).
  *
- *   npm run build && npx tsc -p examples/cdktf     # compile (or: npx cdktf-cli synth, see cdktf.json)
- *   node dist/examples/cdktf/main.js                # writes cdktf.out/stacks/peering/cdk.tf.json
- *   node dist/examples/cdktf/main.js --yaml         # prints the same peering as PeeringRequest YAML
+ *   npm run build                                   # compiles the constructs, peeringctl and this example
+ *   cd examples/cdktf                               # cdktf keeps the local state where the app runs
+ *   node ../../dist/examples/cdktf/main.js          # writes cdktf.out/stacks/peering/cdk.tf.json
+ *   node ../../dist/examples/cdktf/main.js --yaml   # prints the same peering as PeeringRequest YAML
  *   cd cdktf.out/stacks/peering && terraform init && terraform plan
  *
  * At apply time Terraform needs PEERING_TOKEN_AS15169 (a bearer token for Google's Peering API) and
