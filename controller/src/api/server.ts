@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, {
+  LogController,
   type FastifyInstance,
   type FastifyReply,
   type FastifyRequest,
@@ -74,7 +75,7 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
     return503OnClosing: true,
     // Per-request "incoming/completed" lines cost a child logger per request on the hot path; the metrics count
     // every request, and writes and failures are logged explicitly below with the request id.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
   });
   const metrics = options.metrics ?? new ApiMetrics();
   const tokens = new PageTokens(options.pageTokenKey);
