@@ -2,7 +2,7 @@
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
-import { loadConfig } from '../config/config.js';
+import { DurationSchema, loadConfig } from '../config/config.js';
 import { PeeringError } from '../domain/errors.js';
 import { startApiRuntime } from '../runtime/api-runtime.js';
 import { EXIT, stopOnSignal } from './signals.js';
@@ -106,6 +106,72 @@ Example:
 function positiveInteger(value: string): number {
   if (!/^[1-9]\d{0,8}$/.test(value)) throw new InvalidArgumentError('expected a positive whole number');
   return Number(value);
+}
+
+program
+  .command('run')
+  .alias('operator')
+  .description(
+    'Run the operator: reconcile PeeringRequests and PeeringSessions and serve the Peering API on them ' +
+      '(in-cluster by default, --kubeconfig for a cluster from outside, --standalone for the embedded store)',
+  )
+  .requiredOption('-c, --config <file>', 'YAML configuration file')
+  .option('--kubeconfig <file>', "kubeconfig to use instead of the pod's ServiceAccount")
+  .option(
+    '--standalone',
+    'no cluster: resources in SQLite (--data-dir), PeeringRequests and Secrets from --manifests',
+  )
+  .option('--manifests <dir>', 'standalone: folder of PeeringRequest and Secret YAML, applied every 5 s')
+  .option('-d, --data-dir <dir>', 'standalone: folder of the embedded store (overrides the configuration)')
+  .option('--watch-namespace <ns>', 'reconcile only this namespace (default: all, which needs a ClusterRole)')
+  .option(
+    '--inbound-namespace <ns>',
+    'where the Peering API writes inbound requests (default: $POD_NAMESPACE or default)',
+  )
+  .option('-l, --listen <host:port>', 'Peering API listen address (overrides the configuration)', hostPort)
+  .option('--health-listen <host:port>', '/healthz, /readyz and /metrics', hostPort, '127.0.0.1:8081')
+  .option('--leader-elect', 'elect a leader through a Lease (run two replicas for a standby)')
+  .option('--lease-name <name>', 'the Lease', 'peering-operator')
+  .option('--lease-namespace <ns>', 'namespace of the Lease (default: $POD_NAMESPACE)')
+  .option('--lease-duration <duration>', 'lease duration (default: 10s)', duration)
+  .option(
+    '--renew-deadline <duration>',
+    'leader gives up after failing to renew this long (default: 7s)',
+    duration,
+  )
+  .option('--retry-period <duration>', 'acquire/renew interval (default: 2s)', duration)
+  .option('--identity <name>', 'this replica in the Lease (default: $POD_NAME)')
+  .option('--router <kind>', 'recording (no BGP speaker) or bird')
+  .option('--bird-socket <path>', 'BIRD 2 control socket')
+  .option('--bird-include-dir <dir>', 'folder of session files BIRD includes')
+  .option('--workers <n>', 'PeeringSessions reconciled at once', positiveInteger)
+  .option('--log-level <level>', 'debug, info, warn, error', 'info')
+  .addHelpText(
+    'after',
+    `
+Examples:
+  peering-operator run --config /etc/peering-operator/config.yaml --leader-elect --watch-namespace peering
+  peering-operator run --config peering.yaml --kubeconfig ~/.kube/config --router recording
+  peering-operator run --config examples/peering-operator.yaml --standalone --manifests examples/manifests`,
+  )
+  .action(async (options: Record<string, unknown> & { config: string }) => {
+    const { runOperator } = await import('../operator/cli/run.js');
+    const config = await loadConfig(options.config);
+    const operator = await runOperator({
+      ...(options as object),
+      config,
+      configPath: options.config,
+      leaseDurationMs: options['leaseDuration'] as number,
+      renewDeadlineMs: options['renewDeadline'] as number,
+      retryPeriodMs: options['retryPeriod'] as number,
+    });
+    stopOnSignal(() => operator.stop());
+  });
+
+function duration(value: string): number {
+  const parsed = DurationSchema.safeParse(value);
+  if (!parsed.success) throw new InvalidArgumentError('expected a duration such as 10s, 500ms or 1m');
+  return parsed.data;
 }
 
 function hostPort(value: string): string {

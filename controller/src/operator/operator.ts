@@ -22,6 +22,8 @@ import { LeaderElector } from './runtime/leader-election.js';
 import { silentLogger, type Logger } from './runtime/logger.js';
 import { OperatorMetrics } from './runtime/metrics.js';
 import { isConflict } from './store/errors.js';
+import type { ResourceCollection } from './store/resource-store.js';
+import type { Resource } from './resources/object.js';
 
 export interface OperatorOptions {
   backing: OperatorBacking;
@@ -81,7 +83,13 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? silentLogger;
   const metrics = options.metrics ?? new OperatorMetrics();
-  const backing = options.backing;
+  // Each controller's own writes (tracked per kind and writer) do not wake it up again.
+  const own = new OwnWrites();
+  const backing = {
+    ...options.backing,
+    requests: own.track(options.backing.requests),
+    sessions: own.track(options.backing.sessions),
+  };
   const selection = { namespace: options.watchNamespace || undefined };
   const informerOptions = { ...options.informers, clock, logger, metrics };
   const requestInformer = new Informer<PeeringRequest>(backing.requests, selection, informerOptions);
@@ -114,7 +122,8 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
   );
   const requestReconciler = new RequestReconciler({
     requests: backing.requests,
-    sessions: backing.sessions,
+    // Its writes to sessions (approval) must reach the session controller: not tracked as own.
+    sessions: options.backing.sessions,
     cached: (key) => requestInformer.get(key),
     sessionsOf: (namespace, name) =>
       [...(byRequest.get(`${namespace}/${name}`) ?? [])].flatMap((key) => {
@@ -146,9 +155,19 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     reconcile: conflictsRetrySoon((key) => sessionReconciler.reconcile(key)),
     resyncKeys: () => sessionInformer.keys(),
   });
-  requestInformer.on((_event, request) => requestController.enqueue(objectKey(request.metadata)));
-  sessionInformer.on((event, session) => {
+  // Our own writes come back as watch events; reconciling them again would only find nothing to do, and after
+  // a failure (whose status write is such an event) would skip the backoff. Changes by anyone else still count.
+  // The check waits a turn: a store may announce a write before the writer has seen its answer.
+  requestInformer.on((event, request) => {
+    setImmediate(() => {
+      if (event === 'update' && own.isOwn(request)) return;
+      requestController.enqueue(objectKey(request.metadata));
+    });
+  });
+  sessionInformer.on((event, session) => setImmediate(() => onSession(event, session)));
+  const onSession = (event: 'add' | 'update' | 'delete', session: PeeringSession) => {
     const key = objectKey(session.metadata);
+    const mine = event === 'update' && own.isOwn(session);
     const owner = ownerKey(session);
     if (owner !== undefined) {
       const set = byRequest.get(owner) ?? new Set<string>();
@@ -158,8 +177,8 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
       else byRequest.set(owner, set);
       requestController.enqueue(owner);
     }
-    sessionController.enqueue(key);
-  });
+    if (!mine) sessionController.enqueue(key);
+  };
   metrics.sessionSource = () =>
     sessionInformer.list().map((s) => ({ direction: s.spec.direction, state: s.status?.state ?? 'unknown' }));
 
@@ -213,7 +232,11 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
   try {
     if (options.api !== false) {
       api = await startApiRuntime(options.config, {
-        store: new ResourceSessionStore(backing.requests, backing.sessions, options.inboundNamespace),
+        store: new ResourceSessionStore(
+          options.backing.requests,
+          options.backing.sessions,
+          options.inboundNamespace,
+        ),
         listen: options.api?.listen,
         configDir: options.api?.configDir,
         peeringDb: options.api?.peeringDb ?? options.peeringDb,
@@ -285,6 +308,36 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
       await backing.close();
     },
   };
+}
+
+/** The resourceVersions this operator wrote, to tell its own changes from everyone else's in the watch. */
+class OwnWrites {
+  private readonly versions = new Set<string>();
+
+  track<T extends Resource<unknown, unknown>>(collection: ResourceCollection<T>): ResourceCollection<T> {
+    const remember = (written: T) => {
+      if (written?.metadata?.resourceVersion) {
+        this.versions.add(`${objectKey(written.metadata)}@${written.metadata.resourceVersion}`);
+        if (this.versions.size > 100_000) this.versions.clear();
+      }
+      return written;
+    };
+    return {
+      names: collection.names,
+      get: (namespace, name) => collection.get(namespace, name),
+      list: (selection) => collection.list(selection),
+      watch: (version, handlers, selection) => collection.watch(version, handlers, selection),
+      create: async (object) => remember(await collection.create(object)),
+      update: async (object) => remember(await collection.update(object)),
+      updateStatus: async (object) => remember(await collection.updateStatus(object)),
+      delete: (namespace, name) => collection.delete(namespace, name),
+    };
+  }
+
+  /** True (once) when this version of the object is one we wrote. */
+  isOwn(object: Resource<unknown, unknown>): boolean {
+    return this.versions.delete(`${objectKey(object.metadata)}@${object.metadata.resourceVersion}`);
+  }
 }
 
 /** A write conflict only means the cache was behind: look again shortly, without counting a failure. */

@@ -112,9 +112,10 @@ describeWithControlPlane(
       calls['slow'] = await hold('slow', 4_000);
       await reasonIs('Timeout');
 
-      // Backoff, not a hot loop: a handful of calls per fault window (a loop would make hundreds).
+      // Backoff, not a hot loop: a handful of calls per fault window (measured: 4 while down, then 1 per window
+      // once the backoff reached its ceiling; a loop would make hundreds).
       for (const [mode, count] of Object.entries(calls)) {
-        expect({ mode, tooMany: count > 8 }).toEqual({ mode, tooMany: false });
+        expect({ mode, tooMany: count > 6 }).toEqual({ mode, tooMany: false });
       }
       expect(Object.values(calls).reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(5);
 

@@ -2,7 +2,12 @@ import type { RemoteSession } from '../../client/answers.js';
 import { readStatus } from '../../client/answers.js';
 import { PeeringError } from '../../domain/errors.js';
 import { SESSION_STATUSES, naturalKey, type SessionStatus } from '../../domain/session.js';
-import { desiredSession, statusFromObserved, type DesiredSession } from '../../router/driver.js';
+import {
+  desiredSession,
+  statusFromObserved,
+  type DesiredSession,
+  type ObservedSession,
+} from '../../router/driver.js';
 import { ANNOTATION, SESSION_FINALIZER } from '../resources/api-group.js';
 import { setConditions } from '../resources/conditions.js';
 import { hasFinalizer, isDeleting } from '../resources/object.js';
@@ -277,7 +282,14 @@ export class SessionReconciler {
     terms: ReturnType<typeof termsOfSession>,
   ): Promise<RouterView> {
     // Configured for this generation and still on the router: only observe.
-    const observedNow = await this.deps.router.observed(key);
+    // An unreachable router (BIRD restarting) is a refusal for this round, not a failed reconcile: the peer's
+    // status and the conditions must still be written, or the resource freezes at its last state.
+    let observedNow: ObservedSession | undefined;
+    try {
+      observedNow = await this.deps.router.observed(key);
+    } catch (error) {
+      return { kind: 'refused', ...asFailure(error) };
+    }
     const generationSeen = session.status?.observedGeneration === session.metadata.generation;
     if (!(generationSeen && isConfigured(session.status) && observedNow)) {
       let secret: string | undefined;
@@ -302,7 +314,12 @@ export class SessionReconciler {
         return { kind: 'refused', reason: failure.reason, message: failure.message };
       }
     }
-    const observed = observedNow ?? (await this.deps.router.observed(key));
+    let observed = observedNow;
+    try {
+      observed ??= await this.deps.router.observed(key);
+    } catch (error) {
+      return { kind: 'refused', ...asFailure(error) };
+    }
     return { kind: 'configured', bgp: observed ? bgpStatus(observed) : undefined, observed };
   }
 

@@ -1,0 +1,195 @@
+import { hostname } from 'node:os';
+import { dirname, resolve } from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
+import type { Config } from '../../config/config.js';
+import { PeeringError } from '../../domain/errors.js';
+import { BirdRouterDriver } from '../../router/bird/bird-driver.js';
+import type { RouterDriver } from '../../router/driver.js';
+import { RecordingRouterDriver } from '../../router/recording.js';
+import { openPeeringDb } from '../../runtime/api-runtime.js';
+import { embeddedBacking, kubernetesBacking } from '../backing.js';
+import { KubeClient } from '../kube/client.js';
+import { startOperator, type RunningOperator } from '../operator.js';
+import type { CrashPoints } from '../reconcilers/request-reconciler.js';
+import { Logger, type LogLevel } from '../runtime/logger.js';
+import { OperatorMetrics } from '../runtime/metrics.js';
+
+/** The options of `peering-operator run` (see its --help). */
+export interface RunOptions {
+  config: Config;
+  configPath: string;
+  kubeconfig?: string | undefined;
+  standalone?: boolean | undefined;
+  manifests?: string | undefined;
+  dataDir?: string | undefined;
+  manifestsPollMs?: number | undefined;
+  watchNamespace?: string | undefined;
+  inboundNamespace?: string | undefined;
+  listen?: string | undefined;
+  healthListen?: string | undefined;
+  leaderElect?: boolean | undefined;
+  leaseName?: string | undefined;
+  leaseNamespace?: string | undefined;
+  leaseDurationMs?: number | undefined;
+  renewDeadlineMs?: number | undefined;
+  retryPeriodMs?: number | undefined;
+  identity?: string | undefined;
+  router?: 'recording' | 'bird' | undefined;
+  birdSocket?: string | undefined;
+  birdIncludeDir?: string | undefined;
+  workers?: number | undefined;
+  logLevel?: LogLevel | undefined;
+}
+
+/** Loads the kubeconfig: the file given, else the pod's ServiceAccount (in-cluster). */
+export function loadKubeConfig(path: string | undefined): KubeConfig {
+  const kubeConfig = new KubeConfig();
+  if (path !== undefined) {
+    kubeConfig.loadFromFile(path);
+    return kubeConfig;
+  }
+  if (!process.env['KUBERNETES_SERVICE_HOST']) {
+    throw new PeeringError(
+      'INVALID_CONFIG',
+      'not running in a cluster: give --kubeconfig <file>, or --standalone --manifests <dir> for the embedded mode',
+      'kubeconfig',
+    );
+  }
+  kubeConfig.loadFromCluster();
+  return kubeConfig;
+}
+
+function routerFrom(options: RunOptions, logger: Logger): RouterDriver {
+  const kind = options.router ?? (options.birdSocket ? 'bird' : 'recording');
+  if (kind !== 'bird' && kind !== 'recording') {
+    throw new PeeringError(
+      'INVALID_CONFIG',
+      `--router must be recording or bird, not "${String(kind)}"`,
+      'router',
+    );
+  }
+  if (kind === 'bird') {
+    if (!options.birdSocket || !options.birdIncludeDir) {
+      throw new PeeringError(
+        'INVALID_CONFIG',
+        '--router bird needs --bird-socket and --bird-include-dir',
+        'router',
+      );
+    }
+    return new BirdRouterDriver({ socketPath: options.birdSocket, includeDir: options.birdIncludeDir });
+  }
+  logger.warn('router: recording driver (no BGP speaker): sessions are recorded, not configured on a router');
+  return new RecordingRouterDriver();
+}
+
+/** Test hook: `PEERING_OPERATOR_CRASH_AT=afterPost` kills the process (SIGKILL) at that step, once. */
+function crashPointsFromEnvironment(): CrashPoints | undefined {
+  const point = process.env['PEERING_OPERATOR_CRASH_AT'];
+  if (point !== 'afterIntent' && point !== 'afterPost' && point !== 'afterRecord') return undefined;
+  return { [point]: () => void process.kill(process.pid, 'SIGKILL') };
+}
+
+/**
+ * `peering-operator run`: the operator on a cluster (in-cluster credentials by default, or `--kubeconfig`), or
+ * standalone on the embedded store with PeeringRequests and Secrets read from `--manifests`. Serves the Peering
+ * API on the same resources, health and metrics on `--health-listen`.
+ *
+ * @example
+ * await runOperator({ config, configPath: 'peering.yaml', standalone: true, manifests: './manifests' });
+ */
+export async function runOperator(options: RunOptions): Promise<RunningOperator> {
+  const logger = new Logger({ level: options.logLevel ?? 'info', fields: { component: 'peering-operator' } });
+  const metrics = new OperatorMetrics(true);
+  const configDir = dirname(resolve(options.configPath));
+  const router = routerFrom(options, logger);
+  const peeringDb = await openPeeringDb(options.config, configDir);
+  const inboundNamespace = options.inboundNamespace ?? process.env['POD_NAMESPACE'] ?? 'default';
+  let manifestTimer: NodeJS.Timeout | undefined;
+
+  let operator: RunningOperator;
+  if (options.standalone) {
+    const dataDir = resolve(configDir, options.dataDir ?? options.config.store.dataDir);
+    const backing = embeddedBacking(
+      dataDir,
+      options.manifests === undefined ? undefined : resolve(options.manifests),
+    );
+    operator = await startOperator({
+      backing,
+      config: options.config,
+      router,
+      watchNamespace: options.watchNamespace,
+      inboundNamespace,
+      api: { listen: options.listen, configDir, peeringDb },
+      health: options.healthListen ? { listen: options.healthListen } : undefined,
+      peeringDb,
+      workers: options.workers === undefined ? undefined : { sessions: options.workers },
+      logger,
+      metrics,
+      crashPoints: crashPointsFromEnvironment(),
+    });
+    if (backing.manifests) {
+      const manifests = backing.manifests;
+      const sync = async () => {
+        try {
+          const report = await manifests.sync();
+          for (const problem of report.problems) logger.error('manifest refused', { ...problem });
+          if (report.applied.length + report.removed.length > 0)
+            logger.info('manifests applied', { ...report });
+        } catch (error) {
+          logger.error('manifests could not be read', { error });
+        }
+      };
+      await sync();
+      manifestTimer = setInterval(() => void sync(), options.manifestsPollMs ?? 5_000);
+      manifestTimer.unref();
+    }
+  } else {
+    const kube = await KubeClient.connect(loadKubeConfig(options.kubeconfig), { metrics });
+    const identity = options.identity ?? process.env['POD_NAME'] ?? `${hostname()}-${process.pid}`;
+    const leaseNamespace = options.leaseNamespace ?? process.env['POD_NAMESPACE'] ?? inboundNamespace;
+    operator = await startOperator({
+      backing: kubernetesBacking(kube, {
+        leaseNamespace: options.leaderElect ? leaseNamespace : undefined,
+        leaseName: options.leaseName,
+        logger,
+      }),
+      config: options.config,
+      router,
+      watchNamespace: options.watchNamespace,
+      inboundNamespace,
+      api: { listen: options.listen, configDir, peeringDb },
+      health: options.healthListen ? { listen: options.healthListen } : undefined,
+      leaderElection: options.leaderElect
+        ? {
+            identity,
+            leaseDurationMs: options.leaseDurationMs,
+            renewDeadlineMs: options.renewDeadlineMs,
+            retryPeriodMs: options.retryPeriodMs,
+          }
+        : undefined,
+      // Exit and let the kubelet restart us clean: a replica that lost its lease must not keep reconciling.
+      onLostLeadership: () => {
+        logger.error('lost leadership; exiting');
+        process.exit(1);
+      },
+      peeringDb,
+      workers: options.workers === undefined ? undefined : { sessions: options.workers },
+      logger,
+      metrics,
+      crashPoints: crashPointsFromEnvironment(),
+    });
+  }
+  logger.info('started', {
+    mode: options.standalone ? 'standalone' : 'kubernetes',
+    api: operator.api?.baseUrl,
+    health: operator.health?.origin,
+    asns: options.config.asns,
+  });
+  return {
+    ...operator,
+    stop: async () => {
+      if (manifestTimer) clearInterval(manifestTimer);
+      await operator.stop();
+    },
+  };
+}
