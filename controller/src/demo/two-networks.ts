@@ -142,6 +142,10 @@ export interface NetworkBacking {
   namespace: string;
   /** Creates or replaces a Secret in `namespace` (the peer-API token lives in one). */
   putSecret(name: string, data: Record<string, string>): Promise<void>;
+  /** Applies a PeeringRequest as a user would (`kubectl apply`); default: created through `backing`. */
+  applyRequest?(request: PeeringRequest): Promise<void>;
+  /** Deletes a PeeringRequest as a user would (`kubectl delete`); default: through `backing`. */
+  deleteRequest?(name: string): Promise<void>;
 }
 
 /** One demo network: its BIRD, its router driver and, when started, its operator. */
@@ -179,8 +183,8 @@ export interface TwoNetworks {
   /** A's PeeringRequest for a session with B at the Loopback IX. */
   peeringRequest(name?: string): PeeringRequest;
   /**
-   * Puts a fresh JWT for B's API into A's Secret (kept fresh while the lab runs), then creates the PeeringRequest
-   * in A's store. Needs in-process operators.
+   * Puts a fresh JWT for B's API into A's Secret (kept fresh while the lab runs), then applies the PeeringRequest
+   * to A's store. Needs in-process operators.
    */
   apply(name?: string): Promise<PeeringRequest>;
   /** Deletes A's PeeringRequest: the operators de-peer on both sides. */
@@ -382,12 +386,16 @@ export async function startTwoNetworks(options: TwoNetworksOptions): Promise<Two
         refresh ??= setInterval(() => void putToken().catch(() => undefined), 3_600_000);
         refresh.unref();
         const backing = a.backing as NetworkBacking;
-        return backing.backing.requests.create(peeringRequest(name));
+        const request = peeringRequest(name);
+        if (backing.applyRequest) await backing.applyRequest(request);
+        else await backing.backing.requests.create(request);
+        return request;
       },
       remove: async (name = `as${b.asn}`) => {
         const backing = a.backing;
         if (!backing) throw new Error('the lab runs no operators');
-        await backing.backing.requests.delete(backing.namespace, name);
+        if (backing.deleteRequest) await backing.deleteRequest(name);
+        else await backing.backing.requests.delete(backing.namespace, name);
       },
       stop: stopAll,
     };

@@ -25,19 +25,23 @@ async function requestOf(network: LabNetwork, name: string): Promise<PeeringRequ
   return store.backing.requests.get(store.namespace, name);
 }
 
-/** Both resources in state `state` (and, for `established`, BGP established as their routers report it). */
-async function bothSessionsIn(
-  lab: TwoNetworks,
-  state: string,
-): Promise<[PeeringSession, PeeringSession] | false> {
+/**
+ * Both resources in state `state` (and, for `established`, BGP established as their routers report it); when
+ * not, throws what they are in, which {@link waitFor} reports on a timeout.
+ */
+async function bothSessionsIn(lab: TwoNetworks, state: string): Promise<[PeeringSession, PeeringSession]> {
   const [a, b] = [onlySession(await sessionsOf(lab.a)), onlySession(await sessionsOf(lab.b))];
-  if (a?.status?.state !== state || b?.status?.state !== state) return false;
+  const bgpToo = state === 'established';
   if (
-    state === 'established' &&
-    (a.status.bgp?.state !== 'established' || b.status.bgp?.state !== 'established')
-  )
-    return false;
-  return [a, b];
+    a?.status?.state === state &&
+    b?.status?.state === state &&
+    (!bgpToo || (a.status.bgp?.state === 'established' && b.status.bgp?.state === 'established'))
+  ) {
+    return [a, b];
+  }
+  const show = (s: PeeringSession | undefined) =>
+    s ? `${s.status?.state ?? '-'} (bgp ${s.status?.bgp?.state ?? '-'})` : 'none';
+  throw new Error(`AS64500's session is ${show(a)}, AS64501's ${show(b)}`);
 }
 
 async function bothBirdsIn(lab: TwoNetworks, bgpState: string): Promise<boolean> {
