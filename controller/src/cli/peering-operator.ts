@@ -144,6 +144,10 @@ program
   .option('--router <kind>', 'recording (no BGP speaker) or bird')
   .option('--bird-socket <path>', 'BIRD 2 control socket')
   .option('--bird-include-dir <dir>', 'folder of session files BIRD includes')
+  .option(
+    '--bird-session-defaults <file>',
+    'YAML of what every BIRD session gets: importFilter, exportFilter, localPort, peerPort, multihop, timers, passive, requireRoles (default: import none, export none)',
+  )
   .option('--workers <n>', 'PeeringSessions reconciled at once', positiveInteger)
   .option('--log-level <level>', 'debug, info, warn, error', 'info')
   .addHelpText(

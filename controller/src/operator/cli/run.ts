@@ -4,6 +4,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import type { Config } from '../../config/config.js';
 import { PeeringError } from '../../domain/errors.js';
 import { BirdRouterDriver } from '../../router/bird/bird-driver.js';
+import { loadSessionDefaults } from '../../router/bird/session-defaults.js';
 import type { RouterDriver } from '../../router/driver.js';
 import { RecordingRouterDriver } from '../../router/recording.js';
 import { openPeeringDb } from '../../runtime/api-runtime.js';
@@ -37,6 +38,8 @@ export interface RunOptions {
   router?: 'recording' | 'bird' | undefined;
   birdSocket?: string | undefined;
   birdIncludeDir?: string | undefined;
+  /** YAML file of what every BIRD session gets: filters, ports, timers, multihop (router/bird/session-defaults.ts). */
+  birdSessionDefaults?: string | undefined;
   workers?: number | undefined;
   logLevel?: LogLevel | undefined;
 }
@@ -59,7 +62,7 @@ export function loadKubeConfig(path: string | undefined): KubeConfig {
   return kubeConfig;
 }
 
-function routerFrom(options: RunOptions, logger: Logger): RouterDriver {
+async function routerFrom(options: RunOptions, logger: Logger): Promise<RouterDriver> {
   const kind = options.router ?? (options.birdSocket ? 'bird' : 'recording');
   if (kind !== 'bird' && kind !== 'recording') {
     throw new PeeringError(
@@ -76,7 +79,14 @@ function routerFrom(options: RunOptions, logger: Logger): RouterDriver {
         'router',
       );
     }
-    return new BirdRouterDriver({ socketPath: options.birdSocket, includeDir: options.birdIncludeDir });
+    return new BirdRouterDriver({
+      socketPath: options.birdSocket,
+      includeDir: options.birdIncludeDir,
+      sessionDefaults:
+        options.birdSessionDefaults === undefined
+          ? undefined
+          : await loadSessionDefaults(options.birdSessionDefaults),
+    });
   }
   logger.warn('router: recording driver (no BGP speaker): sessions are recorded, not configured on a router');
   return new RecordingRouterDriver();
@@ -101,7 +111,7 @@ export async function runOperator(options: RunOptions): Promise<RunningOperator>
   const logger = new Logger({ level: options.logLevel ?? 'info', fields: { component: 'peering-operator' } });
   const metrics = new OperatorMetrics(true);
   const configDir = dirname(resolve(options.configPath));
-  const router = routerFrom(options, logger);
+  const router = await routerFrom(options, logger);
   const peeringDb = await openPeeringDb(options.config, configDir);
   const inboundNamespace = options.inboundNamespace ?? process.env['POD_NAMESPACE'] ?? 'default';
   let manifestTimer: NodeJS.Timeout | undefined;
