@@ -158,8 +158,16 @@ export interface LabNetwork {
   config: ConfigInput;
   configPath: string;
   bird: BirdProcess;
-  /** Session defaults its router driver (and `peering-operator run --bird-*`) uses. */
+  /** Session defaults its router driver uses, also written to `<dir>/bird-sessions.yaml`. */
   sessionDefaults: SessionDefaults;
+  /** `<dir>/manifests`: where `peering-operator run --standalone` reads PeeringRequests and Secrets from. */
+  manifestsDir: string;
+  /**
+   * The arguments of `peering-operator run` that run this network's operator standalone on this lab's BIRD (its
+   * store in `<dir>/store`, manifests from `manifestsDir`), for running it as a process of its own;
+   * `healthListen` is its `/healthz`, `/readyz`, `/metrics` address (HOST:PORT, one per process).
+   */
+  runArgs(healthListen: string): string[];
   /** Its Peering API (`http://127.0.0.1:PORT/v0.1`); also the audience of JWTs for it. */
   apiUrl: string;
   apiPort: number;
@@ -274,6 +282,10 @@ export async function startTwoNetworks(options: TwoNetworksOptions): Promise<Two
       });
       stops.push(() => bird.stop());
       const sessionDefaults = demoSessionDefaults(bgpPort);
+      const sessionDefaultsPath = join(dir, 'bird-sessions.yaml');
+      writeFileSync(sessionDefaultsPath, stringify(sessionDefaults));
+      const manifestsDir = join(dir, 'manifests');
+      mkdirSync(manifestsDir, { recursive: true });
       const tokens = new Map<string, ClientCredentialsTokenSource>();
       networks.push({
         plan,
@@ -283,6 +295,29 @@ export async function startTwoNetworks(options: TwoNetworksOptions): Promise<Two
         configPath,
         bird,
         sessionDefaults,
+        manifestsDir,
+        runArgs: (healthListen) => [
+          'run',
+          '--standalone',
+          '--config',
+          configPath,
+          '--manifests',
+          manifestsDir,
+          '--watch-namespace',
+          'default',
+          '--inbound-namespace',
+          'default',
+          '--router',
+          'bird',
+          '--bird-socket',
+          bird.socketPath,
+          '--bird-include-dir',
+          bird.includeDir,
+          '--bird-session-defaults',
+          sessionDefaultsPath,
+          '--health-listen',
+          healthListen,
+        ],
         apiUrl: config.apiUrl,
         apiPort,
         operator: undefined,
