@@ -51,16 +51,59 @@ program
 
 program
   .command('demo')
-  .description('Run the standalone demo on the example configuration (no cluster needed)')
-  .option('-l, --listen <host:port>', 'listen address', hostPort, '127.0.0.1:8080')
-  .addHelpText('after', '\nExample:\n  peering-operator demo --listen 127.0.0.1:9090')
-  .action(async (options: { listen: string }) => {
-    const { runDemo } = await import('../demo/demo.js');
-    await runDemo({
-      listen: options.listen,
-      examplesDir: resolve(dirname(fileURLToPath(import.meta.url)), '../../../../examples'),
-    });
-  });
+  .description(
+    'Run the two-network demo: AS64500 and AS64501, each with its own BIRD and operator, peer through the ' +
+      'Peering API and real BGP on loopback (standalone, no cluster; needs BIRD 2)',
+  )
+  .option(
+    '--work-dir <dir>',
+    'folder for configurations, stores, BIRD files and logs (default: a temporary one)',
+  )
+  .option('--keep', 'keep the folder when stopping')
+  .option(
+    '--api-port <port>',
+    "AS64500's Peering API port; AS64501's is the next one (default 8500)",
+    positiveInteger,
+  )
+  .option('--issuer-port <port>', 'the local issuer (default 9400)', positiveInteger)
+  .option(
+    '--bgp-port <port>',
+    'BGP port of both BIRDs, on 127.0.0.2 and 127.0.0.3 (default 1790)',
+    positiveInteger,
+  )
+  .addHelpText(
+    'after',
+    `
+Ctrl-C stops everything the demo started. Default ports that are busy are replaced by free ones; ports given
+must be free. See docs/demo.md.
+
+Examples:
+  npm run demo
+  peering-operator demo --keep --work-dir /tmp/peering-demo`,
+  )
+  .action(
+    async (options: {
+      workDir?: string;
+      keep?: boolean;
+      apiPort?: number;
+      issuerPort?: number;
+      bgpPort?: number;
+    }) => {
+      const { runDemo } = await import('../demo/demo.js');
+      const demo = await runDemo({
+        examplesDir: resolve(dirname(fileURLToPath(import.meta.url)), '../../../../examples'),
+        workDir: options.workDir,
+        keep: options.keep,
+        ports: {
+          apiA: options.apiPort,
+          apiB: options.apiPort === undefined ? undefined : options.apiPort + 1,
+          issuer: options.issuerPort,
+          bgp: options.bgpPort,
+        },
+      });
+      stopOnSignal(() => demo.stop());
+    },
+  );
 
 program
   .command('issuer')

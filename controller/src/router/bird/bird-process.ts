@@ -8,13 +8,13 @@ let birdBinary: string | undefined | null = null;
 
 /**
  * The `bird` binary of BIRD 2, when installed (`scripts/setup.d/20-bird.sh` installs Debian's `bird2`); looked up
- * once per process.
+ * once per process, or again with `lookAgain` (after installing it).
  *
  * @example
  * if (findBirdBinary() === undefined) console.error('install BIRD 2: apt-get install bird2');
  */
-export function findBirdBinary(): string | undefined {
-  if (birdBinary !== null) return birdBinary;
+export function findBirdBinary(lookAgain = false): string | undefined {
+  if (birdBinary !== null && !lookAgain) return birdBinary;
   // Debian installs into /usr/sbin, which is not on every user's PATH.
   const found = spawnSync(
     'sh',
@@ -126,7 +126,8 @@ export class BirdProcess {
         useSetpriv ? '/usr/bin/setpriv' : this.binary,
         // setpriv execs bird, so the child's pid is the daemon's own.
         useSetpriv ? ['--pdeathsig', 'TERM', '--', this.binary, ...args] : args,
-        { stdio: ['ignore', log, log] },
+        // A process group of its own: a terminal's Ctrl-C reaches us, and we stop the daemon in order.
+        { stdio: ['ignore', log, log], detached: true },
       );
     } finally {
       closeSync(log);
