@@ -90,7 +90,7 @@ Examples:
       bgpPort?: number;
     }) => {
       const { runDemo } = await import('../demo/demo.js');
-      const demo = await runDemo({
+      const starting = runDemo({
         examplesDir: resolve(dirname(fileURLToPath(import.meta.url)), '../../../../examples'),
         workDir: options.workDir,
         keep: options.keep,
@@ -101,7 +101,9 @@ Examples:
           bgp: options.bgpPort,
         },
       });
-      stopOnSignal(() => demo.stop());
+      // Ctrl-C while it starts waits for the start, then stops everything started so far.
+      stopOnSignal(async () => (await starting.catch(() => undefined))?.stop());
+      await starting;
     },
   );
 
