@@ -151,7 +151,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
   const sessionController = new Controller({
     ...controllerOptions,
     name: 'peeringsession',
-    workers: options.workers?.sessions ?? 8,
+    workers: options.workers?.sessions ?? 32,
     reconcile: conflictsRetrySoon((key) => sessionReconciler.reconcile(key)),
     resyncKeys: () => sessionInformer.keys(),
   });

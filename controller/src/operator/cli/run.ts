@@ -1,6 +1,5 @@
 import { hostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
 import type { Config } from '../../config/config.js';
 import { PeeringError } from '../../domain/errors.js';
 import { BirdRouterDriver } from '../../router/bird/bird-driver.js';
@@ -10,6 +9,7 @@ import { RecordingRouterDriver } from '../../router/recording.js';
 import { openPeeringDb } from '../../runtime/api-runtime.js';
 import { embeddedBacking, kubernetesBacking } from '../backing.js';
 import { KubeClient } from '../kube/client.js';
+import { loadKubeCredentials } from '../kube/kubeconfig.js';
 import { startOperator, type RunningOperator } from '../operator.js';
 import type { CrashPoints } from '../reconcilers/request-reconciler.js';
 import { Logger, type LogLevel } from '../runtime/logger.js';
@@ -42,24 +42,6 @@ export interface RunOptions {
   birdSessionDefaults?: string | undefined;
   workers?: number | undefined;
   logLevel?: LogLevel | undefined;
-}
-
-/** Loads the kubeconfig: the file given, else the pod's ServiceAccount (in-cluster). */
-export function loadKubeConfig(path: string | undefined): KubeConfig {
-  const kubeConfig = new KubeConfig();
-  if (path !== undefined) {
-    kubeConfig.loadFromFile(path);
-    return kubeConfig;
-  }
-  if (!process.env['KUBERNETES_SERVICE_HOST']) {
-    throw new PeeringError(
-      'INVALID_CONFIG',
-      'not running in a cluster: give --kubeconfig <file>, or --standalone --manifests <dir> for the embedded mode',
-      'kubeconfig',
-    );
-  }
-  kubeConfig.loadFromCluster();
-  return kubeConfig;
 }
 
 async function routerFrom(options: RunOptions, logger: Logger): Promise<RouterDriver> {
@@ -154,7 +136,7 @@ export async function runOperator(options: RunOptions): Promise<RunningOperator>
       manifestTimer.unref();
     }
   } else {
-    const kube = await KubeClient.connect(loadKubeConfig(options.kubeconfig), { metrics });
+    const kube = await KubeClient.connect(await loadKubeCredentials(options.kubeconfig), { metrics });
     const identity = options.identity ?? process.env['POD_NAME'] ?? `${hostname()}-${process.pid}`;
     const leaseNamespace = options.leaseNamespace ?? process.env['POD_NAMESPACE'] ?? inboundNamespace;
     operator = await startOperator({

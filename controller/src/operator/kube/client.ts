@@ -1,5 +1,4 @@
 import type { RequestOptions } from 'node:https';
-import type { KubeConfig } from '@kubernetes/client-node';
 import { Pool } from 'undici';
 import {
   ResourceConflictError,
@@ -9,6 +8,7 @@ import {
   ResourceStoreError,
 } from '../store/errors.js';
 import type { OperatorMetrics } from '../runtime/metrics.js';
+import type { KubeCredentials } from './kubeconfig.js';
 
 /** A Kubernetes `Status` object, as error answers carry it. */
 interface KubeStatus {
@@ -19,7 +19,7 @@ interface KubeStatus {
 }
 
 export interface KubeClientOptions {
-  /** Connections to the API server (watches hold one each). Default 24. */
+  /** Connections to the API server (watches hold one each). Default 48. */
   connections?: number;
   /** One request (not a watch); default 30 s. */
   timeoutMs?: number;
@@ -50,19 +50,19 @@ export class KubeClient {
   private headersAt = 0;
 
   private constructor(
-    private readonly kubeConfig: KubeConfig,
+    private readonly kubeConfig: KubeCredentials,
     readonly server: string,
     private readonly pool: Pool,
     private readonly options: KubeClientOptions,
   ) {}
 
-  static async connect(kubeConfig: KubeConfig, options: KubeClientOptions = {}): Promise<KubeClient> {
+  static async connect(kubeConfig: KubeCredentials, options: KubeClientOptions = {}): Promise<KubeClient> {
     const cluster = kubeConfig.getCurrentCluster();
     if (!cluster) throw new Error('the kubeconfig names no current cluster');
     const tls: RequestOptions = {};
     await kubeConfig.applyToHTTPSOptions(tls);
     const pool = new Pool(cluster.server, {
-      connections: options.connections ?? 24,
+      connections: options.connections ?? 48,
       pipelining: 1,
       keepAliveTimeout: 30_000,
       connect: {

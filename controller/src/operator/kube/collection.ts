@@ -45,7 +45,7 @@ export class KubeResourceCollection<T extends Resource<unknown, unknown>> implem
 
   async get(namespace: string, name: string): Promise<T | undefined> {
     try {
-      return await this.kube.request<T>('GET', this.path(namespace, name));
+      return withKind(await this.kube.request<T>('GET', this.path(namespace, name)), this.names.kind);
     } catch (error) {
       if (isNotFound(error)) return undefined;
       throw error;
@@ -105,19 +105,28 @@ export class KubeResourceCollection<T extends Resource<unknown, unknown>> implem
   }
 
   async create(object: T): Promise<T> {
-    return this.kube.request<T>('POST', this.path(object.metadata.namespace), { body: object });
+    return withKind(
+      await this.kube.request<T>('POST', this.path(object.metadata.namespace), { body: object }),
+      this.names.kind,
+    );
   }
 
   async update(object: T): Promise<T> {
-    return this.kube.request<T>('PUT', this.path(object.metadata.namespace, object.metadata.name), {
-      body: object,
-    });
+    return withKind(
+      await this.kube.request<T>('PUT', this.path(object.metadata.namespace, object.metadata.name), {
+        body: object,
+      }),
+      this.names.kind,
+    );
   }
 
   async updateStatus(object: T): Promise<T> {
-    return this.kube.request<T>('PUT', this.path(object.metadata.namespace, object.metadata.name, true), {
-      body: object,
-    });
+    return withKind(
+      await this.kube.request<T>('PUT', this.path(object.metadata.namespace, object.metadata.name, true), {
+        body: object,
+      }),
+      this.names.kind,
+    );
   }
 
   async delete(namespace: string, name: string): Promise<boolean> {
@@ -133,8 +142,14 @@ export class KubeResourceCollection<T extends Resource<unknown, unknown>> implem
   }
 }
 
-/** List items come without apiVersion/kind; the reconcilers' objects always carry them. */
+/**
+ * List items come without apiVersion/kind; the reconcilers' objects always carry them. `managedFields` is
+ * dropped: nothing here reads it, and it is often the larger part of an object (client-go informers strip it
+ * for the same reason: 10,000 cached sessions).
+ */
 function withKind<T extends Resource<unknown, unknown>>(item: T, kind: string): T {
+  const metadata = item.metadata as T['metadata'] & { managedFields?: unknown };
+  if (metadata.managedFields !== undefined) delete metadata.managedFields;
   if (item.kind) return item;
   return { ...item, apiVersion: `${GROUP}/${VERSION}` as T['apiVersion'], kind };
 }

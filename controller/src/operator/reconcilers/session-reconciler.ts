@@ -284,14 +284,16 @@ export class SessionReconciler {
     // Configured for this generation and still on the router: only observe.
     // An unreachable router (BIRD restarting) is a refusal for this round, not a failed reconcile: the peer's
     // status and the conditions must still be written, or the resource freezes at its last state.
+    // A session not yet configured for this generation needs no look first (10,000 new sessions would each
+    // wait for an observation of the whole router).
+    const generationSeen = session.status?.observedGeneration === session.metadata.generation;
     let observedNow: ObservedSession | undefined;
     try {
-      observedNow = await this.deps.router.observed(key);
+      if (generationSeen && isConfigured(session.status)) observedNow = await this.deps.router.observed(key);
     } catch (error) {
       return { kind: 'refused', ...asFailure(error) };
     }
-    const generationSeen = session.status?.observedGeneration === session.metadata.generation;
-    if (!(generationSeen && isConfigured(session.status) && observedNow)) {
+    if (!observedNow) {
       let secret: string | undefined;
       if (secretRef) {
         try {

@@ -20,8 +20,8 @@ function canonical(value: unknown): unknown {
 }
 
 /**
- * Events for condition flips of the given types. A condition appearing for the first time as False is no
- * transition worth a Warning (every new object starts there); one appearing as True is.
+ * Events for condition flips of the given types. A condition's first appearance is no transition: every new
+ * object starts somewhere, and 10,000 new sessions must not mean 10,000 Events.
  */
 export function recordTransitions(
   events: EventRecorder,
@@ -31,7 +31,7 @@ export function recordTransitions(
 ): void {
   for (const t of transitions) {
     if (!types.includes(t.type)) continue;
-    if (t.from === undefined && t.to !== 'True') continue;
+    if (t.from === undefined) continue;
     events.record(
       subject,
       t.to === 'True' ? 'Normal' : 'Warning',

@@ -11,7 +11,7 @@ interface Pending {
 
 export interface SessionRouterOptions {
   clock?: Clock;
-  /** Changes arriving within this window go to the router as one batch (one reload). Default 50 ms. */
+  /** A change waits this long for others to join its batch when the router is idle. Default 5 ms. */
   batchWindowMs?: number;
   /** Most sessions in one batch. Default 1000. */
   maxBatch?: number;
@@ -35,7 +35,7 @@ export class SessionRouter {
   private timer: TimerHandle | undefined;
   private observation: { at: number; byKey: Promise<Map<string, ObservedSession>> } | undefined;
   /** Batches go to the driver one after the other: a driver (BIRD) is not made for parallel reloads. */
-  private chain: Promise<void> = Promise.resolve();
+  private flushing = false;
 
   constructor(
     private readonly driver: RouterDriver,
@@ -75,17 +75,26 @@ export class SessionRouter {
     return new Promise((resolve, reject) => {
       this.queue.push({ ...change, resolve, reject });
       if (this.queue.length >= (this.options.maxBatch ?? 1000)) this.schedule();
-      else this.timer ??= this.clock.setTimer(this.options.batchWindowMs ?? 50, () => this.schedule());
+      else this.timer ??= this.clock.setTimer(this.options.batchWindowMs ?? 5, () => this.schedule());
     });
   }
 
+  /**
+   * Hands the queued changes to the driver once the batch in progress is done: while the router works, changes
+   * pile up and go as one batch, so batches grow with the load and a lone change waits only the short window.
+   */
   private schedule(): void {
     this.timer?.cancel();
     this.timer = undefined;
+    if (this.flushing) return;
     const batch = this.queue;
     this.queue = [];
     if (batch.length === 0) return;
-    this.chain = this.chain.then(() => this.flush(batch));
+    this.flushing = true;
+    void this.flush(batch).finally(() => {
+      this.flushing = false;
+      if (this.queue.length > 0) this.schedule();
+    });
   }
 
   private async flush(batch: Pending[]): Promise<void> {

@@ -1,0 +1,260 @@
+#!/usr/bin/env node
+// Benchmark of the operator (issue 6): 10,000 PeeringSessions created at once on a real kube-apiserver, the
+// operator running as its own process (`peering-operator run --kubeconfig`, the chart's RBAC, the recording
+// router driver). Prints the time until every session is Configured with its status written, the operator's peak
+// RSS, and the operator's Kubernetes API requests per session.
+//
+//   npm run build && node bench/operator-10k.mjs
+//   BENCH_SESSIONS=2000 BENCH_WORKERS=32 node bench/operator-10k.mjs
+//
+// Targets: all Configured within 60 s, peak RSS at most 300 MiB.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse, stringify } from 'yaml';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const dist = (path) => join(root, 'dist', path);
+const { startControlPlane } = await import(dist('test-support/kube/control-plane.js'));
+const { KubeClient } = await import(dist('controller/src/operator/kube/client.js'));
+const { KubeResourceCollection } = await import(dist('controller/src/operator/kube/collection.js'));
+const { Informer } = await import(dist('controller/src/operator/runtime/informer.js'));
+const { PEERING_SESSION } = await import(dist('controller/src/operator/resources/api-group.js'));
+
+const SESSIONS = Number(process.env.BENCH_SESSIONS ?? 10_000);
+const WORKERS = Number(process.env.BENCH_WORKERS ?? 32);
+const CREATORS = Number(process.env.BENCH_CREATORS ?? 48);
+// Sessions are created the way the operator's own writers (the API server, the request reconciler) create
+// them: with the de-peering finalizer already on, so configuring one costs one status write. BENCH_FINALIZER=0
+// creates bare objects, and the operator adds the finalizer itself (one more write each).
+const WITH_FINALIZER = process.env.BENCH_FINALIZER !== '0';
+// live: the operator runs while the sessions are created (the clock starts at the first create).
+// backlog: the sessions exist before the operator starts (the clock starts with the operator): the operator's
+// own throughput, without the creation burst competing for the API server.
+const MODE = process.env.BENCH_MODE === 'backlog' ? 'backlog' : 'live';
+const GROUP = 'peering.autopeer.dev';
+const work = mkdtempSync(join(tmpdir(), 'peering-bench-operator-'));
+
+// The harness's build script lives next to its sources, not in dist/: ask it for the binaries (it builds them once).
+const binaries =
+  process.env.KUBEBUILDER_ASSETS ??
+  spawnSync('bash', [join(root, 'test-support/kube/build.sh')], { encoding: 'utf8' })
+    .stdout.trim()
+    .split('\n')
+    .pop();
+const plane = await startControlPlane({
+  crds: join(root, 'crds'),
+  source: { kind: 'binaries', dir: binaries, origin: 'cache' },
+});
+let operator;
+try {
+  const namespace = await plane.newNamespace('bench');
+  // The operator's permissions: exactly the chart's rules file, bound to its ServiceAccount.
+  const rules = parse(readFileSync(join(root, 'charts/peering-operator/files/rbac-rules.yaml'), 'utf8'));
+  const subjects = [{ kind: 'ServiceAccount', name: 'peering-operator', namespace }];
+  const objects = [
+    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'peering-operator', namespace } },
+    ...['operator', 'leaderElection'].flatMap((part) => [
+      {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'Role',
+        metadata: { name: part.toLowerCase(), namespace },
+        rules: rules[part],
+      },
+      {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'RoleBinding',
+        metadata: { name: part.toLowerCase(), namespace },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: part.toLowerCase() },
+        subjects,
+      },
+    ]),
+  ];
+  writeFileSync(join(work, 'rbac.yaml'), objects.map((o) => stringify(o)).join('---\n'));
+  await plane.kubectl(['apply', '-f', join(work, 'rbac.yaml')]);
+  const operatorKubeConfig = await plane.serviceAccountKubeConfig(namespace, 'peering-operator');
+  writeFileSync(join(work, 'kubeconfig'), operatorKubeConfig.exportConfig(), { mode: 0o600 });
+  writeFileSync(
+    join(work, 'config.yaml'),
+    stringify({
+      asns: [64500],
+      apiUrl: 'http://127.0.0.1/v0.1',
+      listen: '127.0.0.1:0',
+      peeringdb: { dataDir: join(root, 'examples/peeringdb') },
+      store: { dataDir: join(work, 'data') },
+    }),
+  );
+
+  const healthPort = 20_000 + Math.floor(Math.random() * 20_000);
+  const health = `http://127.0.0.1:${healthPort}`;
+  const startOperator = async () => {
+    operator = spawn(
+      process.execPath,
+      [
+        ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean),
+        dist('controller/src/cli/peering-operator.js'),
+        'run',
+        '--config',
+        join(work, 'config.yaml'),
+        '--kubeconfig',
+        join(work, 'kubeconfig'),
+        '--watch-namespace',
+        namespace,
+        '--inbound-namespace',
+        namespace,
+        '--router',
+        'recording',
+        '--health-listen',
+        `127.0.0.1:${healthPort}`,
+        '--workers',
+        String(WORKERS),
+        '--log-level',
+        'error',
+      ],
+      { stdio: ['ignore', 'inherit', 'inherit'] },
+    );
+    for (let i = 0; ; i++) {
+      if (i > 600) throw new Error('the operator did not become ready');
+      const ready = await fetch(`${health}/readyz`).then(
+        (r) => r.ok,
+        () => false,
+      );
+      if (ready) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+  const kubeRequests = async () => {
+    const text = await (await fetch(`${health}/metrics`)).text();
+    return text
+      .split('\n')
+      .filter((l) => l.startsWith('peering_operator_kube_api_requests_total{'))
+      .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+  };
+  // Peak RSS of the operator process, from the kernel's own high-water mark.
+  const rssOf = (field) => {
+    const status = readFileSync(`/proc/${operator.pid}/status`, 'utf8');
+    return Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0) * 1024;
+  };
+
+  // Watch as the admin, through the operator's own informer (it re-watches when the API server drops a watcher
+  // that fell behind, which a burst of 10,000 creations does): which sessions have Configured=True.
+  const admin = await KubeClient.connect(plane.kubeConfig, { connections: CREATORS + 4 });
+  const path = `/apis/${GROUP}/v1alpha1/namespaces/${namespace}/peeringsessions`;
+  const configured = new Set();
+  let allConfigured;
+  const done = new Promise((resolve) => (allConfigured = resolve));
+  const informer = new Informer(new KubeResourceCollection(admin, PEERING_SESSION), { namespace });
+  informer.on((_event, object) => {
+    const ok = object.status?.conditions?.some((c) => c.type === 'Configured' && c.status === 'True');
+    if (ok) configured.add(object.metadata.name);
+    if (configured.size === SESSIONS) allConfigured(Date.now());
+  });
+
+  let next = 0;
+  const creator = async () => {
+    for (;;) {
+      const i = next++;
+      if (i >= SESSIONS) return;
+      const third = Math.floor(i / 250);
+      const fourth = (i % 250) + 1;
+      await admin.request('POST', path, {
+        body: {
+          apiVersion: `${GROUP}/v1alpha1`,
+          kind: 'PeeringSession',
+          metadata: {
+            name: `bench-${i}`,
+            namespace,
+            annotations: { [`${GROUP}/initial-state`]: 'approved' },
+            ...(WITH_FINALIZER ? { finalizers: [`${GROUP}/de-peer`] } : {}),
+          },
+          spec: {
+            direction: 'Inbound',
+            sessionId: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+            localAsn: 64500,
+            localIp: `10.${100 + third}.${fourth}.1`,
+            peerAsn: 64501,
+            peerIp: `10.${100 + third}.${fourth}.2`,
+            peerType: 'public',
+            location: { id: 'pdb:ix:1', type: 'public' },
+          },
+        },
+      });
+    }
+  };
+  const createAll = async () => {
+    const begun = Date.now();
+    await Promise.all(Array.from({ length: CREATORS }, creator));
+    return Date.now() - begun;
+  };
+
+  let creationMs;
+  if (MODE === 'backlog') creationMs = await createAll();
+  const operatorStarted = Date.now();
+  await startOperator();
+  const requestsBefore = await kubeRequests();
+  const rssBefore = rssOf('VmRSS');
+  let rssPeakSeen = rssBefore;
+  const sampler = setInterval(() => (rssPeakSeen = Math.max(rssPeakSeen, rssOf('VmRSS'))), 200);
+  informer.start();
+  await informer.waitForSync();
+  const started = MODE === 'backlog' ? operatorStarted : Date.now();
+  const progress = setInterval(
+    () =>
+      console.error(
+        `  ${configured.size} of ${SESSIONS} configured after ${((Date.now() - started) / 1000).toFixed(0)} s`,
+      ),
+    5_000,
+  );
+  if (MODE === 'live') creationMs = await createAll();
+  const created = Date.now();
+  const timeout = setTimeout(
+    () => allConfigured(undefined),
+    Number(process.env.BENCH_TIMEOUT_S ?? 300) * 1000,
+  );
+  const finished = await done;
+  clearTimeout(timeout);
+  clearInterval(progress);
+  clearInterval(sampler);
+  informer.stop();
+  const requests = (await kubeRequests()) - requestsBefore;
+  const peak = Math.max(rssPeakSeen, rssOf('VmHWM'));
+  // utime + stime of the operator process, in clock ticks (100 a second on Linux).
+  const cpuSeconds = (() => {
+    const fields = readFileSync(`/proc/${operator.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  })();
+  await admin.close();
+
+  const mib = (bytes) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
+  const seconds = (ms) => `${(ms / 1000).toFixed(1)} s`;
+  console.log(
+    `sessions:                      ${SESSIONS} (${MODE}; session workers ${WORKERS}, ${CREATORS} creating at once, ` +
+      `${WITH_FINALIZER ? 'created with' : 'created without'} the finalizer)`,
+  );
+  console.log(`creating them took:            ${seconds(creationMs)}`);
+  console.log(
+    finished === undefined
+      ? `all Configured:                NOT in time (${configured.size} configured)`
+      : MODE === 'live'
+        ? `all Configured after:          ${seconds(finished - started)} from the first create (target <= 60 s), ` +
+          `${seconds(finished - created)} after the last`
+        : `all Configured after:          ${seconds(finished - started)} from the operator's start (target <= 60 s)`,
+  );
+  console.log(`operator CPU time:             ${cpuSeconds.toFixed(1)} s (user + system, whole run)`);
+  console.log(
+    `operator peak RSS:             ${mib(peak)} (target <= 300 MiB; ${mib(rssBefore)} when ready)`,
+  );
+  console.log(
+    `operator API requests:         ${requests} = ${(requests / SESSIONS).toFixed(2)} per session ` +
+      `(${WITH_FINALIZER ? 'the status write' : 'finalizer + status'}; the operator reads from its watch cache)`,
+  );
+} finally {
+  if (operator && operator.exitCode === null) {
+    operator.kill('SIGTERM');
+    await new Promise((r) => operator.once('exit', r));
+  }
+  await plane.stop();
+  rmSync(work, { recursive: true, force: true });
+}
