@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { lstatSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -103,6 +104,22 @@ describeWithHelm('Helm chart', (helm) => {
       capabilities: { drop: ['ALL'] },
     });
     expect(only(objects, 'PodDisruptionBudget')).toMatchObject({ spec: { maxUnavailable: 1 } });
+  });
+
+  it('starts the operator with a command and flags the program really has', async () => {
+    const bin = join(REPO_ROOT, 'dist', 'controller', 'src', 'cli', 'peering-operator.js');
+    for (const values of [{}, ALL_ON]) {
+      const { objects } = await renderChart(helm(), values);
+      const [command, ...args] = container(objects).args;
+      const help = spawnSync(process.execPath, [bin, command as string, '--help'], { encoding: 'utf8' });
+      expect(help.status).toBe(0);
+      for (const flag of args.filter((a) => a.startsWith('--')).map((a) => a.split('=')[0] as string)) {
+        expect([flag, help.stdout.includes(`${flag} `) || help.stdout.includes(`${flag}\n`)]).toEqual([
+          flag,
+          true,
+        ]);
+      }
+    }
   });
 
   it('shares the page-token key between replicas from a Secret when one is named', async () => {
