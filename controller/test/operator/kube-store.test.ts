@@ -3,7 +3,10 @@ import { KubeResourceCollection } from '../../src/operator/kube/collection.js';
 import type { KubeClient } from '../../src/operator/kube/client.js';
 import { KubeLeaseStore } from '../../src/operator/kube/leases.js';
 import { KubeSecretReader } from '../../src/operator/kube/secrets.js';
-import { LABEL, PEERING_SESSION } from '../../src/operator/resources/api-group.js';
+import { LABEL, PEERING_REQUEST, PEERING_SESSION } from '../../src/operator/resources/api-group.js';
+import type { PeeringRequest } from '../../src/operator/resources/peering-request.js';
+import { ResourceSessionStore } from '../../src/operator/reconcilers/resource-session-store.js';
+import { sessionStoreContract } from './support/session-store-contract.js';
 import type { PeeringSession } from '../../src/operator/resources/peering-session.js';
 import { ResourceConflictError, SecretMissingError } from '../../src/operator/store/errors.js';
 import { BAD_MANIFESTS, badObject, goodRequest, goodSession } from './fixtures/manifests.js';
@@ -20,8 +23,10 @@ describeWithControlPlane('operator resources on a real API server', (plane) => {
     kube = await operatorKubeClient(plane(), namespace);
     sessions = new KubeResourceCollection<PeeringSession>(kube, PEERING_SESSION);
   });
+  const clients: KubeClient[] = [];
   afterAll(async () => {
     await kube?.close();
+    for (const client of clients) await client.close();
   });
 
   it('accepts the good manifests through kubectl apply', async () => {
@@ -143,6 +148,21 @@ describeWithControlPlane('operator resources on a real API server', (plane) => {
     await expect(leases.update({ ...created, holderIdentity: 'b' })).rejects.toBeInstanceOf(
       ResourceConflictError,
     );
+  });
+
+  describe('the API server’s SessionStore on these resources', () => {
+    let store: ResourceSessionStore;
+    beforeAll(async () => {
+      const inbound = await plane().newNamespace('inbound');
+      const client = await operatorKubeClient(plane(), inbound);
+      clients.push(client);
+      store = new ResourceSessionStore(
+        new KubeResourceCollection<PeeringRequest>(client, PEERING_REQUEST),
+        new KubeResourceCollection<PeeringSession>(client, PEERING_SESSION),
+        inbound,
+      );
+    });
+    sessionStoreContract(() => store);
   });
 
   it('is refused what RBAC does not grant (the operator is no administrator)', async () => {
