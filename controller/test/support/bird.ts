@@ -1,11 +1,11 @@
 import { randomInt } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BgpTimers, DesiredSession, ObservedSession, RouterDriver } from '../../src/router/driver.js';
 import { BirdRouterDriver, type BirdRouterDriverOptions } from '../../src/router/bird/bird-driver.js';
 import { BirdProcess, findBirdBinary } from '../../src/router/bird/bird-process.js';
+import { bindable } from '../../src/demo/two-networks.js';
 import type { BirdReply } from '../../src/router/bird/control-socket.js';
 
 /**
@@ -141,21 +141,9 @@ export function loopbackBlock(): (host: number) => string {
 export async function freePort(addresses: readonly string[]): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
     const port = randomInt(20000, 30000);
-    if (await allBindable(addresses, port)) return port;
+    if (await bindable(addresses, port)) return port;
   }
   throw new Error('no free port found for BIRD');
-}
-
-async function allBindable(addresses: readonly string[], port: number): Promise<boolean> {
-  for (const host of addresses) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const server = createServer();
-      server.once('error', () => resolve(false));
-      server.listen({ host, port, exclusive: true }, () => server.close(() => resolve(true)));
-    });
-    if (!ok) return false;
-  }
-  return true;
 }
 
 /**
