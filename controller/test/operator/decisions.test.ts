@@ -1,0 +1,260 @@
+import {
+  keyText,
+  reasonOf,
+  rejectionsOf,
+  requestPhase,
+  sessionsToRemove,
+  sessionsToRequest,
+  wantedFromSpec,
+} from '../../src/operator/reconcilers/request-decisions.js';
+import {
+  nextPollMs,
+  sessionConditions,
+  windowExpired,
+} from '../../src/operator/reconcilers/session-decisions.js';
+
+const NOW = Date.parse('2026-06-01T00:00:00Z');
+const ago = (ms: number) => new Date(NOW - ms).toISOString();
+
+describe('polling the peer for an outbound session', () => {
+  it('polls a young session often and an old one rarely, and backs off exponentially after failures', () => {
+    expect(nextPollMs('approved', ago(0), 0, NOW)).toBe(10_000);
+    expect(nextPollMs('configured', ago(600_000), 0, NOW)).toBe(60_000);
+    expect(nextPollMs('configured', ago(86_400_000), 0, NOW)).toBe(300_000);
+    expect([1, 2, 3, 4, 7, 20].map((f) => nextPollMs('approved', ago(0), f, NOW))).toEqual([
+      5_000, 10_000, 20_000, 40_000, 300_000, 300_000,
+    ]);
+  });
+
+  it('looks at an established session every 5 minutes, and never again at a final one', () => {
+    expect(nextPollMs('established', ago(0), 0, NOW)).toBe(300_000);
+    expect(nextPollMs('rejected', ago(0), 0, NOW)).toBeUndefined();
+    expect(nextPollMs('unestablished', ago(0), 0, NOW)).toBeUndefined();
+  });
+});
+
+describe('the time window', () => {
+  it('expires agreed sessions that never came up, and nothing else', () => {
+    const week = 7 * 86_400_000;
+    expect(windowExpired('configured', ago(week + 1), NOW, week)).toBe(true);
+    expect(windowExpired('approved', ago(week + 1), NOW, week)).toBe(true);
+    expect(windowExpired('configured', ago(week - 1), NOW, week)).toBe(false);
+    expect(windowExpired('established', ago(week + 1), NOW, week)).toBe(false);
+    expect(windowExpired('down', ago(week + 1), NOW, week)).toBe(false);
+    expect(windowExpired('pending', ago(week + 1), NOW, week)).toBe(false);
+  });
+});
+
+describe('session conditions', () => {
+  const configured = (state: string) =>
+    ({ kind: 'configured', bgp: { state }, observed: undefined }) as Parameters<typeof sessionConditions>[2];
+  const byType = (conditions: ReturnType<typeof sessionConditions>) =>
+    Object.fromEntries(conditions.map((c) => [c.type, `${c.status} ${c.reason}`]));
+
+  it('is Ready only when configured and established', () => {
+    expect(
+      byType(sessionConditions('Inbound', { state: 'established' }, configured('established'), { ok: true })),
+    ).toEqual({
+      Accepted: 'True Approved',
+      Configured: 'True Configured',
+      Established: 'True Established',
+      Ready: 'True Established',
+      Synced: 'True Synced',
+    });
+    expect(
+      byType(sessionConditions('Outbound', { state: 'configured' }, configured('active'), { ok: true })),
+    ).toMatchObject({
+      Established: 'False BgpActive',
+      Ready: 'False BgpActive',
+    });
+  });
+
+  it('explains a pending, rejected or refused session by its first cause', () => {
+    expect(
+      byType(sessionConditions('Outbound', { state: 'pending' }, { kind: 'removed' }, { ok: true })),
+    ).toMatchObject({
+      Accepted: 'Unknown PendingApproval',
+      Ready: 'False PendingApproval',
+    });
+    expect(
+      byType(
+        sessionConditions(
+          'Inbound',
+          { state: 'approved' },
+          { kind: 'refused', reason: 'RouterRejected', message: 'no' },
+          {
+            ok: false,
+            reason: 'RouterRejected',
+            message: 'no',
+          },
+        ),
+      ),
+    ).toMatchObject({
+      Configured: 'False RouterRejected',
+      Ready: 'False RouterRejected',
+      Synced: 'False RouterRejected',
+    });
+    expect(
+      byType(
+        sessionConditions(
+          'Outbound',
+          { state: 'unestablished', stateReason: 'window' },
+          { kind: 'removed' },
+          { ok: true },
+        ),
+      ),
+    ).toMatchObject({ Accepted: 'False Unestablished', Ready: 'False Unestablished' });
+  });
+
+  it('keeps a failing peer API apart from BGP: Synced False, Ready still True', () => {
+    const conditions = byType(
+      sessionConditions('Outbound', { state: 'established' }, configured('established'), {
+        ok: false,
+        reason: 'RemoteUnavailable',
+        message: 'down',
+      }),
+    );
+    expect([conditions['Ready'], conditions['Synced']]).toEqual([
+      'True Established',
+      'False RemoteUnavailable',
+    ]);
+  });
+});
+
+describe('outbound request decisions', () => {
+  const spec = (localIp: string, peerIp: string) =>
+    wantedFromSpec(
+      64500,
+      64501,
+      {
+        location: 'pdb:ix:1',
+        localIp,
+        peerIp,
+        localInsertAsn: true,
+        peerInsertAsn: true,
+        localMonitoringSession: false,
+        peerMonitoringSession: false,
+      },
+      'secret',
+    );
+
+  it('turns an explicit session into a proposal in our reading, with canonical addresses', () => {
+    const wanted = spec('2001:DB8:1:0::1', '2001:db8:1::2');
+    expect(wanted.key).toEqual({ location: 'pdb:ix:1', localIp: '2001:db8:1::1', peerIp: '2001:db8:1::2' });
+    expect(wanted.proposal).toMatchObject({
+      localAsn: 64500,
+      peerAsn: 64501,
+      location: { id: 'pdb:ix:1', type: 'public' },
+      peerType: 'public',
+      sessionSecret: 'secret',
+    });
+  });
+
+  it('asks only for what is neither accepted nor refused in this generation, and retries refusals of older ones', () => {
+    const wanted = [
+      spec('192.0.2.1', '192.0.2.2'),
+      spec('192.0.2.3', '192.0.2.2'),
+      spec('192.0.2.5', '192.0.2.2'),
+    ];
+    const status = {
+      accepted: [
+        {
+          name: 'a',
+          sessionId: '0d9c2b4e-6f11-4c55-9d39-1c1f1b0c8a11',
+          location: 'pdb:ix:1',
+          localIp: '192.0.2.1',
+          peerIp: '192.0.2.2',
+        },
+      ],
+      rejected: [
+        {
+          location: 'pdb:ix:1',
+          localIp: '192.0.2.3',
+          peerIp: '192.0.2.2',
+          code: 'X',
+          reason: 'X',
+          message: '',
+          generation: 2,
+        },
+        {
+          location: 'pdb:ix:1',
+          localIp: '192.0.2.5',
+          peerIp: '192.0.2.2',
+          code: 'X',
+          reason: 'X',
+          message: '',
+          generation: 1,
+        },
+      ],
+    };
+    expect(sessionsToRequest(wanted, status, 2).map((w) => w.key.localIp)).toEqual(['192.0.2.5']);
+    expect(sessionsToRemove(wanted.slice(1), status).map((a) => a.name)).toEqual(['a']);
+  });
+
+  it("maps the peer's indexed errors to the sessions of the batch, and unindexed ones to all of them", () => {
+    const batch = [spec('192.0.2.1', '192.0.2.2').key, spec('192.0.2.3', '192.0.2.2').key];
+    const rejections = rejectionsOf(
+      batch,
+      [
+        {
+          name: 'sessions[1].peer_ip',
+          field: 'sessions[1].local_ip',
+          code: 'PEER_IP_NOT_REGISTERED',
+          errors: ['not in PeeringDB'],
+        },
+        {
+          name: 'sessions[1].location',
+          field: 'sessions[1].location',
+          code: 'LOCATION_UNKNOWN',
+          errors: ['no such IX'],
+        },
+      ],
+      3,
+    );
+    expect(rejections).toEqual([
+      {
+        ...batch[1],
+        field: 'sessions[1].local_ip',
+        code: 'PEER_IP_NOT_REGISTERED',
+        reason: 'PeerIpNotRegistered',
+        message: 'not in PeeringDB; no such IX',
+        generation: 3,
+      },
+    ]);
+    expect(
+      rejectionsOf(
+        batch,
+        [{ name: 'request', field: 'request', errors: ['nope'], code: 'weird-code' }],
+        1,
+      ).map((r) => [keyText(r), r.reason]),
+    ).toEqual([
+      ['pdb:ix:1|192.0.2.1|192.0.2.2', 'WeirdCode'],
+      ['pdb:ix:1|192.0.2.3|192.0.2.2', 'WeirdCode'],
+    ]);
+    expect(reasonOf('RATE_LIMITED')).toBe('RateLimited');
+  });
+
+  it('names the phase from what was answered and how the sessions fare', () => {
+    const accepted = [
+      {
+        name: 'a',
+        sessionId: '0d9c2b4e-6f11-4c55-9d39-1c1f1b0c8a11',
+        location: 'x',
+        localIp: '1',
+        peerIp: '2',
+      },
+    ];
+    const rejected = [{ code: 'X', reason: 'X', message: '' }];
+    expect(requestPhase({}, [], false)).toBe('Pending');
+    expect(requestPhase({ intent: { id: 'i', generation: 1, startedAt: '', sessions: [] } }, [], false)).toBe(
+      'Requesting',
+    );
+    expect(requestPhase({ rejected }, [], false)).toBe('Rejected');
+    expect(requestPhase({ accepted }, ['approved'], false)).toBe('Requested');
+    expect(requestPhase({ accepted }, ['established'], false)).toBe('Established');
+    expect(requestPhase({ accepted, rejected }, ['established'], false)).toBe('PartiallyRejected');
+    expect(requestPhase({ accepted }, ['unestablished'], false)).toBe('Expired');
+    expect(requestPhase({ accepted }, ['pending'], true)).toBe('PendingApproval');
+    expect(requestPhase({ accepted }, ['approved'], true)).toBe('Approved');
+  });
+});
