@@ -4,7 +4,7 @@ import type { PeeringDb } from '../peeringdb/peeringdb.js';
 import type { RouterDriver } from '../router/driver.js';
 import { startApiRuntime, type ApiRuntime } from '../runtime/api-runtime.js';
 import type { OperatorBacking } from './backing.js';
-import { CachingSecretReader } from './peer/credentials.js';
+import { CachingSecretReader, PeerTokenSources } from './peer/credentials.js';
 import { ClientPeerApiConnector, type PeerApiConnector } from './peer/peer-api.js';
 import { RequestReconciler, type CrashPoints } from './reconcilers/request-reconciler.js';
 import { ResourceSessionStore } from './reconcilers/resource-session-store.js';
@@ -102,6 +102,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     return owner === undefined ? undefined : `${s.metadata.namespace}/${owner}`;
   };
   const secrets = new CachingSecretReader(backing.secrets);
+  const tokens = new PeerTokenSources(secrets);
   const peers = options.peers ?? new ClientPeerApiConnector({ metrics });
   const router = new SessionRouter(options.router, { clock });
   const timeWindowMs = options.sessions?.timeWindowMs ?? options.config.policy.timeWindow;
@@ -112,6 +113,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
       sessions: backing.sessions,
       cached: (key) => sessionInformer.get(key),
       secrets,
+      tokens,
       peers,
       router,
       events: backing.events,
@@ -131,6 +133,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
         return session ? [session] : [];
       }),
     secrets,
+    tokens,
     peers,
     events: backing.events,
     discover: peeringDb ? (query) => discoverSessions(peeringDb, query) : undefined,

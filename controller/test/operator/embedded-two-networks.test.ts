@@ -1,6 +1,8 @@
 import { API_VERSION } from '../../src/operator/resources/api-group.js';
 import type { PeeringRequest } from '../../src/operator/resources/peering-request.js';
 import type { PeeringSession } from '../../src/operator/resources/peering-session.js';
+import { RecordingRouterDriver } from '../../src/router/recording.js';
+import { startTestIssuer, type TestIssuer } from '../support/issuer.js';
 import { BgpFabric } from './support/bgp-fabric.js';
 import { eventually } from './support/cluster.js';
 import { startNetwork, temporaryEmbeddedBacking, tokenOf, type Network } from './support/network.js';
@@ -97,5 +99,96 @@ describe('two networks on the embedded store (standalone mode)', () => {
       return r?.status?.phase === 'Established' && r.status;
     });
     expect(requestStatus.sessionCounts).toEqual({ accepted: 1, rejected: 0, established: 1 });
+  });
+});
+
+describe('an outbound request authenticated with OAuth 2.0 client credentials', () => {
+  const a = temporaryEmbeddedBacking();
+  const b = temporaryEmbeddedBacking();
+  let issuer: TestIssuer;
+  let netA: Network;
+  let netB: Network;
+
+  beforeAll(async () => {
+    issuer = await startTestIssuer();
+    issuer.addClient({
+      client_id: 'operator-as64500',
+      client_secret: 'operator-secret-as64500-0000',
+      account: 'admin64500',
+    });
+    netB = await startNetwork({
+      asn: B,
+      callers: [],
+      issuers: [issuer.issuers.jwt],
+      backing: b.backing,
+      router: new RecordingRouterDriver(),
+      namespace: 'default',
+    });
+    netA = await startNetwork({
+      asn: A,
+      callers: [],
+      backing: a.backing,
+      router: new RecordingRouterDriver(),
+      namespace: 'default',
+    });
+    a.backing.secrets.replace(
+      new Map([['default/oauth-client', { secret: 'operator-secret-as64500-0000' }]]),
+    );
+  });
+  afterAll(async () => {
+    await netA?.stop();
+    await netB?.stop();
+    await issuer?.stop();
+    a.cleanup();
+    b.cleanup();
+  });
+
+  it('gets a JWT for the peer’s API from the issuer the peer trusts, and is accepted', async () => {
+    await a.backing.requests.create({
+      apiVersion: API_VERSION,
+      kind: 'PeeringRequest',
+      metadata: { namespace: 'default', name: 'as64501-oauth' },
+      spec: {
+        direction: 'Outbound',
+        localAsn: A,
+        peerAsn: B,
+        peerApiUrl: netB.apiUrl,
+        credentials: {
+          oauth2ClientCredentials: {
+            issuer: issuer.issuer,
+            clientId: 'operator-as64500',
+            clientSecretRef: { name: 'oauth-client', key: 'secret' },
+            // The peer's JWT audience is its configured apiUrl.
+            resource: 'http://127.0.0.1/v0.1',
+          },
+        },
+        addressFamilies: ['ipv4', 'ipv6'],
+        approved: false,
+        sessions: [
+          {
+            location: 'pdb:ix:1',
+            localIp: '192.0.2.1',
+            peerIp: '192.0.2.2',
+            localInsertAsn: true,
+            peerInsertAsn: true,
+            localMonitoringSession: false,
+            peerMonitoringSession: false,
+          },
+        ],
+      },
+    });
+    const status = await eventually(
+      async () => {
+        const r = await a.backing.requests.get('default', 'as64501-oauth');
+        return r?.status?.sessionCounts?.accepted === 1 && r.status;
+      },
+      20_000,
+      'accepted with a JWT',
+    );
+    expect(status.rejected).toEqual([]);
+    const { items } = await b.backing.sessions.list();
+    expect(items.map((s) => s.metadata.annotations?.['peering.autopeer.dev/requested-by'])).toEqual([
+      expect.stringContaining(issuer.issuer),
+    ]);
   });
 });

@@ -1,23 +1,53 @@
-import { StaticTokenSource, type TokenSource } from '../../auth/token-source.js';
-import type { PeerApiCredentials } from '../resources/peer-api.js';
+import { createHash } from 'node:crypto';
+import { ClientCredentialsTokenSource } from '../../auth/oauth-token-sources.js';
+import type { TokenSource } from '../../auth/token-source.js';
+import type { OAuthClientCredentials, PeerApiCredentials } from '../resources/peer-api.js';
 import type { SecretReader } from '../store/resource-store.js';
 
 /**
- * The token source for a peer's API from a resource's `credentials`: the Secret is read when a token is needed
- * (through a caching reader), so a rotated Secret is picked up without a restart.
+ * Token sources for peers' APIs from resources' `credentials`. A bearer token is read from its Secret when a
+ * token is needed (through a caching reader), so a rotated Secret is picked up without a restart; client
+ * credentials get one {@link ClientCredentialsTokenSource} per issuer, client and secret, which caches the
+ * access token until shortly before it expires.
+ *
+ * @example
+ * const tokens = new PeerTokenSources(secrets);
+ * const { token } = await tokens.forCredentials('peering', request.spec.credentials);
  */
-export function tokenSourceFor(
-  namespace: string,
-  credentials: PeerApiCredentials,
-  secrets: SecretReader,
-): { token: TokenSource; credentialKey: string } {
-  const ref = credentials.bearerTokenSecretRef;
-  return {
-    credentialKey: `${namespace}/${ref.name}/${ref.key}`,
-    token: {
-      token: async () => (await secrets.read(namespace, ref.name, ref.key)).trim(),
-    },
-  };
+export class PeerTokenSources {
+  private readonly oauth = new Map<string, TokenSource>();
+
+  constructor(private readonly secrets: SecretReader) {}
+
+  async forCredentials(
+    namespace: string,
+    credentials: PeerApiCredentials,
+  ): Promise<{ token: TokenSource; credentialKey: string }> {
+    const bearer = credentials.bearerTokenSecretRef;
+    if (bearer) {
+      return {
+        credentialKey: `${namespace}/${bearer.name}/${bearer.key}`,
+        token: { token: async () => (await this.secrets.read(namespace, bearer.name, bearer.key)).trim() },
+      };
+    }
+    const oauth = credentials.oauth2ClientCredentials as OAuthClientCredentials;
+    const ref = oauth.clientSecretRef;
+    const secret = (await this.secrets.read(namespace, ref.name, ref.key)).trim();
+    const fingerprint = createHash('sha256').update(secret).digest('hex').slice(0, 16);
+    const credentialKey = `${oauth.issuer}|${oauth.clientId}|${oauth.resource ?? ''}|${oauth.scope ?? ''}|${fingerprint}`;
+    let token = this.oauth.get(credentialKey);
+    if (!token) {
+      token = new ClientCredentialsTokenSource({
+        issuer: oauth.issuer,
+        clientId: oauth.clientId,
+        clientSecret: secret,
+        resource: oauth.resource,
+        scope: oauth.scope,
+      });
+      this.oauth.set(credentialKey, token);
+    }
+    return { token, credentialKey };
+  }
 }
 
 /** Keeps Secret values for a short while: a poll of 10,000 sessions must not read a Secret 10,000 times. */
@@ -40,5 +70,3 @@ export class CachingSecretReader implements SecretReader {
     return value;
   }
 }
-
-export { StaticTokenSource };

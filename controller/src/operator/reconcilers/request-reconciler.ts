@@ -17,7 +17,7 @@ import {
   type RequestIntent,
 } from '../resources/peering-request.js';
 import { peeringSession, type PeeringSession } from '../resources/peering-session.js';
-import { tokenSourceFor } from '../peer/credentials.js';
+import type { PeerTokenSources } from '../peer/credentials.js';
 import type { PeerApi, PeerApiConnector } from '../peer/peer-api.js';
 import { systemClock, type Clock } from '../runtime/clock.js';
 import type { ReconcileResult } from '../runtime/controller.js';
@@ -56,6 +56,8 @@ export interface RequestReconcilerDeps {
   /** The sessions of a request (informer cache, by the request label). */
   sessionsOf: (namespace: string, requestName: string) => PeeringSession[];
   secrets: SecretReader;
+  /** Tokens for peers' APIs from the resources' credentials. */
+  tokens: PeerTokenSources;
   peers: PeerApiConnector;
   events: EventRecorder;
   /** Finds candidate sessions from PeeringDB for requests without explicit sessions. */
@@ -129,10 +131,10 @@ export class RequestReconciler {
     spec: PeeringRequestSpec,
   ): Promise<ReconcileResult> {
     const generation = request.metadata.generation ?? 0;
-    const api = this.peerApi(request, spec);
     let status: PeeringRequestStatus = { ...request.status };
     let synced: DesiredCondition | undefined;
     try {
+      const api = await this.peerApi(request, spec);
       // A. An intent left by a crash (or an uncertain failure): what did the peer record under its id?
       if (status.intent) {
         const intent = status.intent;
@@ -547,7 +549,7 @@ export class RequestReconciler {
     return {};
   }
 
-  private peerApi(request: PeeringRequest, spec: PeeringRequestSpec): PeerApi {
+  private async peerApi(request: PeeringRequest, spec: PeeringRequestSpec): Promise<PeerApi> {
     if (!spec.peerApiUrl || !spec.credentials) {
       throw new PeeringError(
         'INVALID_FIELD',
@@ -555,10 +557,9 @@ export class RequestReconciler {
         'spec.peerApiUrl',
       );
     }
-    const { token, credentialKey } = tokenSourceFor(
+    const { token, credentialKey } = await this.deps.tokens.forCredentials(
       request.metadata.namespace,
       spec.credentials,
-      this.deps.secrets,
     );
     return this.deps.peers.connect({
       url: spec.peerApiUrl,

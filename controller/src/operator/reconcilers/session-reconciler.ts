@@ -17,7 +17,7 @@ import {
   type PeeringSession,
   type PeeringSessionStatus,
 } from '../resources/peering-session.js';
-import { tokenSourceFor } from '../peer/credentials.js';
+import type { PeerTokenSources } from '../peer/credentials.js';
 import type { PeerApi, PeerApiConnector } from '../peer/peer-api.js';
 import type { SessionRouter } from '../router/session-router.js';
 import { systemClock, type Clock } from '../runtime/clock.js';
@@ -59,6 +59,8 @@ export interface SessionReconcilerDeps {
   /** The informer's cache: reconciles read from it and write through `sessions`. */
   cached: (key: string) => PeeringSession | undefined;
   secrets: SecretReader;
+  /** Tokens for peers' APIs from the resources' credentials. */
+  tokens: PeerTokenSources;
   peers: PeerApiConnector;
   router: SessionRouter;
   events: EventRecorder;
@@ -131,7 +133,7 @@ export class SessionReconciler {
       const final = status.state !== undefined && FINAL_STATES.has(status.state);
       if (!final && (!fresh || now >= due)) {
         try {
-          const remote = await this.peerApi(session).getSession(spec.localAsn, spec.sessionId);
+          const remote = await (await this.peerApi(session)).getSession(spec.localAsn, spec.sessionId);
           this.adoptRemote(status, remote);
           status.syncFailures = 0;
           if (
@@ -238,7 +240,7 @@ export class SessionReconciler {
       session.metadata.annotations?.[SKIP_REMOTE_DELETE] !== 'true'
     ) {
       try {
-        await this.peerApi(session).deleteSession(spec.sessionId);
+        await (await this.peerApi(session)).deleteSession(spec.sessionId);
         this.deps.events.record(
           session,
           'Normal',
@@ -340,7 +342,7 @@ export class SessionReconciler {
     }
   }
 
-  private peerApi(session: PeeringSession): PeerApi {
+  private async peerApi(session: PeeringSession): Promise<PeerApi> {
     const spec = session.spec;
     if (!spec.peerApiUrl || !spec.credentials) {
       throw new PeeringError(
@@ -349,10 +351,9 @@ export class SessionReconciler {
         'spec.peerApiUrl',
       );
     }
-    const { token, credentialKey } = tokenSourceFor(
+    const { token, credentialKey } = await this.deps.tokens.forCredentials(
       session.metadata.namespace,
       spec.credentials,
-      this.deps.secrets,
     );
     return this.deps.peers.connect({
       url: spec.peerApiUrl,

@@ -44,6 +44,8 @@ export interface NetworkOptions {
   approval?: 'auto' | 'manual';
   timeWindow?: string;
   listen?: string;
+  /** Identity issuers our API trusts besides the static tokens (`auth.issuers` of the configuration). */
+  issuers?: { kind: 'jwt'; issuer: string }[];
   logger?: Logger;
   extra?: Partial<OperatorOptions>;
 }
@@ -59,6 +61,7 @@ export async function startNetwork(options: NetworkOptions): Promise<Network> {
     policy: { approval: options.approval ?? 'auto', timeWindow: options.timeWindow ?? '7d' },
     limits: { requestsPerMinute: 0 },
     auth: {
+      issuers: options.issuers ?? [],
       staticTokens: options.callers.map((asn) => ({
         token: tokenOf(asn),
         subject: `noc-as${asn}`,
