@@ -3,6 +3,8 @@ import { ClientCredentialsTokenSource } from '../../auth/oauth-token-sources.js'
 import type { TokenSource } from '../../auth/token-source.js';
 import type { OAuthClientCredentials, PeerApiCredentials } from '../resources/peer-api.js';
 import type { SecretReader } from '../store/resource-store.js';
+import { PeeringError } from '../../domain/errors.js';
+import type { PeerApi, PeerApiConnector } from './peer-api.js';
 
 /**
  * Token sources for peers' APIs from resources' `credentials`. A bearer token is read from its Secret when a
@@ -69,4 +71,40 @@ export class CachingSecretReader implements SecretReader {
     value.catch(() => this.cache.delete(id));
     return value;
   }
+}
+
+/** What an Outbound request or session says about reaching the peer. */
+export interface OutboundTarget {
+  peerApiUrl?: string | undefined;
+  credentials?: PeerApiCredentials | undefined;
+  localAsn: number;
+  peerAsn: number;
+}
+
+/**
+ * The peer's API for an Outbound resource, with its token from the resource's credentials: the one place
+ * where both reconcilers turn a spec into a connection.
+ */
+export async function connectOutbound(
+  peers: PeerApiConnector,
+  tokens: PeerTokenSources,
+  namespace: string,
+  spec: OutboundTarget,
+  kind: 'request' | 'session',
+): Promise<PeerApi> {
+  if (!spec.peerApiUrl || !spec.credentials) {
+    throw new PeeringError(
+      'INVALID_FIELD',
+      `an Outbound ${kind} needs peerApiUrl and credentials`,
+      'spec.peerApiUrl',
+    );
+  }
+  const { token, credentialKey } = await tokens.forCredentials(namespace, spec.credentials);
+  return peers.connect({
+    url: spec.peerApiUrl,
+    localAsn: spec.localAsn,
+    peerAsn: spec.peerAsn,
+    token,
+    credentialKey,
+  });
 }

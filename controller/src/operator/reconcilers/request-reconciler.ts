@@ -17,7 +17,7 @@ import {
   type RequestIntent,
 } from '../resources/peering-request.js';
 import { peeringSession, type PeeringSession } from '../resources/peering-session.js';
-import type { PeerTokenSources } from '../peer/credentials.js';
+import { connectOutbound, type PeerTokenSources } from '../peer/credentials.js';
 import type { PeerApi, PeerApiConnector } from '../peer/peer-api.js';
 import { systemClock, type Clock } from '../runtime/clock.js';
 import type { ReconcileResult } from '../runtime/controller.js';
@@ -550,24 +550,7 @@ export class RequestReconciler {
   }
 
   private async peerApi(request: PeeringRequest, spec: PeeringRequestSpec): Promise<PeerApi> {
-    if (!spec.peerApiUrl || !spec.credentials) {
-      throw new PeeringError(
-        'INVALID_FIELD',
-        'an Outbound request needs peerApiUrl and credentials',
-        'spec.peerApiUrl',
-      );
-    }
-    const { token, credentialKey } = await this.deps.tokens.forCredentials(
-      request.metadata.namespace,
-      spec.credentials,
-    );
-    return this.deps.peers.connect({
-      url: spec.peerApiUrl,
-      localAsn: spec.localAsn,
-      peerAsn: spec.peerAsn,
-      token,
-      credentialKey,
-    });
+    return connectOutbound(this.deps.peers, this.deps.tokens, request.metadata.namespace, spec, 'request');
   }
 
   private async writeStatus(

@@ -17,7 +17,7 @@ import {
   type PeeringSession,
   type PeeringSessionStatus,
 } from '../resources/peering-session.js';
-import type { PeerTokenSources } from '../peer/credentials.js';
+import { connectOutbound, type PeerTokenSources } from '../peer/credentials.js';
 import type { PeerApi, PeerApiConnector } from '../peer/peer-api.js';
 import type { SessionRouter } from '../router/session-router.js';
 import { systemClock, type Clock } from '../runtime/clock.js';
@@ -343,25 +343,13 @@ export class SessionReconciler {
   }
 
   private async peerApi(session: PeeringSession): Promise<PeerApi> {
-    const spec = session.spec;
-    if (!spec.peerApiUrl || !spec.credentials) {
-      throw new PeeringError(
-        'INVALID_FIELD',
-        'an Outbound session needs peerApiUrl and credentials',
-        'spec.peerApiUrl',
-      );
-    }
-    const { token, credentialKey } = await this.deps.tokens.forCredentials(
+    return connectOutbound(
+      this.deps.peers,
+      this.deps.tokens,
       session.metadata.namespace,
-      spec.credentials,
+      session.spec,
+      'session',
     );
-    return this.deps.peers.connect({
-      url: spec.peerApiUrl,
-      localAsn: spec.localAsn,
-      peerAsn: spec.peerAsn,
-      token,
-      credentialKey,
-    });
   }
 
   private async writeStatus(
