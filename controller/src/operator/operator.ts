@@ -2,7 +2,7 @@ import type { Config } from '../config/config.js';
 import { discoverSessions } from '../discovery/common-locations.js';
 import type { PeeringDb } from '../peeringdb/peeringdb.js';
 import type { RouterDriver } from '../router/driver.js';
-import { startApiRuntime, type ApiRuntime } from '../runtime/api-runtime.js';
+import { openPeeringDb, startApiRuntime, type ApiRuntime } from '../runtime/api-runtime.js';
 import type { OperatorBacking } from './backing.js';
 import { CachingSecretReader, PeerTokenSources } from './peer/credentials.js';
 import { ClientPeerApiConnector, type PeerApiConnector } from './peer/peer-api.js';
@@ -106,7 +106,15 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
   const peers = options.peers ?? new ClientPeerApiConnector({ metrics });
   const router = new SessionRouter(options.router, { clock });
   const timeWindowMs = options.sessions?.timeWindowMs ?? options.config.policy.timeWindow;
-  const peeringDb = options.peeringDb ?? (options.api === false ? undefined : options.api?.peeringDb);
+  // One PeeringDB source for discovery, max-prefix limits and the API server: the one given, else the
+  // configuration's.
+  const peeringDb =
+    options.peeringDb ??
+    (options.api === false ? undefined : options.api?.peeringDb) ??
+    (await openPeeringDb(
+      options.config,
+      (options.api === false ? undefined : options.api?.configDir) ?? process.cwd(),
+    ));
 
   const sessionReconciler = new SessionReconciler(
     {
@@ -117,6 +125,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
       peers,
       router,
       events: backing.events,
+      peeringDb,
       clock,
       logger,
     },
@@ -242,7 +251,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
         ),
         listen: options.api?.listen,
         configDir: options.api?.configDir,
-        peeringDb: options.api?.peeringDb ?? options.peeringDb,
+        peeringDb,
       });
     }
     if (options.health) {

@@ -108,6 +108,7 @@ describe('an outbound request authenticated with OAuth 2.0 client credentials', 
   let issuer: TestIssuer;
   let netA: Network;
   let netB: Network;
+  const routerA = new RecordingRouterDriver();
 
   beforeAll(async () => {
     issuer = await startTestIssuer();
@@ -128,7 +129,7 @@ describe('an outbound request authenticated with OAuth 2.0 client credentials', 
       asn: A,
       callers: [],
       backing: a.backing,
-      router: new RecordingRouterDriver(),
+      router: routerA,
       namespace: 'default',
     });
     a.backing.secrets.replace(
@@ -190,5 +191,17 @@ describe('an outbound request authenticated with OAuth 2.0 client credentials', 
     expect(items.map((s) => s.metadata.annotations?.['peering.autopeer.dev/requested-by'])).toEqual([
       expect.stringContaining(issuer.issuer),
     ]);
+    // A's router gets AS64501's recommended IPv4 max-prefix from PeeringDB (info_prefixes4: 20 in the fixture).
+    await eventually(
+      async () => {
+        const upserts = routerA.calls.flatMap((call) =>
+          call.method === 'apply' ? (call.batch.upsert ?? []) : [],
+        );
+        expect(upserts.map((session) => [session.peerAsn, session.maxPrefixes])).toContainEqual([B, 20]);
+        return true;
+      },
+      20_000,
+      'configured with the max-prefix limit',
+    );
   });
 });

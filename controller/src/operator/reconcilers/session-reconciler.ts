@@ -1,9 +1,11 @@
 import type { RemoteSession } from '../../client/answers.js';
 import { readStatus } from '../../client/answers.js';
 import { PeeringError } from '../../domain/errors.js';
-import { SESSION_STATUSES, naturalKey, type SessionStatus } from '../../domain/session.js';
+import { SESSION_STATUSES, addressFamily, naturalKey, type SessionStatus } from '../../domain/session.js';
+import type { PeeringDb } from '../../peeringdb/peeringdb.js';
 import {
   desiredSession,
+  maxPrefixesFor,
   statusFromObserved,
   type DesiredSession,
   type ObservedSession,
@@ -64,6 +66,8 @@ export interface SessionReconcilerDeps {
   peers: PeerApiConnector;
   router: SessionRouter;
   events: EventRecorder;
+  /** For the peer's recommended max-prefix (PeeringDB `info_prefixes4/6`), applied when known. */
+  peeringDb?: PeeringDb | undefined;
   clock?: Clock;
   logger?: Logger;
 }
@@ -304,9 +308,15 @@ export class SessionReconciler {
           return { kind: 'refused', reason: 'SecretMissing', message: (error as Error).message };
         }
       }
+      const maxPrefixes =
+        this.options.router?.maxPrefixes ?? (await this.peerMaxPrefixes(terms.peerAsn, terms.peerIp));
       const desired = desiredSession(
         { ...terms, sessionSecret: secret },
-        { ...this.options.router, name: session.spec.sessionId },
+        {
+          ...this.options.router,
+          name: session.spec.sessionId,
+          ...(maxPrefixes === undefined ? {} : { maxPrefixes }),
+        },
       );
       try {
         const outcome = await this.deps.router.configure(desired);
@@ -339,6 +349,18 @@ export class SessionReconciler {
       delete status.stateReason;
     } else {
       status.stateReason = `the peer reports a status we do not know: "${String(remote.status).slice(0, 64)}"`;
+    }
+  }
+
+  /**
+   * PeeringDB's recommended max-prefix of the peer for the session's family. PeeringDB being unreachable must
+   * not keep a session off the router: the limit is then left out, and applied on a later reconfiguration.
+   */
+  private async peerMaxPrefixes(peerAsn: number, peerIp: string): Promise<number | undefined> {
+    try {
+      return maxPrefixesFor(await this.deps.peeringDb?.network(peerAsn), addressFamily(peerIp));
+    } catch {
+      return undefined;
     }
   }
 
