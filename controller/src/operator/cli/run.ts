@@ -105,6 +105,21 @@ export async function runOperator(options: RunOptions): Promise<RunningOperator>
       dataDir,
       options.manifests === undefined ? undefined : resolve(options.manifests),
     );
+    // Manifests (and their Secrets) are applied before the controllers start, so that after a restart the
+    // first reconcile already sees the credentials instead of failing once on a missing Secret.
+    const manifests = backing.manifests;
+    const sync = async () => {
+      if (!manifests) return;
+      try {
+        const report = await manifests.sync();
+        for (const problem of report.problems) logger.error('manifest refused', { ...problem });
+        if (report.applied.length + report.removed.length > 0)
+          logger.info('manifests applied', { ...report });
+      } catch (error) {
+        logger.error('manifests could not be read', { error });
+      }
+    };
+    await sync();
     operator = await startOperator({
       backing,
       config: options.config,
@@ -119,19 +134,7 @@ export async function runOperator(options: RunOptions): Promise<RunningOperator>
       metrics,
       crashPoints: crashPointsFromEnvironment(),
     });
-    if (backing.manifests) {
-      const manifests = backing.manifests;
-      const sync = async () => {
-        try {
-          const report = await manifests.sync();
-          for (const problem of report.problems) logger.error('manifest refused', { ...problem });
-          if (report.applied.length + report.removed.length > 0)
-            logger.info('manifests applied', { ...report });
-        } catch (error) {
-          logger.error('manifests could not be read', { error });
-        }
-      };
-      await sync();
+    if (manifests) {
       manifestTimer = setInterval(() => void sync(), options.manifestsPollMs ?? 5_000);
       manifestTimer.unref();
     }
