@@ -45,5 +45,6 @@ process.stdout.write(
     p99: result.latency.p99,
     errors: result.non2xx + result.errors + result.timeouts,
     requests: result.requests.total,
+    ok: result['2xx'],
   }),
 );
