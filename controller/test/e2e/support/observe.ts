@@ -3,30 +3,16 @@ import type { RemoteSession } from '../../../src/client/answers.js';
 import type { LabNetwork } from '../../../src/demo/two-networks.js';
 import type { PeeringSession } from '../../../src/operator/resources/peering-session.js';
 import type { BirdProcess } from '../../../src/router/bird/bird-process.js';
+import { eventually } from '../../operator/support/cluster.js';
 import { parseShowProtocols, type BirdProtocolStatus } from '../../../src/router/bird/show-protocols.js';
 
-/** Polls `check` until it returns something other than undefined/false; fails naming `what` and the last error. */
-export async function waitFor<T>(
+/** `eventually` with the argument order the e2e tests read best: what is awaited comes before the timeout. */
+export function waitFor<T>(
   check: () => Promise<T | undefined | false> | T | undefined | false,
   what: string,
   timeoutMs = 20_000,
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined && value !== false) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(
-        `timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`,
-      );
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  return eventually(check, timeoutMs, what);
 }
 
 /** The BGP protocols the driver manages in a BIRD, as BIRD itself reports them (`show protocols all "po_*"`). */
