@@ -67,25 +67,46 @@ CREATE UNIQUE INDEX IF NOT EXISTS sessions_by_natural_key ON sessions (natural_k
 CREATE INDEX IF NOT EXISTS sessions_by_peer ON sessions (peer_asn, seq) WHERE removed_at IS NULL;
 `;
 
+/** Sessions kept decoded in memory for `GET /sessions/{id}`: about 1 KiB each, so at most ~20 MiB. */
+const CACHED_SESSIONS = 20_000;
+
 /**
  * The embedded store: one SQLite file in WAL mode with full fsync, so an acknowledged request survives a crash
  * and a crash mid-request leaves nothing of it. Removed sessions are kept (with who removed them) for audit.
+ *
+ * One process owns the file (SQLite's exclusive locking mode): a second `peering-operator` pointed at the same
+ * data directory stops at start-up instead of sharing it. Because nothing else can write the file, sessions
+ * read by id are cached decoded, and every write of this store drops what it changes from the cache.
  */
 export class SqliteSessionStore implements SessionStore {
   private readonly db: Database.Database;
   private readonly statements;
   private readonly dynamic = new Map<string, Database.Statement<unknown[], SessionRow>>();
+  /** Read-through cache by session id, evicted oldest first; entries are frozen, so no caller can alter one. */
+  private readonly cache = new Map<string, StoredSession>();
 
   constructor(
     dataDir: string,
     private readonly now: () => Date = () => new Date(),
   ) {
     if (dataDir !== ':memory:') mkdirSync(dataDir, { recursive: true });
-    this.db = new Database(dataDir === ':memory:' ? ':memory:' : join(dataDir, 'sessions.sqlite3'));
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = FULL');
-    this.db.pragma('busy_timeout = 5000');
-    this.db.exec(SCHEMA);
+    const file = dataDir === ':memory:' ? ':memory:' : join(dataDir, 'sessions.sqlite3');
+    this.db = new Database(file);
+    try {
+      this.db.pragma('busy_timeout = 5000');
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('synchronous = FULL');
+      this.db.pragma('locking_mode = EXCLUSIVE');
+      // The exclusive lock is taken by the first write transaction and held until close.
+      this.db.exec(SCHEMA);
+      this.db.exec('BEGIN IMMEDIATE; COMMIT');
+    } catch (error) {
+      this.db.close();
+      if ((error as { code?: string }).code?.startsWith('SQLITE_BUSY')) {
+        throw new Error(`${file} is in use by another process; each data directory belongs to one server`);
+      }
+      throw error;
+    }
     const db = this.db;
     this.statements = {
       insertRequest: db.prepare(
@@ -180,8 +201,14 @@ export class SqliteSessionStore implements SessionStore {
   }
 
   async get(sessionId: string): Promise<StoredSession | undefined> {
+    const cached = this.cache.get(sessionId);
+    if (cached) return cached;
     const row = this.statements.byId.get(sessionId);
-    return row && toSession(row);
+    if (!row) return undefined;
+    const session = freeze(toSession(row));
+    if (this.cache.size >= CACHED_SESSIONS) this.cache.delete(this.cache.keys().next().value as string);
+    this.cache.set(sessionId, session);
+    return session;
   }
 
   async list(query: {
@@ -212,12 +239,14 @@ export class SqliteSessionStore implements SessionStore {
 
   async remove(sessionIds: readonly string[], by: string): Promise<string[]> {
     const at = this.now().toISOString();
+    for (const id of sessionIds) this.cache.delete(id);
     return this.db
       .transaction(() => sessionIds.filter((id) => this.statements.remove.run(at, by, id).changes === 1))
       .immediate();
   }
 
   async setStatus(sessionId: string, status: SessionStatus, reason?: string): Promise<void> {
+    this.cache.delete(sessionId);
     this.statements.setStatus.run(status, reason ?? null, this.now().toISOString(), sessionId);
   }
 
@@ -230,7 +259,7 @@ export class SqliteSessionStore implements SessionStore {
   }
 
   async close(): Promise<void> {
-    this.db.close();
+    if (this.db.open) this.db.close();
   }
 
   /** Statements whose text depends on the number of ASNs, prepared once per shape. */
@@ -264,6 +293,12 @@ function toSession(row: SessionRow): StoredSession {
     updatedAt: row.updated_at,
     createdBy: row.created_by,
   };
+}
+
+function freeze(session: StoredSession): StoredSession {
+  Object.freeze(session.terms.location);
+  Object.freeze(session.terms);
+  return Object.freeze(session);
 }
 
 function toRequest(row: RequestRow): StoredRequest {

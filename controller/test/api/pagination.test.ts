@@ -185,6 +185,7 @@ describe('page tokens across replicas', () => {
       peeringDbDir: `${EXAMPLES_DIR}/peeringdb`,
       tokens: [B],
       dataDir: first.dataDir,
+      store: first.store,
     });
     const loner = await startTestApi({
       config: { asns: [64500] },

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { parseConfig, type ConfigInput } from '../../src/config/config.js';
 import type { Authenticator } from '../../src/auth/identity.js';
 import { startApiRuntime, type ApiRuntime } from '../../src/runtime/api-runtime.js';
+import type { SessionStore } from '../../src/store/store.js';
 
 export interface TestApi extends ApiRuntime {
   dataDir: string;
@@ -27,6 +28,8 @@ export async function startTestApi(options: {
   tokens?: TestToken[];
   dataDir?: string;
   authenticators?: Authenticator[];
+  /** Another server's store: two servers in front of one store, as replicas are in front of Kubernetes. */
+  store?: SessionStore;
 }): Promise<TestApi> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'peering-test-'));
   const config = parseConfig({
@@ -37,7 +40,11 @@ export async function startTestApi(options: {
     store: { dataDir },
     auth: { ...(options.config.auth ?? {}), staticTokens: options.tokens ?? [] },
   });
-  const runtime = await startApiRuntime(config, { dataDir, authenticators: options.authenticators });
+  const runtime = await startApiRuntime(config, {
+    dataDir,
+    authenticators: options.authenticators,
+    store: options.store,
+  });
   return {
     ...runtime,
     dataDir,
