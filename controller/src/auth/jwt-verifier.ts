@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import { z } from 'zod';
 import { PeeringError } from '../domain/errors.js';
@@ -8,6 +7,7 @@ import {
   networkPermissions,
   PERMISSION,
   TokenNotRecognised,
+  PresentedToken,
   type Authenticator,
   type Identity,
 } from './identity.js';
@@ -134,12 +134,10 @@ export class JwtAccessTokenVerifier implements Authenticator {
   async authenticate(authorization: string | undefined): Promise<Identity> {
     const token = bearerToken(authorization);
     if (token.length > MAX_TOKEN_LENGTH || !isJwsShaped(token)) throw TokenNotRecognised.shared;
-    const digest = createHash('sha256').update(token).digest('base64url');
-    const known = this.verified.get(digest);
-    if (known) {
-      if (known.expiresAt > this.now() && known.generation === this.keys.generation) return known.identity;
-      this.verified.delete(digest);
-    }
+    const presented = new PresentedToken(token);
+    const known = this.known(presented);
+    if (known) return known;
+    const digest = presented.digest;
     const generation = this.keys.generation;
     const { identity, expiresAt } = await this.verify(token);
     // A key set fetched meanwhile may lack the key this verdict rests on: keep only verdicts of a steady set.
@@ -147,6 +145,15 @@ export class JwtAccessTokenVerifier implements Authenticator {
       this.remember(digest, identity, expiresAt, generation);
     }
     return identity;
+  }
+
+  known(token: PresentedToken): Identity | undefined {
+    const verdict = this.verified.get(token.digest);
+    if (!verdict) return undefined;
+    if (verdict.expiresAt > this.now() && verdict.generation === this.keys.generation)
+      return verdict.identity;
+    this.verified.delete(token.digest);
+    return undefined;
   }
 
   /**

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { PeeringError } from '../domain/errors.js';
 import { AsnSchema } from '../domain/session.js';
@@ -6,6 +5,7 @@ import {
   bearerToken,
   networkPermissions,
   TokenNotRecognised,
+  PresentedToken,
   type Authenticator,
   type Identity,
 } from './identity.js';
@@ -89,10 +89,10 @@ export class PeeringDbProfileVerifier implements Authenticator {
   async authenticate(authorization: string | undefined): Promise<Identity> {
     const token = bearerToken(authorization);
     if (!OPAQUE_TOKEN.test(token) || JWS_SHAPE.test(token)) throw TokenNotRecognised.shared;
-    const key = createHash('sha256').update(token).digest('base64url');
-    const cached = this.cache.get(key);
-    if (cached && cached.expiresAt > this.now()) return cached.identity;
-    if (cached) this.cache.delete(key);
+    const presented = new PresentedToken(token);
+    const cached = this.known(presented);
+    if (cached) return cached;
+    const key = presented.digest;
     // Concurrent requests with one token share one call to PeeringDB.
     let pending = this.inflight.get(key);
     if (!pending) {
@@ -100,6 +100,14 @@ export class PeeringDbProfileVerifier implements Authenticator {
       this.inflight.set(key, pending);
     }
     return pending;
+  }
+
+  known(token: PresentedToken): Identity | undefined {
+    const cached = this.cache.get(token.digest);
+    if (!cached) return undefined;
+    if (cached.expiresAt > this.now()) return cached.identity;
+    this.cache.delete(token.digest);
+    return undefined;
   }
 
   private async lookUp(key: string, token: string): Promise<Identity> {

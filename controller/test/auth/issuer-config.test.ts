@@ -118,4 +118,29 @@ describe('permissions and the authenticator chain', () => {
       'the bearer token is not valid',
     );
   });
+
+  test('a verdict an authenticator already holds answers first; without one the chain verifies in order', async () => {
+    const asked: string[] = [];
+    const identity = { subject: 'cached', issuer: 'test', networks: new Map([[64501, 15]]) };
+    let holds = true;
+    const slow: Authenticator = {
+      authenticate: async () => {
+        asked.push('slow');
+        throw TokenNotRecognised.shared;
+      },
+    };
+    const caching: Authenticator = {
+      authenticate: async () => {
+        asked.push('caching');
+        return identity;
+      },
+      known: (token) => (holds && token.value === 'abc' ? identity : undefined),
+    };
+    const chain = new ChainAuthenticator([slow, caching]);
+    await expect(chain.authenticate('Bearer abc')).resolves.toBe(identity);
+    expect(asked).toEqual([]);
+    holds = false;
+    await expect(chain.authenticate('Bearer abc')).resolves.toBe(identity);
+    expect(asked).toEqual(['slow', 'caching']);
+  });
 });
