@@ -6,6 +6,7 @@
 //
 //   npm run build && node bench/operator-10k.mjs
 //   BENCH_SESSIONS=2000 BENCH_WORKERS=32 node bench/operator-10k.mjs
+//   BENCH_CREATE=bare-no-policy node bench/operator-10k.mjs      # see CREATE below
 //
 // Targets: all Configured within 60 s, peak RSS at most 300 MiB.
 import { spawn, spawnSync } from 'node:child_process';
@@ -22,14 +23,24 @@ const { KubeClient } = await import(dist('controller/src/operator/kube/client.js
 const { KubeResourceCollection } = await import(dist('controller/src/operator/kube/collection.js'));
 const { Informer } = await import(dist('controller/src/operator/runtime/informer.js'));
 const { PEERING_SESSION } = await import(dist('controller/src/operator/resources/api-group.js'));
+// The test control plane's Kubernetes version, which the chart is rendered for.
+const { KUBE_VERSION } = await import(dist('controller/test/packaging/helm.js'));
 
 const SESSIONS = Number(process.env.BENCH_SESSIONS ?? 10_000);
 const WORKERS = Number(process.env.BENCH_WORKERS ?? 32);
 const CREATORS = Number(process.env.BENCH_CREATORS ?? 48);
-// Sessions are created the way the operator's own writers (the API server, the request reconciler) create
-// them: with the de-peering finalizer already on, so configuring one costs one status write. BENCH_FINALIZER=0
-// creates bare objects, and the operator adds the finalizer itself (one more write each).
-const WITH_FINALIZER = process.env.BENCH_FINALIZER !== '0';
+// How the sessions are created (BENCH_CREATE):
+// - bare (default): as `kubectl apply` of YAML from git makes them, on a cluster where the chart installed its
+//   finalizer policy (a MutatingAdmissionPolicy, rendered here from the chart by helm): the API server puts the
+//   de-peering finalizer on at creation, so configuring a session costs the operator one status write;
+// - bare-no-policy: the same objects without the policy (Kubernetes before 1.36, or finalizerPolicy: false):
+//   the operator adds the finalizer itself, one more write each;
+// - operator: as the operator's own writers (the API server, the request reconciler) create them, finalizer on.
+const CREATE = process.env.BENCH_CREATE ?? 'bare';
+if (!['bare', 'bare-no-policy', 'operator'].includes(CREATE)) {
+  throw new Error(`BENCH_CREATE=${CREATE}: use bare, bare-no-policy or operator`);
+}
+const WITH_FINALIZER = CREATE === 'operator';
 // live: the operator runs while the sessions are created (the clock starts at the first create).
 // backlog: the sessions exist before the operator starts (the clock starts with the operator): the operator's
 // own throughput, without the creation burst competing for the API server.
@@ -44,6 +55,74 @@ const binaries =
     .stdout.trim()
     .split('\n')
     .pop();
+const DESCRIPTION = {
+  bare: "created bare, the finalizer put on by the chart's admission policy",
+  'bare-no-policy': 'created bare, no admission policy: the operator adds the finalizer',
+  operator: "created with the finalizer, as the operator's own writers do",
+};
+
+/**
+ * The chart's finalizer policy for `namespace`, as `helm install` renders it on a cluster that serves
+ * MutatingAdmissionPolicy; waits until the API server applies it (a server-side dry run shows the finalizer).
+ */
+async function installFinalizerPolicy(namespace) {
+  const helm = spawnSync('bash', [join(root, 'scripts/setup.d/30-helm.sh')], { encoding: 'utf8' })
+    .stdout.trim()
+    .split('\n')
+    .pop();
+  const rendered = spawnSync(
+    helm,
+    [
+      'template',
+      'bench',
+      join(root, 'charts/peering-operator'),
+      '--namespace',
+      namespace,
+      '--kube-version',
+      KUBE_VERSION,
+      '--api-versions',
+      'admissionregistration.k8s.io/v1/MutatingAdmissionPolicy',
+      '--show-only',
+      'templates/finalizer-policy.yaml',
+    ],
+    { encoding: 'utf8' },
+  );
+  if (rendered.status !== 0) throw new Error(`helm template failed: ${rendered.stderr}`);
+  writeFileSync(join(work, 'finalizer-policy.yaml'), rendered.stdout);
+  await plane.kubectl(['apply', '-f', join(work, 'finalizer-policy.yaml')]);
+  const probe = join(work, 'probe.yaml');
+  writeFileSync(
+    probe,
+    stringify({
+      apiVersion: `${GROUP}/v1alpha1`,
+      kind: 'PeeringSession',
+      metadata: { name: 'probe', namespace },
+      spec: {
+        direction: 'Inbound',
+        sessionId: '00000000-0000-4000-8000-ffffffffffff',
+        localAsn: 64500,
+        localIp: '10.99.0.1',
+        peerAsn: 64501,
+        peerIp: '10.99.0.2',
+        peerType: 'public',
+        location: { id: 'pdb:ix:1', type: 'public' },
+      },
+    }),
+  );
+  for (let i = 0; ; i++) {
+    // Refused until the API server serves the new CRDs; without the finalizer until the policy is loaded.
+    const stdout = await plane
+      .kubectl(['create', '--dry-run=server', '-f', probe, '-o', 'jsonpath={.metadata.finalizers}'])
+      .then(
+        (r) => r.stdout,
+        () => '',
+      );
+    if (stdout.includes(`${GROUP}/de-peer`)) return;
+    if (i > 100) throw new Error('the finalizer policy did not take effect within 20 s');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 const plane = await startControlPlane({
   crds: join(root, 'crds'),
   source: { kind: 'binaries', dir: binaries, origin: 'cache' },
@@ -74,6 +153,7 @@ try {
   ];
   writeFileSync(join(work, 'rbac.yaml'), objects.map((o) => stringify(o)).join('---\n'));
   await plane.kubectl(['apply', '-f', join(work, 'rbac.yaml')]);
+  if (CREATE === 'bare') await installFinalizerPolicy(namespace);
   const operatorKubeConfig = await plane.serviceAccountKubeConfig(namespace, 'peering-operator');
   writeFileSync(join(work, 'kubeconfig'), operatorKubeConfig.exportConfig(), { mode: 0o600 });
   writeFileSync(
@@ -231,7 +311,7 @@ try {
   const seconds = (ms) => `${(ms / 1000).toFixed(1)} s`;
   console.log(
     `sessions:                      ${SESSIONS} (${MODE}; session workers ${WORKERS}, ${CREATORS} creating at once, ` +
-      `${WITH_FINALIZER ? 'created with' : 'created without'} the finalizer)`,
+      `${DESCRIPTION[CREATE]})`,
   );
   console.log(`creating them took:            ${seconds(creationMs)}`);
   console.log(
@@ -248,7 +328,7 @@ try {
   );
   console.log(
     `operator API requests:         ${requests} = ${(requests / SESSIONS).toFixed(2)} per session ` +
-      `(${WITH_FINALIZER ? 'the status write' : 'finalizer + status'}; the operator reads from its watch cache)`,
+      `(${CREATE === 'bare-no-policy' ? 'finalizer + status' : 'the status write'}; the operator reads from its watch cache)`,
   );
 } finally {
   if (operator && operator.exitCode === null) {

@@ -75,3 +75,11 @@ app.kubernetes.io/part-of: peering-operator
 {{- end }}
 {{- $rules | toYaml }}
 {{- end }}
+
+{{/* The operator's finalizers (controller/src/operator/resources/api-group.ts; chart.test.ts checks they agree). */}}
+{{- define "peering-operator.sessionFinalizer" -}}
+peering.autopeer.dev/de-peer
+{{- end }}
+{{- define "peering-operator.requestFinalizer" -}}
+peering.autopeer.dev/remove-sessions
+{{- end }}

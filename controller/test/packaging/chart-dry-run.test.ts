@@ -1,9 +1,12 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { describeWithControlPlane } from '../../../test-support/kube/describe-with-control-plane.js';
-import { describeWithHelm, renderChart, type RenderedObject } from './helm.js';
+import { REQUEST_FINALIZER, SESSION_FINALIZER } from '../../src/operator/resources/api-group.js';
+import { eventually } from '../operator/support/cluster.js';
+import { EXAMPLES_DIR, REPO_ROOT } from '../support/sample.js';
+import { MUTATING_ADMISSION_POLICY, describeWithHelm, renderChart, type RenderedObject } from './helm.js';
 import { ALL_ON } from './value-sets.js';
 
 /**
@@ -74,7 +77,7 @@ describeWithHelm('Helm chart on a real API server', (helm) => {
       expectAllAccepted(await dryRun(objects, 'defaults.yaml'), objects);
     });
 
-    it('accepts every object with Ingress, ServiceMonitor, NetworkPolicy and cluster-wide RBAC on', async () => {
+    it('accepts every object with Ingress, ServiceMonitor, NetworkPolicy, finalizer policy and cluster-wide RBAC on', async () => {
       const { objects } = await renderChart(helm(), ALL_ON, { namespace });
       expect(objects.map((o) => o.kind)).toEqual(
         expect.arrayContaining([
@@ -83,6 +86,8 @@ describeWithHelm('Helm chart on a real API server', (helm) => {
           'NetworkPolicy',
           'ClusterRole',
           'ClusterRoleBinding',
+          'MutatingAdmissionPolicy',
+          'MutatingAdmissionPolicyBinding',
         ]),
       );
       expectAllAccepted(await dryRun(objects, 'all-on.yaml'), objects);
@@ -109,4 +114,88 @@ describeWithHelm('Helm chart on a real API server', (helm) => {
       );
     });
   });
+
+  describeWithControlPlane(
+    'the finalizer policy on a real API server',
+    (plane) => {
+      let namespace: string;
+      let elsewhere: string;
+      let work: string;
+      let policyFile: string;
+
+      beforeAll(async () => {
+        namespace = await plane().newNamespace('chart');
+        elsewhere = await plane().newNamespace('other');
+        work = await mkdtemp(join(tmpdir(), 'peering-chart-'));
+        const { objects } = await renderChart(
+          helm(),
+          {},
+          { namespace, apiVersions: [MUTATING_ADMISSION_POLICY] },
+        );
+        const policy = objects.filter((o) => o.kind.startsWith('MutatingAdmissionPolicy'));
+        expect(policy).toHaveLength(2);
+        policyFile = join(work, 'policy.yaml');
+        await writeFile(policyFile, policy.map((o) => `---\n${stringify(o)}`).join(''));
+        await plane().kubectl(['apply', '-f', policyFile]);
+      });
+      afterAll(async () => {
+        if (work) await rm(work, { recursive: true, force: true });
+      });
+
+      /** The finalizers the API server gives `object` on creation (a server-side dry run: admission runs, nothing is kept). */
+      async function finalizersOnCreate(object: Record<string, unknown>, file: string): Promise<string[]> {
+        const path = join(work, file);
+        await writeFile(path, stringify(object));
+        const { stdout } = await plane().kubectl([
+          'create',
+          '--dry-run=server',
+          '-f',
+          path,
+          '-o',
+          'jsonpath={.metadata.finalizers}',
+        ]);
+        return stdout === '' ? [] : (JSON.parse(stdout) as string[]);
+      }
+
+      const session = (ns: string) => ({
+        apiVersion: 'peering.autopeer.dev/v1alpha1',
+        kind: 'PeeringSession',
+        metadata: { name: 'bare', namespace: ns },
+        spec: {
+          direction: 'Inbound',
+          sessionId: '00000000-0000-4000-8000-000000000001',
+          localAsn: 64500,
+          localIp: '192.0.2.1',
+          peerAsn: 64501,
+          peerIp: '192.0.2.2',
+          peerType: 'public',
+          location: { id: 'pdb:ix:1', type: 'public' },
+        },
+      });
+
+      it('puts the de-peering finalizers on bare objects of the release namespace, and nowhere else', async () => {
+        // The API server loads a new policy within moments; until then creates pass through unchanged.
+        await eventually(
+          async () =>
+            (await finalizersOnCreate(session(namespace), 'session.yaml')).includes(SESSION_FINALIZER),
+          20_000,
+          'the API server to apply the policy',
+        );
+        expect(await finalizersOnCreate(session(namespace), 'session.yaml')).toEqual([SESSION_FINALIZER]);
+        const request = parse(
+          await readFile(join(EXAMPLES_DIR, 'gitops/peers/as64501/peeringrequest.yaml'), 'utf8'),
+        ) as { metadata: Record<string, unknown> };
+        request.metadata.namespace = namespace;
+        expect(await finalizersOnCreate(request, 'request.yaml')).toEqual([REQUEST_FINALIZER]);
+        // One the object names itself is kept, and the policy's is added once.
+        const named = session(namespace);
+        Object.assign(named.metadata, { finalizers: ['example.net/keep', SESSION_FINALIZER] });
+        expect((await finalizersOnCreate(named, 'named.yaml')).sort()).toEqual(
+          ['example.net/keep', SESSION_FINALIZER].sort(),
+        );
+        expect(await finalizersOnCreate(session(elsewhere), 'elsewhere.yaml')).toEqual([]);
+      });
+    },
+    { crds: join(REPO_ROOT, 'crds') },
+  );
 });

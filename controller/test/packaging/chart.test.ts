@@ -5,11 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { parseConfig } from '../../src/config/config.js';
+import { REQUEST_FINALIZER, SESSION_FINALIZER } from '../../src/operator/resources/api-group.js';
 import { REPO_ROOT } from '../support/sample.js';
 import {
   CHART_DIR,
   HelmError,
   KUBE_VERSION,
+  MUTATING_ADMISSION_POLICY,
   describeWithHelm,
   lintChart,
   only,
@@ -206,6 +208,46 @@ describeWithHelm('Helm chart', (helm) => {
       subjects: [{ kind: 'ServiceAccount', namespace: 'peering' }],
     });
     expect(container(wide).args.some((a) => a.startsWith('--watch-namespace'))).toBe(false);
+  });
+
+  it('puts the finalizers on at admission where the cluster serves it, only in the namespaces it reconciles', async () => {
+    const policyKinds = (objects: RenderedObject[]) =>
+      objects.map((o) => o.kind).filter((kind) => kind.startsWith('MutatingAdmissionPolicy'));
+    const served = { apiVersions: [MUTATING_ADMISSION_POLICY] };
+    expect(policyKinds((await renderChart(helm())).objects)).toEqual([]);
+    expect(policyKinds((await renderChart(helm(), { finalizerPolicy: false }, served)).objects)).toEqual([]);
+
+    const { objects } = await renderChart(helm(), {}, { ...served, namespace: 'peering' });
+    const policy = only(objects, 'MutatingAdmissionPolicy') as unknown as {
+      metadata: { name: string };
+      spec: { failurePolicy: string; mutations: { applyConfiguration: { expression: string } }[] };
+    };
+    expect(policy.spec.failurePolicy).toBe('Ignore');
+    const expression = policy.spec.mutations[0]?.applyConfiguration.expression ?? '';
+    expect(expression).toContain(`"${SESSION_FINALIZER}"`);
+    expect(expression).toContain(`"${REQUEST_FINALIZER}"`);
+    const binding = only(objects, 'MutatingAdmissionPolicyBinding') as unknown as {
+      spec: { policyName: string; matchResources: { namespaceSelector: unknown } };
+    };
+    expect(binding.spec.policyName).toBe(policy.metadata.name);
+    expect(binding.spec.matchResources.namespaceSelector).toEqual({
+      matchLabels: { 'kubernetes.io/metadata.name': 'peering' },
+    });
+
+    const wide = await renderChart(helm(), { rbac: { clusterWide: true } }, served);
+    expect(
+      (
+        only(wide.objects, 'MutatingAdmissionPolicyBinding') as unknown as {
+          spec: { matchResources: unknown };
+        }
+      ).spec.matchResources,
+    ).toEqual({ namespaceSelector: {} });
+    // `true` renders it even where helm cannot see the API (helm template, or an install that insists).
+    expect(policyKinds((await renderChart(helm(), { finalizerPolicy: true })).objects)).toEqual([
+      'MutatingAdmissionPolicy',
+      'MutatingAdmissionPolicyBinding',
+    ]);
+    await expect(renderChart(helm(), { finalizerPolicy: 'always' })).rejects.toThrow(/finalizerPolicy/);
   });
 
   it('adds extra arguments, volumes and a sidecar (e.g. BIRD) when given', async () => {

@@ -14,6 +14,8 @@ export const CHART_DIR = join(REPO_ROOT, 'charts/peering-operator');
 export const HELM_SETUP_SCRIPT = join(REPO_ROOT, 'scripts/setup.d/30-helm.sh');
 /** The Kubernetes version `helm template` renders for: the test control plane's (test-support/kube/go.mod). */
 export const KUBE_VERSION = '1.37.2';
+/** What `helm install` finds on a cluster of 1.36 or later, and `helm template` does not assume. */
+export const MUTATING_ADMISSION_POLICY = 'admissionregistration.k8s.io/v1/MutatingAdmissionPolicy';
 
 /** Where helm comes from: a binary, a build still to do (Go is there), or nothing. */
 export type HelmSource =
@@ -146,7 +148,13 @@ function withoutLinkNotice(stderr: string): string {
 export async function renderChart(
   helm: string,
   values: Record<string, unknown> = {},
-  options: { namespace?: string; release?: string; includeCrds?: boolean } = {},
+  options: {
+    namespace?: string;
+    release?: string;
+    includeCrds?: boolean;
+    /** What the cluster serves beyond helm's defaults (`--api-versions`), e.g. `group/version/Kind`. */
+    apiVersions?: readonly string[];
+  } = {},
 ): Promise<Rendered> {
   const args = [
     'template',
@@ -157,6 +165,7 @@ export async function renderChart(
     '--kube-version',
     KUBE_VERSION,
     ...(options.includeCrds ? ['--include-crds'] : []),
+    ...(options.apiVersions ?? []).flatMap((version) => ['--api-versions', version]),
   ];
   const { stdout } = await runHelm(helm, args, values);
   return { objects: parseManifests(stdout), text: stdout };

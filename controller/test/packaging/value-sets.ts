@@ -3,6 +3,7 @@
 /** Every optional part on, cluster-wide, with credentials: the widest rendering. */
 export const ALL_ON: Record<string, unknown> = {
   rbac: { clusterWide: true },
+  finalizerPolicy: true,
   // A BIRD sidecar sharing its control socket with the operator.
   extraArgs: ['--router=bird', '--bird-socket=/run/bird/bird.ctl'],
   extraVolumes: [{ name: 'bird-run', emptyDir: {} }],
