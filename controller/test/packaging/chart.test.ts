@@ -99,6 +99,8 @@ describeWithHelm('Helm chart', (helm) => {
     const service = only(objects, 'Service') as unknown as { spec: { ports: { name: string }[] } };
     expect(service.spec.ports.map((p) => p.name)).toEqual(['http', 'health']);
     expect(main.resources.requests).toEqual({ cpu: '100m', memory: '192Mi' });
+    // The heap limit the operator benchmark runs with, below the container's memory limit.
+    expect(main.env).toContainEqual({ name: 'NODE_OPTIONS', value: '--max-old-space-size=256' });
     expect(main.securityContext).toMatchObject({
       readOnlyRootFilesystem: true,
       allowPrivilegeEscalation: false,
@@ -248,6 +250,7 @@ describeWithHelm('Helm chart', (helm) => {
       'MutatingAdmissionPolicyBinding',
     ]);
     await expect(renderChart(helm(), { finalizerPolicy: 'always' })).rejects.toThrow(/finalizerPolicy/);
+    await expect(renderChart(helm(), { nodeHeapMiB: '256m' })).rejects.toThrow(/nodeHeapMiB/);
   });
 
   it('adds extra arguments, volumes and a sidecar (e.g. BIRD) when given', async () => {
