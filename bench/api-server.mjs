@@ -190,7 +190,15 @@ try {
       if (scenario.post) scenario.post.first += run.requests * 10;
       ourRun = best(ourRun, run);
     }
-    results.push({ scenario: scenario.name, ours: ourRun, ceiling: ceil });
+    results.push({ scenario: scenario.name, path: scenario.path, ours: ourRun, ceiling: ceil });
+  }
+  // The bare server answers a path the same whatever the token, so scenarios on one path share one ceiling: the
+  // best of all their runs. A ceiling run slowed down by the machine's other work then cannot flatter a ratio.
+  for (const result of results) {
+    for (const other of results) {
+      if (other.path === result.path && other.ceiling.rps > result.ceiling.rps)
+        result.ceiling = other.ceiling;
+    }
   }
   console.log(
     `\nPeering API server benchmark (best of ${rounds} runs of ${seconds} s, ${connections} connections, loopback, ` +
