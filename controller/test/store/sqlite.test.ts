@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SessionTerms } from '../../src/domain/session.js';
 import { SqliteSessionStore } from '../../src/store/sqlite.js';
+import { sessionStoreContract } from '../operator/support/session-store-contract.js';
 
 const terms = (peerIp: string): SessionTerms => ({
   localAsn: 64500,
@@ -82,4 +83,18 @@ describe('the embedded store', () => {
       `${join(dir, 'sessions.sqlite3')} is in use by another process; each data directory belongs to one server`,
     );
   }, 15_000);
+});
+
+describe('the embedded store keeps the store contract', () => {
+  let dir: string;
+  let store: SqliteSessionStore;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'peering-store-'));
+    store = new SqliteSessionStore(dir);
+  });
+  afterAll(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  sessionStoreContract(() => store);
 });

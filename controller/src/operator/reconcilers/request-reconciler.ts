@@ -596,8 +596,10 @@ export function inboundSession(
   if (!wanted.sessionId || !spec.inbound) return undefined;
   const type = wanted.location.startsWith('pdb:fac:') ? 'private' : 'public';
   const location = { id: wanted.location, type } as const;
+  const localAsn = wanted.localAsn ?? spec.localAsn;
+  const peerAsn = wanted.peerAsn ?? spec.peerAsn;
   const name = sessionName({
-    peerAsn: spec.peerAsn,
+    peerAsn,
     location,
     localIp: wanted.localIp,
     peerIp: wanted.peerIp,
@@ -609,9 +611,9 @@ export function inboundSession(
       direction: 'Inbound',
       sessionId: wanted.sessionId,
       requestId: spec.inbound.requestId,
-      localAsn: spec.localAsn,
+      localAsn,
       localIp: wanted.localIp,
-      peerAsn: spec.peerAsn,
+      peerAsn,
       peerIp: wanted.peerIp,
       localBgpRole: wanted.localBgpRole,
       peerBgpRole: wanted.peerBgpRole,
@@ -627,7 +629,7 @@ export function inboundSession(
       labels: sessionLabels(
         request.metadata.name,
         'inbound',
-        spec.peerAsn,
+        peerAsn,
         wanted.sessionId,
         spec.inbound.requestId,
       ),

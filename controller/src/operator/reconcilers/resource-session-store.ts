@@ -63,6 +63,7 @@ export class ResourceSessionStore implements SessionStore {
       );
     }
     const fresh = chosen.filter((c) => c.fresh).map((c) => c.session as NewSession);
+    // The request shows the first session's ASNs; a session with others carries its own.
     const localAsn = sessions[0]?.terms.localAsn ?? 0;
     const spec: PeeringRequestSpec = {
       direction: 'Inbound',
@@ -70,7 +71,7 @@ export class ResourceSessionStore implements SessionStore {
       peerAsn: request.peerAsn,
       addressFamilies: ['ipv4', 'ipv6'],
       approved: fresh.length > 0 && fresh.every((s) => s.status === 'approved'),
-      sessions: fresh.map(requestedSession),
+      sessions: fresh.map((session) => requestedSession(session, localAsn, request.peerAsn)),
       inbound: {
         requestId: request.requestId,
         ...(request.clientRequestId === undefined ? {} : { clientRequestId: request.clientRequestId }),
@@ -265,9 +266,11 @@ export class ResourceSessionStore implements SessionStore {
   }
 }
 
-function requestedSession(session: NewSession): RequestedSession {
+function requestedSession(session: NewSession, localAsn: number, peerAsn: number): RequestedSession {
   const t = session.terms;
   return {
+    ...(t.localAsn === localAsn ? {} : { localAsn: t.localAsn }),
+    ...(t.peerAsn === peerAsn ? {} : { peerAsn: t.peerAsn }),
     location: t.location.id,
     peerType: t.peerType,
     localIp: t.localIp,

@@ -32,6 +32,16 @@ const RequestedSessionObject = z
     initialState: z.enum(['pending', 'approved']).optional().meta({
       description: 'Inbound only, written by our API server: the status our policy gave the session',
     }),
+    localAsn: AsnSchema.optional().meta({
+      description:
+        "Inbound only, written by our API server: our ASN in this session when it is not the request's " +
+        '(one request may ask for sessions with several of our ASNs)',
+    }),
+    peerAsn: AsnSchema.optional().meta({
+      description:
+        "Inbound only, written by our API server: the requester's ASN in this session when it is not the " +
+        "request's (a caller holding several ASNs may ask for all of them at once)",
+    }),
   })
   .strict();
 type RequestedSessionShape = z.output<typeof RequestedSessionObject>;
@@ -151,12 +161,20 @@ export const REQUEST_SPEC_RULES: CrossFieldRule<RequestSpecShape>[] = [
   {
     rule:
       "self.direction == 'Inbound' || !has(self.sessions) || " +
-      'self.sessions.all(s, !has(s.sessionId) && !has(s.initialState))',
-    message: 'sessionId and initialState are written by our API server on Inbound requests only',
+      'self.sessions.all(s, !has(s.sessionId) && !has(s.initialState) && !has(s.localAsn) && !has(s.peerAsn))',
+    message:
+      'sessionId, initialState, localAsn and peerAsn of a session are written by our API server on Inbound ' +
+      'requests only',
     fieldPath: '.sessions',
     holds: (s) =>
       s.direction === 'Inbound' ||
-      (s.sessions ?? []).every((x) => x.sessionId === undefined && x.initialState === undefined),
+      (s.sessions ?? []).every(
+        (x) =>
+          x.sessionId === undefined &&
+          x.initialState === undefined &&
+          x.localAsn === undefined &&
+          x.peerAsn === undefined,
+      ),
   },
   {
     rule: '!has(self.sessions) || !has(self.locations)',

@@ -117,4 +117,26 @@ export function sessionStoreContract(store: () => SessionStore): void {
     expect(await store().get(sessions[1]!.sessionId)).toBeUndefined();
     expect((await store().all()).map((s) => s.sessionId)).not.toContain(sessions[1]!.sessionId);
   });
+
+  it('keeps each session’s own ASNs when one request mixes several of ours and of the caller’s', async () => {
+    const asns = [
+      [64500, 64506],
+      [64510, 64506],
+      [64500, 64507],
+      [64510, 64507],
+    ] as const;
+    const submitted = await store().submit(
+      request(64506, 'mixed'),
+      asns.map(([localAsn, peerAsn], i) => session(terms(peerAsn, 50 + i, { localAsn }))),
+    );
+    const ids = submitted.sessions.map((s) => s.sessionId);
+    expect(submitted.sessions.map((s) => [s.terms.localAsn, s.terms.peerAsn])).toEqual(asns);
+    for (const [i, [localAsn, peerAsn]] of asns.entries()) {
+      expect(await store().get(ids[i]!)).toMatchObject({ terms: { localAsn, peerAsn } });
+    }
+    const ofOne = await store().list({ peerAsns: [64507], limit: 100 });
+    expect(ofOne.sessions.map((s) => s.sessionId).sort()).toEqual([ids[2], ids[3]].sort());
+    const replay = await store().submit(request(64506, 'mixed'), []);
+    expect(replay.sessions.map((s) => [s.terms.localAsn, s.terms.peerAsn])).toEqual(asns);
+  });
 }
