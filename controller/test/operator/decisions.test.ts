@@ -8,6 +8,7 @@ import {
   wantedFromSpec,
 } from '../../src/operator/reconcilers/request-decisions.js';
 import {
+  firstPollDue,
   nextPollMs,
   sessionConditions,
   windowExpired,
@@ -30,6 +31,13 @@ describe('polling the peer for an outbound session', () => {
     expect(nextPollMs('established', ago(0), 0, NOW)).toBe(300_000);
     expect(nextPollMs('rejected', ago(0), 0, NOW)).toBeUndefined();
     expect(nextPollMs('unestablished', ago(0), 0, NOW)).toBeUndefined();
+  });
+
+  it('spreads the first polls after a restart over one interval, never later than without the restart', () => {
+    const spread = [0, 0.25, 0.5, 0.999].map((r) => (firstPollDue('established', ago(0), NOW, r) ?? 0) - NOW);
+    expect(spread).toEqual([0, 75_000, 150_000, 299_700]);
+    expect((firstPollDue('approved', ago(0), NOW, 0.5) ?? 0) - NOW).toBe(5_000);
+    expect(firstPollDue('rejected', ago(0), NOW, 0.5)).toBeUndefined();
   });
 });
 

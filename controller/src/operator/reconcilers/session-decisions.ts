@@ -56,6 +56,26 @@ export function nextPollMs(
   return Math.min(schedule.maxMs, Math.max(schedule.minMs, Math.floor(age / 10)));
 }
 
+/**
+ * When a process that has not polled an outbound session yet (after a restart, on a new leader) first asks the
+ * peer about a session whose status it already has: at a point spread over the session's poll interval, so that
+ * thousands of sessions do not all ask their peers at once, and no later than they would have without the
+ * restart. Undefined for a final session (never asked again).
+ *
+ * @example
+ * firstPollDue('established', undefined, 1_000_000, 0.5); // 1_000_000 + 150_000 with the default schedule
+ */
+export function firstPollDue(
+  state: SessionStatus | undefined,
+  acceptedAt: string | undefined,
+  now: number,
+  random: number,
+  schedule: PollSchedule = DEFAULT_POLL_SCHEDULE,
+): number | undefined {
+  const wait = nextPollMs(state, acceptedAt, 0, now, schedule);
+  return wait === undefined ? undefined : now + Math.floor(random * wait);
+}
+
 /** True when an agreed session has waited longer than the time window for BGP. */
 export function windowExpired(
   state: SessionStatus | undefined,

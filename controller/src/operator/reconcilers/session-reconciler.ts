@@ -32,6 +32,7 @@ import {
   FINAL_STATES,
   ROUTED_STATES,
   bgpStatus,
+  firstPollDue,
   nextPollMs,
   sessionConditions,
   windowExpired,
@@ -70,6 +71,8 @@ export interface SessionReconcilerDeps {
   peeringDb?: PeeringDb | undefined;
   clock?: Clock;
   logger?: Logger;
+  /** Spreads first polls after a restart (tests fix it). */
+  random?: () => number;
 }
 
 /** Escape hatch for a peer that is gone for good: delete the resource without a remote `DELETE`. */
@@ -87,7 +90,7 @@ export const SKIP_REMOTE_DELETE = 'peering.autopeer.dev/skip-remote-delete';
 export class SessionReconciler {
   private readonly clock: Clock;
   private readonly logger: Logger;
-  /** When each outbound session is next due a poll of the peer (in memory: a restart polls once at once). */
+  /** When each outbound session is next due a poll of the peer (in memory; see {@link firstPollDue}). */
   private readonly pollDue = new Map<string, number>();
 
   constructor(
@@ -132,9 +135,20 @@ export class SessionReconciler {
 
     // 1. The session's status: the peer's (outbound) or ours (inbound).
     if (spec.direction === 'Outbound') {
-      const due = this.pollDue.get(key) ?? 0;
       const fresh = status.observedGeneration === session.metadata.generation && status.state !== undefined;
       const final = status.state !== undefined && FINAL_STATES.has(status.state);
+      if (!this.pollDue.has(key) && fresh && !final && (status.syncFailures ?? 0) === 0) {
+        // Known from before this process (a restart, a new leader): its first poll is spread, not at once.
+        const first = firstPollDue(
+          status.state,
+          status.acceptedAt,
+          now,
+          (this.deps.random ?? Math.random)(),
+          this.options.poll,
+        );
+        if (first !== undefined) this.pollDue.set(key, first);
+      }
+      const due = this.pollDue.get(key) ?? 0;
       if (!final && (!fresh || now >= due)) {
         try {
           const remote = await (await this.peerApi(session)).getSession(spec.localAsn, spec.sessionId);
