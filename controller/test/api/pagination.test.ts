@@ -2,24 +2,14 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { call } from '../support/conformance.js';
 import { startTestApi, type TestApi } from '../support/api-server.js';
 import { EXAMPLES_DIR } from '../support/sample.js';
+import { sampleRequest, sampleTerms } from '../support/stored.js';
 import type { SessionTerms } from '../../src/domain/session.js';
 
 const B = { token: 'token-network-b-admin-001', subject: 'b', networks: [{ asn: 64501, perms: 15 }] };
 const C = { token: 'token-network-c-admin-001', subject: 'c', networks: [{ asn: 64502, perms: 15 }] };
 
 function terms(i: number, peerAsn: number): SessionTerms {
-  return {
-    localAsn: 64500,
-    localIp: '192.0.2.1',
-    peerAsn,
-    peerIp: `10.${Math.floor(i / 250)}.${i % 250}.1`,
-    localInsertAsn: true,
-    peerInsertAsn: true,
-    localMonitoringSession: false,
-    peerMonitoringSession: false,
-    peerType: 'public',
-    location: { id: 'pdb:ix:1', type: 'public' },
-  };
+  return sampleTerms({ localIp: '192.0.2.1', peerAsn, peerIp: `10.${Math.floor(i / 250)}.${i % 250}.1` });
 }
 
 describe('pagination over 1,000 sessions', () => {
@@ -40,30 +30,12 @@ describe('pagination over 1,000 sessions', () => {
         status: 'approved' as const,
       }));
       sessions.forEach((s) => ids.add(s.sessionId));
-      await api.store.submit(
-        {
-          requestId: randomUUID(),
-          peerAsn: 64501,
-          errors: [],
-          sessionIds: [],
-          createdAt: new Date().toISOString(),
-          createdBy: 'seed',
-        },
-        sessions,
-      );
+      await api.store.submit(sampleRequest(64501, { createdBy: 'seed' }), sessions);
     }
     // Another network's sessions interleave and must never appear.
-    await api.store.submit(
-      {
-        requestId: randomUUID(),
-        peerAsn: 64502,
-        errors: [],
-        sessionIds: [],
-        createdAt: new Date().toISOString(),
-        createdBy: 'seed',
-      },
-      [{ sessionId: randomUUID(), terms: terms(5000, 64502), status: 'approved' }],
-    );
+    await api.store.submit(sampleRequest(64502, { createdBy: 'seed' }), [
+      { sessionId: randomUUID(), terms: terms(5000, 64502), status: 'approved' },
+    ]);
   });
   afterAll(async () => {
     await api.stop();
@@ -102,17 +74,9 @@ describe('pagination over 1,000 sessions', () => {
       },
     );
     const extra = randomUUID();
-    await api.store.submit(
-      {
-        requestId: randomUUID(),
-        peerAsn: 64501,
-        errors: [],
-        sessionIds: [],
-        createdAt: new Date().toISOString(),
-        createdBy: 'seed',
-      },
-      [{ sessionId: extra, terms: terms(999_999, 64501), status: 'approved' }],
-    );
+    await api.store.submit(sampleRequest(64501, { createdBy: 'seed' }), [
+      { sessionId: extra, terms: terms(999_999, 64501), status: 'approved' },
+    ]);
     const seen = first.body.sessions.map((s) => s.session_id);
     let token = first.body.next_token;
     while (token !== undefined) {
@@ -195,14 +159,7 @@ describe('page tokens across replicas', () => {
     try {
       for (const api of [first, loner]) {
         await api.store.submit(
-          {
-            requestId: randomUUID(),
-            peerAsn: 64501,
-            errors: [],
-            sessionIds: [],
-            createdAt: new Date().toISOString(),
-            createdBy: 'seed',
-          },
+          sampleRequest(64501, { createdBy: 'seed' }),
           [0, 1, 2].map((i) => ({
             sessionId: randomUUID(),
             terms: terms(i, 64501),

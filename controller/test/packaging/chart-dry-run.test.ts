@@ -1,11 +1,12 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parse, stringify } from 'yaml';
+import { stringify } from 'yaml';
 import { describeWithControlPlane } from '../../../test-support/kube/describe-with-control-plane.js';
 import { REQUEST_FINALIZER, SESSION_FINALIZER } from '../../src/operator/resources/api-group.js';
 import { eventually } from '../operator/support/cluster.js';
-import { EXAMPLES_DIR, REPO_ROOT } from '../support/sample.js';
+import { goodRequest, goodSession } from '../operator/fixtures/manifests.js';
+import { REPO_ROOT } from '../support/sample.js';
 import { MUTATING_ADMISSION_POLICY, describeWithHelm, renderChart, type RenderedObject } from './helm.js';
 import { ALL_ON } from './value-sets.js';
 
@@ -157,43 +158,27 @@ describeWithHelm('Helm chart on a real API server', (helm) => {
         return stdout === '' ? [] : (JSON.parse(stdout) as string[]);
       }
 
-      const session = (ns: string) => ({
-        apiVersion: 'peering.autopeer.dev/v1alpha1',
-        kind: 'PeeringSession',
-        metadata: { name: 'bare', namespace: ns },
-        spec: {
-          direction: 'Inbound',
-          sessionId: '00000000-0000-4000-8000-000000000001',
-          localAsn: 64500,
-          localIp: '192.0.2.1',
-          peerAsn: 64501,
-          peerIp: '192.0.2.2',
-          peerType: 'public',
-          location: { id: 'pdb:ix:1', type: 'public' },
-        },
-      });
-
       it('puts the de-peering finalizers on bare objects of the release namespace, and nowhere else', async () => {
         // The API server loads a new policy within moments; until then creates pass through unchanged.
         await eventually(
           async () =>
-            (await finalizersOnCreate(session(namespace), 'session.yaml')).includes(SESSION_FINALIZER),
+            (await finalizersOnCreate(goodSession(namespace, 'bare'), 'session.yaml')).includes(
+              SESSION_FINALIZER,
+            ),
           20_000,
           'the API server to apply the policy',
         );
-        expect(await finalizersOnCreate(session(namespace), 'session.yaml')).toEqual([SESSION_FINALIZER]);
-        const request = parse(
-          await readFile(join(EXAMPLES_DIR, 'gitops/peers/as64501/peeringrequest.yaml'), 'utf8'),
-        ) as { metadata: Record<string, unknown> };
-        request.metadata.namespace = namespace;
-        expect(await finalizersOnCreate(request, 'request.yaml')).toEqual([REQUEST_FINALIZER]);
+        expect(await finalizersOnCreate(goodSession(namespace, 'bare'), 'session.yaml')).toEqual([
+          SESSION_FINALIZER,
+        ]);
+        expect(await finalizersOnCreate(goodRequest(namespace), 'request.yaml')).toEqual([REQUEST_FINALIZER]);
         // One the object names itself is kept, and the policy's is added once.
-        const named = session(namespace);
-        Object.assign(named.metadata, { finalizers: ['example.net/keep', SESSION_FINALIZER] });
+        const named = goodSession(namespace, 'bare');
+        Object.assign(named.metadata as object, { finalizers: ['example.net/keep', SESSION_FINALIZER] });
         expect((await finalizersOnCreate(named, 'named.yaml')).sort()).toEqual(
           ['example.net/keep', SESSION_FINALIZER].sort(),
         );
-        expect(await finalizersOnCreate(session(elsewhere), 'elsewhere.yaml')).toEqual([]);
+        expect(await finalizersOnCreate(goodSession(elsewhere, 'bare'), 'elsewhere.yaml')).toEqual([]);
       });
     },
     { crds: join(REPO_ROOT, 'crds') },

@@ -4,25 +4,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteSessionStore } from '../../src/store/sqlite.js';
-import type { SessionTerms } from '../../src/domain/session.js';
 import { writeLargeIxFixture } from '../support/fixture.js';
 import { REPO_ROOT } from '../support/sample.js';
+import { sampleRequest, sampleTerms } from '../support/stored.js';
 
 const BIN = join(REPO_ROOT, 'dist', 'controller', 'src', 'cli', 'peering-operator.js');
 const TOKEN = 'crash-test-token-as64501-0001';
-
-const terms = (peerIp: string): SessionTerms => ({
-  localAsn: 64500,
-  localIp: '10.99.0.1',
-  peerAsn: 64501,
-  peerIp,
-  localInsertAsn: true,
-  peerInsertAsn: true,
-  localMonitoringSession: false,
-  peerMonitoringSession: false,
-  peerType: 'public',
-  location: { id: 'pdb:ix:1', type: 'public' },
-});
 
 describe('the embedded store is atomic', () => {
   test('a failure in the middle of a request leaves nothing of it', async () => {
@@ -30,37 +17,27 @@ describe('the embedded store is atomic', () => {
     const store = new SqliteSessionStore(dir);
     try {
       const taken = randomUUID();
-      await store.submit(
-        {
-          requestId: randomUUID(),
-          peerAsn: 64501,
-          errors: [],
-          sessionIds: [],
-          createdAt: new Date().toISOString(),
-          createdBy: 't',
-        },
-        [{ sessionId: taken, terms: terms('10.99.100.1'), status: 'approved' }],
-      );
+      await store.submit(sampleRequest(64501, { createdBy: 't' }), [
+        { sessionId: taken, terms: sampleTerms({ peerIp: '10.99.100.1' }), status: 'approved' },
+      ]);
       // The third session reuses an existing session id: the database refuses it mid-transaction. (Matched by
       // message: the native module's error class may come from another test file's realm in the same worker.)
       const failing = [
-        { sessionId: randomUUID(), terms: terms('10.99.100.2'), status: 'approved' as const },
-        { sessionId: randomUUID(), terms: terms('10.99.100.3'), status: 'approved' as const },
-        { sessionId: taken, terms: terms('10.99.100.4'), status: 'approved' as const },
+        {
+          sessionId: randomUUID(),
+          terms: sampleTerms({ peerIp: '10.99.100.2' }),
+          status: 'approved' as const,
+        },
+        {
+          sessionId: randomUUID(),
+          terms: sampleTerms({ peerIp: '10.99.100.3' }),
+          status: 'approved' as const,
+        },
+        { sessionId: taken, terms: sampleTerms({ peerIp: '10.99.100.4' }), status: 'approved' as const },
       ];
       const requestId = randomUUID();
       await expect(
-        store.submit(
-          {
-            requestId,
-            peerAsn: 64501,
-            errors: [],
-            sessionIds: [],
-            createdAt: new Date().toISOString(),
-            createdBy: 't',
-          },
-          failing,
-        ),
+        store.submit(sampleRequest(64501, { requestId, createdBy: 't' }), failing),
       ).rejects.toMatchObject({ message: expect.stringMatching(/UNIQUE/) });
       expect((await store.all()).map((s) => s.sessionId)).toEqual([taken]);
       expect(await store.findRequest([64501], requestId)).toBeUndefined();

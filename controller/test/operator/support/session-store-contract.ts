@@ -1,20 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { SessionTerms } from '../../../src/domain/session.js';
 import type { NewSession, SessionStore, StoredRequest } from '../../../src/store/store.js';
+import { sampleTerms } from '../../support/stored.js';
 
-const terms = (peerAsn: number, octet: number, overrides: Partial<SessionTerms> = {}): SessionTerms => ({
-  localAsn: 64500,
-  localIp: `192.0.2.${octet}`,
-  peerAsn,
-  peerIp: `192.0.2.${octet + 100}`,
-  localInsertAsn: true,
-  peerInsertAsn: true,
-  localMonitoringSession: false,
-  peerMonitoringSession: false,
-  peerType: 'public',
-  location: { id: 'pdb:ix:1', type: 'public' },
-  ...overrides,
-});
+const terms = (peerAsn: number, octet: number, overrides: Partial<SessionTerms> = {}): SessionTerms =>
+  sampleTerms({ localIp: `192.0.2.${octet}`, peerAsn, peerIp: `192.0.2.${octet + 100}`, ...overrides });
 
 const request = (peerAsn: number, clientRequestId?: string): StoredRequest => ({
   requestId: randomUUID(),
