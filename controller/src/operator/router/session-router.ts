@@ -9,6 +9,13 @@ interface Pending {
   reject: (error: unknown) => void;
 }
 
+/** One whole-router observation; `epoch` counts observations begun, this one included. */
+interface Observation {
+  at: number;
+  epoch: number;
+  byKey: Promise<Map<string, ObservedSession>>;
+}
+
 export interface SessionRouterOptions {
   clock?: Clock;
   /** A change waits this long for others to join its batch when the router is idle. Default 5 ms. */
@@ -17,6 +24,11 @@ export interface SessionRouterOptions {
   maxBatch?: number;
   /** An observation younger than this is answered from memory. Default 2 s. */
   observeMaxAgeMs?: number;
+  /**
+   * A session changed since the last observation waits for a new one, but observations start at most this often:
+   * changes arriving in many small batches share a few observations instead of one each. Default 500 ms.
+   */
+  observeMinIntervalMs?: number;
 }
 
 /**
@@ -33,7 +45,13 @@ export class SessionRouter {
   private readonly clock: Clock;
   private queue: Pending[] = [];
   private timer: TimerHandle | undefined;
-  private observation: { at: number; byKey: Promise<Map<string, ObservedSession>> } | undefined;
+  private observation: Observation | undefined;
+  /** An observation waiting for `observeMinIntervalMs` to pass, which callers join. */
+  private scheduled: Promise<Observation> | undefined;
+  /** Counts observations begun; a key changed in epoch e is covered by the observation of epoch e + 1. */
+  private epoch = 0;
+  /** The epoch in which each key was last changed on the router, until an observation covers it. */
+  private readonly changedIn = new Map<string, number>();
   /** Batches go to the driver one after the other: a driver (BIRD) is not made for parallel reloads. */
   private flushing = false;
 
@@ -54,21 +72,54 @@ export class SessionRouter {
     return this.enqueue({ remove: key });
   }
 
-  /** What the router reports for `key`, from an observation at most `observeMaxAgeMs` old. */
+  /**
+   * What the router reports for `key`: from an observation at most `observeMaxAgeMs` old that began after the
+   * key's last change. A whole-router observation (BIRD: `show protocols all`) costs in proportion to all sessions,
+   * so sessions changed in many small batches wait for a shared one, at most one per `observeMinIntervalMs`.
+   */
   async observed(key: string): Promise<ObservedSession | undefined> {
     const maxAge = this.options.observeMaxAgeMs ?? 2_000;
-    const now = this.clock.now();
-    if (!this.observation || now - this.observation.at > maxAge) {
-      const byKey = this.driver.observe().then((sessions) => new Map(sessions.map((s) => [s.key, s])));
-      this.observation = { at: now, byKey };
-      byKey.catch(() => (this.observation = undefined));
+    let observation = this.observation;
+    const changed = (this.changedIn.get(key) ?? -1) >= (observation?.epoch ?? 0);
+    if (!observation || this.clock.now() - observation.at > maxAge || changed) {
+      observation = await this.refresh(changed ? (this.options.observeMinIntervalMs ?? 500) : 0);
     }
-    return (await this.observation.byKey).get(key);
+    return (await observation.byKey).get(key);
   }
 
   /** Forgets the last observation (after a change the caller wants to see at once). */
   invalidate(): void {
     this.observation = undefined;
+  }
+
+  /**
+   * Starts an observation, or joins the one scheduled: no sooner than `minIntervalMs` after the last one began.
+   * It covers every change made before it begins.
+   */
+  private refresh(minIntervalMs: number): Promise<Observation> {
+    if (this.scheduled) return this.scheduled;
+    const last = this.observation?.at;
+    const wait = last === undefined ? 0 : Math.max(0, last + minIntervalMs - this.clock.now());
+    if (wait === 0) return Promise.resolve(this.begin());
+    this.scheduled = new Promise<void>((resolve) => this.clock.setTimer(wait, resolve)).then(() => {
+      this.scheduled = undefined;
+      return this.begin();
+    });
+    return this.scheduled;
+  }
+
+  private begin(): Observation {
+    const covered = this.epoch;
+    this.epoch = covered + 1;
+    for (const [key, changedIn] of this.changedIn) if (changedIn <= covered) this.changedIn.delete(key);
+    const byKey = this.driver.observe().then((sessions) => new Map(sessions.map((s) => [s.key, s])));
+    const observation = { at: this.clock.now(), epoch: this.epoch, byKey };
+    this.observation = observation;
+    // A failed observation is not kept: the next caller tries again (and every waiting caller sees the error).
+    byKey.catch(() => {
+      if (this.observation === observation) this.observation = undefined;
+    });
+    return observation;
   }
 
   private enqueue(change: Omit<Pending, 'resolve' | 'reject'>): Promise<SessionOutcome> {
@@ -106,7 +157,11 @@ export class SessionRouter {
     try {
       const result = await this.driver.apply({ upsert, remove });
       const outcomes = new Map(result.sessions.map((s) => [s.key, s]));
-      this.observation = undefined;
+      for (const outcome of result.sessions) {
+        if (outcome.outcome !== 'configured' || outcome.change !== 'unchanged') {
+          this.changedIn.set(outcome.key, this.epoch);
+        }
+      }
       for (const item of batch) {
         const key = item.upsert?.key ?? (item.remove as string);
         const outcome = outcomes.get(key);
