@@ -14,6 +14,7 @@ interface Observation {
   at: number;
   epoch: number;
   byKey: Promise<Map<string, ObservedSession>>;
+  answered: boolean;
 }
 
 export interface SessionRouterOptions {
@@ -24,11 +25,6 @@ export interface SessionRouterOptions {
   maxBatch?: number;
   /** An observation younger than this is answered from memory. Default 2 s. */
   observeMaxAgeMs?: number;
-  /**
-   * A session changed since the last observation waits for a new one, but observations start at most this often:
-   * changes arriving in many small batches share a few observations instead of one each. Default 500 ms.
-   */
-  observeMinIntervalMs?: number;
 }
 
 /**
@@ -46,7 +42,7 @@ export class SessionRouter {
   private queue: Pending[] = [];
   private timer: TimerHandle | undefined;
   private observation: Observation | undefined;
-  /** An observation waiting for `observeMinIntervalMs` to pass, which callers join. */
+  /** The observation queued behind the one running, which callers changed meanwhile join. */
   private scheduled: Promise<Observation> | undefined;
   /** Counts observations begun; a key changed in epoch e is covered by the observation of epoch e + 1. */
   private epoch = 0;
@@ -75,14 +71,17 @@ export class SessionRouter {
   /**
    * What the router reports for `key`: from an observation at most `observeMaxAgeMs` old that began after the
    * key's last change. A whole-router observation (BIRD: `show protocols all`) costs in proportion to all sessions,
-   * so sessions changed in many small batches wait for a shared one, at most one per `observeMinIntervalMs`.
+   * so one runs at a time: sessions changed while it runs wait for the next, which begins when it ends and
+   * answers them all. The observations then keep pace with the router, however small the batches.
    */
   async observed(key: string): Promise<ObservedSession | undefined> {
     const maxAge = this.options.observeMaxAgeMs ?? 2_000;
     let observation = this.observation;
     const changed = (this.changedIn.get(key) ?? -1) >= (observation?.epoch ?? 0);
-    if (!observation || this.clock.now() - observation.at > maxAge || changed) {
-      observation = await this.refresh(changed ? (this.options.observeMinIntervalMs ?? 500) : 0);
+    if (changed || !observation) {
+      observation = await this.next();
+    } else if (observation.answered && this.clock.now() - observation.at > maxAge) {
+      observation = await this.next();
     }
     return (await observation.byKey).get(key);
   }
@@ -92,16 +91,16 @@ export class SessionRouter {
     this.observation = undefined;
   }
 
-  /**
-   * Starts an observation, or joins the one scheduled: no sooner than `minIntervalMs` after the last one began.
-   * It covers every change made before it begins.
-   */
-  private refresh(minIntervalMs: number): Promise<Observation> {
+  /** An observation that begins from now on: at once when none runs, else right after the one running. */
+  private next(): Promise<Observation> {
     if (this.scheduled) return this.scheduled;
-    const last = this.observation?.at;
-    const wait = last === undefined ? 0 : Math.max(0, last + minIntervalMs - this.clock.now());
-    if (wait === 0) return Promise.resolve(this.begin());
-    this.scheduled = new Promise<void>((resolve) => this.clock.setTimer(wait, resolve)).then(() => {
+    const running = this.observation && !this.observation.answered ? this.observation : undefined;
+    if (!running) return Promise.resolve(this.begin());
+    const settled = running.byKey.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.scheduled = settled.then(() => {
       this.scheduled = undefined;
       return this.begin();
     });
@@ -113,12 +112,16 @@ export class SessionRouter {
     this.epoch = covered + 1;
     for (const [key, changedIn] of this.changedIn) if (changedIn <= covered) this.changedIn.delete(key);
     const byKey = this.driver.observe().then((sessions) => new Map(sessions.map((s) => [s.key, s])));
-    const observation = { at: this.clock.now(), epoch: this.epoch, byKey };
+    const observation: Observation = { at: this.clock.now(), epoch: this.epoch, byKey, answered: false };
     this.observation = observation;
-    // A failed observation is not kept: the next caller tries again (and every waiting caller sees the error).
-    byKey.catch(() => {
-      if (this.observation === observation) this.observation = undefined;
-    });
+    byKey.then(
+      () => (observation.answered = true),
+      // A failed observation is not kept: the next caller tries again (every caller waiting sees the error).
+      () => {
+        observation.answered = true;
+        if (this.observation === observation) this.observation = undefined;
+      },
+    );
     return observation;
   }
 
