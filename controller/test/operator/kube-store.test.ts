@@ -46,6 +46,13 @@ describeWithControlPlane('operator resources on a real API server', (plane) => {
     await expect(
       sessions.update({ ...created, spec: { ...created.spec, peerIp: '192.0.2.9' } }),
     ).rejects.toThrow('peerIp is immutable');
+    // An object-valued field, compared whole.
+    await expect(
+      sessions.update({
+        ...created,
+        spec: { ...created.spec, location: { id: 'pdb:ix:2', type: 'public' } },
+      }),
+    ).rejects.toThrow('location is immutable');
   });
 
   it('fails a write with a stale resourceVersion, and writes status apart from spec', async () => {

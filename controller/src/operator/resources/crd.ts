@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { CATEGORIES, GROUP, PEERING_REQUEST, PEERING_SESSION, VERSION, type KindNames } from './api-group.js';
 import { PeeringRequestSpecSchema, PeeringRequestStatusSchema } from './peering-request.js';
 import { PeeringSessionSpecSchema, PeeringSessionStatusSchema } from './peering-session.js';
+import { FIELD_VALIDATIONS } from './rules.js';
 
 /** A JSON Schema node as the CRD carries it (OpenAPI v3, structural). */
 export type SchemaNode = { [key: string]: unknown };
@@ -80,9 +81,20 @@ function structural(node: SchemaNode): SchemaNode {
   if (out['minimum'] === Number.MIN_SAFE_INTEGER) delete out['minimum'];
   if (out['properties'] !== undefined) {
     delete out['additionalProperties'];
+    const onFields = (out[FIELD_VALIDATIONS] ?? {}) as Record<string, SchemaNode[]>;
+    delete out[FIELD_VALIDATIONS];
     const properties: Record<string, SchemaNode> = {};
     for (const [key, value] of Object.entries(out['properties'] as Record<string, SchemaNode>)) {
       properties[key] = structural(value);
+      const rules = onFields[key];
+      if (rules) {
+        const own = (properties[key]['x-kubernetes-validations'] ?? []) as SchemaNode[];
+        properties[key] = { ...properties[key], 'x-kubernetes-validations': [...own, ...rules] };
+      }
+    }
+    for (const field of Object.keys(onFields)) {
+      if (!(field in properties))
+        throw new Error(`a field-level rule names ${field}, which the schema lacks`);
     }
     out['properties'] = properties;
     if (Array.isArray(out['required']) && out['required'].length === 0) delete out['required'];

@@ -185,7 +185,7 @@ export const REQUEST_SPEC_RULES: CrossFieldRule<RequestSpecShape>[] = [
   immutable('direction'),
   immutable('localAsn'),
   immutable('peerAsn'),
-  immutable('inbound'),
+  immutable('inbound', 'optional'),
 ];
 
 export const PeeringRequestSpecSchema = withRules(RequestSpecObject, REQUEST_SPEC_RULES).meta({

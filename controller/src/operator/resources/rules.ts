@@ -24,15 +24,38 @@ export interface CrossFieldRule<T> {
   holds: (value: T, old?: T) => boolean;
   /** A transition rule: only checked when an existing object is updated. */
   transition?: boolean;
+  /**
+   * The CEL sits on this field instead of the object, `self` and `oldSelf` being the field's values. The API
+   * server evaluates every rule on every write, status writes included, and each `self.<field>` of an
+   * object-level rule costs it a property lookup; a rule on the field itself needs none.
+   */
+  onField?: string;
 }
 
 /** The CRD form of some rules (`x-kubernetes-validations`). */
 export function celValidations(rules: readonly CrossFieldRule<never>[]): Record<string, unknown>[] {
-  return rules.map((r) => ({
-    rule: r.rule,
-    message: r.message,
-    ...(r.fieldPath === undefined ? {} : { fieldPath: r.fieldPath, reason: 'FieldValueInvalid' }),
-  }));
+  return rules
+    .filter((r) => r.onField === undefined)
+    .map((r) => ({
+      rule: r.rule,
+      message: r.message,
+      ...(r.fieldPath === undefined ? {} : { fieldPath: r.fieldPath, reason: 'FieldValueInvalid' }),
+    }));
+}
+
+/** Marks field-level rules on the object's schema; the CRD generator moves them onto their fields. */
+export const FIELD_VALIDATIONS = 'x-peering-field-validations';
+
+/** The CRD form of the field-level rules, by field. */
+export function fieldCelValidations(
+  rules: readonly CrossFieldRule<never>[],
+): Record<string, Record<string, unknown>[]> {
+  const byField: Record<string, Record<string, unknown>[]> = {};
+  for (const r of rules) {
+    if (r.onField === undefined) continue;
+    (byField[r.onField] ??= []).push({ rule: r.rule, message: r.message });
+  }
+  return byField;
 }
 
 /**
@@ -49,8 +72,11 @@ export function withRules<S extends z.ZodType>(schema: S, rules: readonly CrossF
       });
     }
   });
+  const all = rules as readonly CrossFieldRule<never>[];
+  const onFields = fieldCelValidations(all);
   return checked.meta({
-    'x-kubernetes-validations': celValidations(rules as readonly CrossFieldRule<never>[]),
+    'x-kubernetes-validations': celValidations(all),
+    ...(Object.keys(onFields).length === 0 ? {} : { [FIELD_VALIDATIONS]: onFields }),
   }) as S;
 }
 
@@ -63,12 +89,25 @@ export function brokenTransitionRules<T>(
   return rules.filter((r) => r.transition && !r.holds(value, old));
 }
 
-/** A field that never changes after creation: the CEL transition rule and its TypeScript twin. */
-export function immutable<T>(field: keyof T & string): CrossFieldRule<T> {
+/**
+ * A field that never changes after creation: the CEL transition rule and its TypeScript twin. A required (or
+ * defaulted) field gets the rule on itself, `self == oldSelf`, which the API server evaluates without a lookup;
+ * an optional one needs the object-level form, which also forbids removing it once set.
+ */
+export function immutable<T>(
+  field: keyof T & string,
+  presence: 'always' | 'optional' = 'always',
+): CrossFieldRule<T> {
+  const where =
+    presence === 'always'
+      ? { rule: 'self == oldSelf', onField: field }
+      : {
+          rule: `!has(oldSelf.${field}) || (has(self.${field}) && self.${field} == oldSelf.${field})`,
+          fieldPath: `.${field}`,
+        };
   return {
-    rule: `!has(oldSelf.${field}) || (has(self.${field}) && self.${field} == oldSelf.${field})`,
+    ...where,
     message: `${field} is immutable`,
-    fieldPath: `.${field}`,
     transition: true,
     holds: (value, old) =>
       old === undefined ||
