@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import type { z } from 'zod';
 import type { KindNames } from '../resources/api-group.js';
 import type { Resource } from '../resources/object.js';
-import { objectKey } from '../resources/object.js';
+import { firstSpecIssue, objectKey } from '../resources/object.js';
 import { brokenTransitionRules, type CrossFieldRule } from '../resources/rules.js';
 import {
   ResourceConflictError,
@@ -321,10 +321,7 @@ class SqliteCollection<T extends Resource<unknown, unknown>> implements Resource
     const where = `${this.names.kind} ${objectKey(object.metadata)}`;
     const parsed = this.validation.spec.safeParse(object.spec);
     if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new ResourceInvalidError(
-        `${where} is invalid: spec.${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`,
-      );
+      throw new ResourceInvalidError(`${where} is invalid: ${firstSpecIssue(parsed.error)}`);
     }
     if (old) {
       const oldParsed = this.validation.spec.safeParse(old.spec);

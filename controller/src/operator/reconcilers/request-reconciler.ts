@@ -7,7 +7,7 @@ import { PeeringError } from '../../domain/errors.js';
 import { ClientRequestIdSchema } from '../../domain/session.js';
 import { LABEL, REQUEST_FINALIZER, SESSION_FINALIZER } from '../resources/api-group.js';
 import { isConditionTrue, setConditions, type DesiredCondition } from '../resources/conditions.js';
-import { controllerReference, hasFinalizer, isDeleting } from '../resources/object.js';
+import { controllerReference, firstSpecIssue, hasFinalizer, isDeleting } from '../resources/object.js';
 import {
   PeeringRequestSpecSchema,
   type AcceptedSession,
@@ -23,8 +23,9 @@ import { systemClock, type Clock } from '../runtime/clock.js';
 import type { ReconcileResult } from '../runtime/controller.js';
 import type { EventRecorder } from '../runtime/events.js';
 import { silentLogger, type Logger } from '../runtime/logger.js';
-import { isConflict, isNotFound } from '../store/errors.js';
+import { isConflict } from '../store/errors.js';
 import type { ResourceCollection, SecretReader } from '../store/resource-store.js';
+import { ensureFinalizer, releaseFinalizer } from './finalizers.js';
 import { sessionName } from './naming.js';
 import {
   keyText,
@@ -100,20 +101,10 @@ export class RequestReconciler {
     const cached = this.deps.cached(key);
     if (!cached) return {};
     if (isDeleting(cached.metadata)) return this.finalize(cached);
-    let request = cached;
-    if (!hasFinalizer(request.metadata, REQUEST_FINALIZER)) {
-      request = await this.deps.requests.update({
-        ...request,
-        metadata: {
-          ...request.metadata,
-          finalizers: [...(request.metadata.finalizers ?? []), REQUEST_FINALIZER],
-        },
-      });
-    }
+    const request = await ensureFinalizer(this.deps.requests, cached, REQUEST_FINALIZER);
     const parsed = PeeringRequestSpecSchema.safeParse(request.spec);
     if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      const message = `spec.${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`;
+      const message = firstSpecIssue(parsed.error);
       await this.writeStatus(request, { ...request.status, phase: 'Failed' }, [
         { type: 'Ready', status: 'False', reason: 'InvalidSpec', message },
       ]);
@@ -534,17 +525,7 @@ export class RequestReconciler {
       // Each session de-peers through its own finalizer; the session informer brings us back when they go.
       return { requeueAfterMs: 5_000 };
     }
-    try {
-      await this.deps.requests.update({
-        ...request,
-        metadata: {
-          ...request.metadata,
-          finalizers: (request.metadata.finalizers ?? []).filter((f) => f !== REQUEST_FINALIZER),
-        },
-      });
-    } catch (error) {
-      if (!isNotFound(error)) throw error;
-    }
+    await releaseFinalizer(this.deps.requests, request, REQUEST_FINALIZER);
     this.deps.events.record(request, 'Normal', 'Removed', 'every session of the request is de-peered');
     return {};
   }

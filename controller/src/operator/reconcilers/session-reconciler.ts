@@ -12,7 +12,7 @@ import {
 } from '../../router/driver.js';
 import { ANNOTATION, SESSION_FINALIZER } from '../resources/api-group.js';
 import { setConditions } from '../resources/conditions.js';
-import { hasFinalizer, isDeleting } from '../resources/object.js';
+import { firstSpecIssue, hasFinalizer, isDeleting } from '../resources/object.js';
 import {
   PeeringSessionSpecSchema,
   termsOfSession,
@@ -26,7 +26,6 @@ import { systemClock, type Clock } from '../runtime/clock.js';
 import type { ReconcileResult } from '../runtime/controller.js';
 import type { EventRecorder } from '../runtime/events.js';
 import { silentLogger, type Logger } from '../runtime/logger.js';
-import { isNotFound } from '../store/errors.js';
 import type { ResourceCollection, SecretReader } from '../store/resource-store.js';
 import {
   FINAL_STATES,
@@ -40,6 +39,7 @@ import {
   type RouterView,
   type SyncView,
 } from './session-decisions.js';
+import { ensureFinalizer, releaseFinalizer } from './finalizers.js';
 import { recordTransitions, sameStatus } from './status.js';
 
 /** Router settings the resources do not carry: filters and limits are this network's policy. */
@@ -108,20 +108,10 @@ export class SessionReconciler {
       return {};
     }
     if (isDeleting(cached.metadata)) return this.finalize(key, cached);
-    let session = cached;
-    if (!hasFinalizer(session.metadata, SESSION_FINALIZER)) {
-      session = await this.deps.sessions.update({
-        ...session,
-        metadata: {
-          ...session.metadata,
-          finalizers: [...(session.metadata.finalizers ?? []), SESSION_FINALIZER],
-        },
-      });
-    }
+    const session = await ensureFinalizer(this.deps.sessions, cached, SESSION_FINALIZER);
     const parsed = PeeringSessionSpecSchema.safeParse(session.spec);
     if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      const message = `spec.${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`;
+      const message = firstSpecIssue(parsed.error);
       await this.writeStatus(session, { ...session.status }, [
         { type: 'Accepted', status: 'False', reason: 'InvalidSpec', message },
         { type: 'Ready', status: 'False', reason: 'InvalidSpec', message },
@@ -280,17 +270,7 @@ export class SessionReconciler {
     }
     const terms = termsOfSession(spec);
     await this.deps.router.remove(naturalKey(terms));
-    try {
-      await this.deps.sessions.update({
-        ...session,
-        metadata: {
-          ...session.metadata,
-          finalizers: (session.metadata.finalizers ?? []).filter((f) => f !== SESSION_FINALIZER),
-        },
-      });
-    } catch (error) {
-      if (!isNotFound(error)) throw error;
-    }
+    await releaseFinalizer(this.deps.sessions, session, SESSION_FINALIZER);
     this.logger.info('de-peered', { key, sessionId: spec.sessionId, direction: spec.direction });
     return {};
   }

@@ -1,3 +1,4 @@
+import type { z } from 'zod';
 import type { API_VERSION } from './api-group.js';
 
 /** The part of Kubernetes' `ObjectMeta` the operator reads and writes. */
@@ -46,6 +47,12 @@ export function splitKey(key: string): { namespace: string; name: string } {
 
 export function hasFinalizer(meta: ObjectMeta, finalizer: string): boolean {
   return meta.finalizers?.includes(finalizer) ?? false;
+}
+
+/** A spec's first problem as a person reads it, `spec.<path>: <message>`: for conditions and refusals. */
+export function firstSpecIssue(error: z.ZodError): string {
+  const issue = error.issues[0];
+  return `spec.${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`;
 }
 
 export function isDeleting(meta: ObjectMeta): boolean {
