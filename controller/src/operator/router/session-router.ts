@@ -86,11 +86,6 @@ export class SessionRouter {
     return (await observation.byKey).get(key);
   }
 
-  /** Forgets the last observation (after a change the caller wants to see at once). */
-  invalidate(): void {
-    this.observation = undefined;
-  }
-
   /** An observation that begins from now on: at once when none runs, else right after the one running. */
   private next(): Promise<Observation> {
     if (this.scheduled) return this.scheduled;
