@@ -97,6 +97,20 @@ export async function runOperator(options: RunOptions): Promise<RunningOperator>
   const peeringDb = await openPeeringDb(options.config, configDir);
   const inboundNamespace = options.inboundNamespace ?? process.env['POD_NAMESPACE'] ?? 'default';
   let manifestTimer: NodeJS.Timeout | undefined;
+  // What both modes give the operator; only the backing and leader election differ.
+  const common = {
+    config: options.config,
+    router,
+    watchNamespace: options.watchNamespace,
+    inboundNamespace,
+    api: { listen: options.listen, configDir, peeringDb },
+    health: options.healthListen ? { listen: options.healthListen } : undefined,
+    peeringDb,
+    workers: options.workers === undefined ? undefined : { sessions: options.workers },
+    logger,
+    metrics,
+    crashPoints: crashPointsFromEnvironment(),
+  };
 
   let operator: RunningOperator;
   if (options.standalone) {
@@ -120,20 +134,7 @@ export async function runOperator(options: RunOptions): Promise<RunningOperator>
       }
     };
     await sync();
-    operator = await startOperator({
-      backing,
-      config: options.config,
-      router,
-      watchNamespace: options.watchNamespace,
-      inboundNamespace,
-      api: { listen: options.listen, configDir, peeringDb },
-      health: options.healthListen ? { listen: options.healthListen } : undefined,
-      peeringDb,
-      workers: options.workers === undefined ? undefined : { sessions: options.workers },
-      logger,
-      metrics,
-      crashPoints: crashPointsFromEnvironment(),
-    });
+    operator = await startOperator({ ...common, backing });
     if (manifests) {
       manifestTimer = setInterval(() => void sync(), options.manifestsPollMs ?? 5_000);
       manifestTimer.unref();
@@ -148,12 +149,7 @@ export async function runOperator(options: RunOptions): Promise<RunningOperator>
         leaseName: options.leaseName,
         logger,
       }),
-      config: options.config,
-      router,
-      watchNamespace: options.watchNamespace,
-      inboundNamespace,
-      api: { listen: options.listen, configDir, peeringDb },
-      health: options.healthListen ? { listen: options.healthListen } : undefined,
+      ...common,
       leaderElection: options.leaderElect
         ? {
             identity,
@@ -167,11 +163,6 @@ export async function runOperator(options: RunOptions): Promise<RunningOperator>
         logger.error('lost leadership; exiting');
         process.exit(1);
       },
-      peeringDb,
-      workers: options.workers === undefined ? undefined : { sessions: options.workers },
-      logger,
-      metrics,
-      crashPoints: crashPointsFromEnvironment(),
     });
   }
   logger.info('started', {
