@@ -13,12 +13,12 @@
 //
 // Target: apply → established (reported by both operators) within 15 s.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { parse, stringify } from 'yaml';
+import { stringify } from 'yaml';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = (path) => join(root, 'dist', path);
@@ -43,6 +43,7 @@ try {
     const { startControlPlane } = await import(dist('test-support/kube/control-plane.js'));
     const { KubeClient } = await import(dist('controller/src/operator/kube/client.js'));
     const { kubernetesBacking } = await import(dist('controller/src/operator/backing.js'));
+    const { chartRbac } = await import(dist('controller/test/operator/support/rbac.js'));
     // The harness's build script lives next to its sources, not in dist/: ask it for the binaries.
     const binaries =
       process.env.KUBEBUILDER_ASSETS ??
@@ -60,28 +61,9 @@ try {
       await plane.kubectl(['apply', '-f', file]);
     };
     // Each operator as its ServiceAccount with exactly the chart's rules (never as an administrator).
-    const rules = parse(readFileSync(join(root, 'charts/peering-operator/files/rbac-rules.yaml'), 'utf8'));
     operators = async (network) => {
       const namespace = await plane.newNamespace(`as${network.asn}`);
-      const subjects = [{ kind: 'ServiceAccount', name: 'peering-operator', namespace }];
-      await kubectlApply([
-        { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'peering-operator', namespace } },
-        ...['operator', 'leaderElection'].flatMap((part) => [
-          {
-            apiVersion: 'rbac.authorization.k8s.io/v1',
-            kind: 'Role',
-            metadata: { name: part.toLowerCase(), namespace },
-            rules: rules[part],
-          },
-          {
-            apiVersion: 'rbac.authorization.k8s.io/v1',
-            kind: 'RoleBinding',
-            metadata: { name: part.toLowerCase(), namespace },
-            roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: part.toLowerCase() },
-            subjects,
-          },
-        ]),
-      ]);
+      await kubectlApply(chartRbac(namespace));
       const kube = await KubeClient.connect(
         await plane.serviceAccountKubeConfig(namespace, 'peering-operator'),
       );

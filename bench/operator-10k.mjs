@@ -25,6 +25,7 @@ const { Informer } = await import(dist('controller/src/operator/runtime/informer
 const { PEERING_SESSION } = await import(dist('controller/src/operator/resources/api-group.js'));
 // The test control plane's Kubernetes version, which the chart is rendered for.
 const { KUBE_VERSION } = await import(dist('controller/test/packaging/helm.js'));
+const { chartRbac } = await import(dist('controller/test/operator/support/rbac.js'));
 
 const SESSIONS = Number(process.env.BENCH_SESSIONS ?? 10_000);
 const WORKERS = Number(process.env.BENCH_WORKERS ?? 32);
@@ -139,26 +140,7 @@ let operator;
 try {
   const namespace = await plane.newNamespace('bench');
   // The operator's permissions: exactly the chart's rules file, bound to its ServiceAccount.
-  const rules = parse(readFileSync(join(root, 'charts/peering-operator/files/rbac-rules.yaml'), 'utf8'));
-  const subjects = [{ kind: 'ServiceAccount', name: 'peering-operator', namespace }];
-  const objects = [
-    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'peering-operator', namespace } },
-    ...['operator', 'leaderElection'].flatMap((part) => [
-      {
-        apiVersion: 'rbac.authorization.k8s.io/v1',
-        kind: 'Role',
-        metadata: { name: part.toLowerCase(), namespace },
-        rules: rules[part],
-      },
-      {
-        apiVersion: 'rbac.authorization.k8s.io/v1',
-        kind: 'RoleBinding',
-        metadata: { name: part.toLowerCase(), namespace },
-        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: part.toLowerCase() },
-        subjects,
-      },
-    ]),
-  ];
+  const objects = chartRbac(namespace);
   writeFileSync(join(work, 'rbac.yaml'), objects.map((o) => stringify(o)).join('---\n'));
   await plane.kubectl(['apply', '-f', join(work, 'rbac.yaml')]);
   if (CREATE === 'bare') await installFinalizerPolicy(namespace);

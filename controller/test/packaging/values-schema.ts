@@ -1,8 +1,9 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { ConfigSchema } from '../../src/config/config.js';
+import { REPO_ROOT } from '../support/sample.js';
 
 /**
  * The chart's `values.schema.json` holds, under `properties.config`, the JSON Schema of the peering-operator
@@ -13,18 +14,7 @@ import { ConfigSchema } from '../../src/config/config.js';
  * Regenerate after changing `controller/src/config/config.ts`:
  *   npm run build && node dist/controller/test/packaging/values-schema.js && npx prettier --write charts
  */
-export const VALUES_SCHEMA_PATH = join(repositoryRoot(), 'charts/peering-operator/values.schema.json');
-
-/** The folder holding package.json: this file runs from controller/test/ (jest) and from dist/ (node). */
-function repositoryRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) {
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error('cannot find the repository root (package.json) above this file');
-    dir = parent;
-  }
-  return dir;
-}
+export const VALUES_SCHEMA_PATH = join(REPO_ROOT, 'charts/peering-operator/values.schema.json');
 
 /** Keys the chart sets itself (from ports.api and its data volume); values may not set them. */
 const CHART_OWNED = ['listen', 'store'] as const;

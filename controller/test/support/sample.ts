@@ -1,8 +1,19 @@
 import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+/** The folder holding package.json: test support runs from controller/test/ (jest) and from dist/ (benchmarks). */
+function repositoryRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error('cannot find the repository root (package.json) above this file');
+    dir = parent;
+  }
+  return dir;
+}
+
+const repoRoot = repositoryRoot();
 
 /**
  * The real PeeringDB sample (2022) lives outside the repository (PeeringDB forbids redistribution):
