@@ -41,8 +41,8 @@ try {
   let operators = 'embedded';
   if (KUBERNETES) {
     const { startControlPlane } = await import(dist('test-support/kube/control-plane.js'));
-    const { KubeClient } = await import(dist('controller/src/operator/kube/client.js'));
-    const { kubernetesBacking } = await import(dist('controller/src/operator/backing.js'));
+    const { KubeClient } = await import(dist('controller/src/operator/backing/kube/client.js'));
+    const { kubernetesBacking } = await import(dist('controller/src/operator/backing/backing.js'));
     const { chartRbac } = await import(dist('controller/test/operator/support/rbac.js'));
     // The harness's build script lives next to its sources, not in dist/: ask it for the binaries.
     const binaries =

@@ -19,8 +19,8 @@ import { parse, stringify } from 'yaml';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = (path) => join(root, 'dist', path);
 const { startControlPlane } = await import(dist('test-support/kube/control-plane.js'));
-const { KubeClient } = await import(dist('controller/src/operator/kube/client.js'));
-const { KubeResourceCollection } = await import(dist('controller/src/operator/kube/collection.js'));
+const { KubeClient } = await import(dist('controller/src/operator/backing/kube/client.js'));
+const { KubeResourceCollection } = await import(dist('controller/src/operator/backing/kube/collection.js'));
 const { Informer } = await import(dist('controller/src/operator/runtime/informer.js'));
 const { PEERING_SESSION } = await import(dist('controller/src/operator/resources/api-group.js'));
 // The test control plane's Kubernetes version, which the chart is rendered for.

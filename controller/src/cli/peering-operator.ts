@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import { DurationSchema, loadConfig } from '../config/config.js';
 import { PeeringError } from '../domain/errors.js';
-import { startApiRuntime } from '../runtime/api-runtime.js';
+import { startApiRuntime } from '../api/runtime.js';
 import { EXIT, stopOnSignal } from './signals.js';
 
 const program = new Command('peering-operator')
@@ -204,7 +204,7 @@ Examples:
   peering-operator run --config examples/peering-operator.yaml --standalone --manifests examples/manifests`,
   )
   .action(async (options: Record<string, unknown> & { config: string }) => {
-    const { runOperator } = await import('../operator/cli/run.js');
+    const { runOperator } = await import('./peering-operator/run.js');
     const config = await loadConfig(options.config);
     const operator = await runOperator({
       ...(options as object),

@@ -1,4 +1,4 @@
-import type { OperatorBacking } from '../operator/backing.js';
+import type { OperatorBacking } from '../operator/backing/backing.js';
 import type { PeeringRequest } from '../operator/resources/peering-request.js';
 import type { PeeringSession } from '../operator/resources/peering-session.js';
 import type { BirdProcess } from '../router/bird/bird-process.js';

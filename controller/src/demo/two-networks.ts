@@ -6,7 +6,7 @@ import { ClientCredentialsTokenSource } from '../auth/oauth-token-sources.js';
 import { parseConfig, type ConfigInput } from '../config/config.js';
 import { loadIssuerFixture } from '../issuer/accounts.js';
 import { startIssuer, type RunningIssuer } from '../issuer/issuer.js';
-import { embeddedBacking, type OperatorBacking } from '../operator/backing.js';
+import { embeddedBacking, type OperatorBacking } from '../operator/backing/backing.js';
 import { startOperator, type OperatorOptions, type RunningOperator } from '../operator/operator.js';
 import { API_VERSION } from '../operator/resources/api-group.js';
 import type { PeeringRequest } from '../operator/resources/peering-request.js';

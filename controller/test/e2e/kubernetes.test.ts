@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeWithControlPlane } from '../../../test-support/kube/describe-with-control-plane.js';
 import { startTwoNetworks, type TwoNetworks } from '../../src/demo/two-networks.js';
-import { kubernetesBacking } from '../../src/operator/backing.js';
+import { kubernetesBacking } from '../../src/operator/backing/backing.js';
 import { birdBinaryPath, describeWithBird } from '../support/bird.js';
 import { EXAMPLES_DIR } from '../support/sample.js';
 import { CRDS_DIR, kubectlApply, operatorKubeClient } from '../operator/support/cluster.js';

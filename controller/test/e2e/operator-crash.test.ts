@@ -9,7 +9,7 @@ import {
   type LabNetwork,
   type TwoNetworks,
 } from '../../src/demo/two-networks.js';
-import { embeddedBacking } from '../../src/operator/backing.js';
+import { embeddedBacking } from '../../src/operator/backing/backing.js';
 import type { PeeringSession } from '../../src/operator/resources/peering-session.js';
 import { describeWithBird } from '../support/bird.js';
 import { EXAMPLES_DIR } from '../support/sample.js';

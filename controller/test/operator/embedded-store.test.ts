@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync, writeFileSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { embeddedBacking } from '../../src/operator/backing.js';
-import { SqliteResourceStore } from '../../src/operator/embedded/sqlite-resources.js';
+import { embeddedBacking } from '../../src/operator/backing/backing.js';
+import { SqliteResourceStore } from '../../src/operator/backing/embedded/sqlite-resources.js';
 import { PEERING_SESSION } from '../../src/operator/resources/api-group.js';
 import { PeeringSessionSpecSchema } from '../../src/operator/resources/peering-session.js';
 import type { PeeringSession } from '../../src/operator/resources/peering-session.js';
@@ -10,7 +10,7 @@ import {
   ResourceConflictError,
   ResourceGoneError,
   ResourceInvalidError,
-} from '../../src/operator/store/errors.js';
+} from '../../src/operator/backing/errors.js';
 import { goodRequest, goodSession } from './fixtures/manifests.js';
 
 describe('the embedded store has the Kubernetes semantics the reconcilers rely on', () => {

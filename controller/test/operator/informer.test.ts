@@ -3,8 +3,8 @@ import type { Resource } from '../../src/operator/resources/object.js';
 import { ManualClock } from '../../src/operator/runtime/clock.js';
 import { Informer, type InformerEvent } from '../../src/operator/runtime/informer.js';
 import { OperatorMetrics } from '../../src/operator/runtime/metrics.js';
-import { ResourceGoneError } from '../../src/operator/store/errors.js';
-import type { ResourceCollection, WatchHandlers } from '../../src/operator/store/resource-store.js';
+import { ResourceGoneError } from '../../src/operator/backing/errors.js';
+import type { ResourceCollection, WatchHandlers } from '../../src/operator/backing/resource-collection.js';
 
 type Thing = Resource<{ n: number }, unknown>;
 

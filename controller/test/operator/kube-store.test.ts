@@ -1,14 +1,14 @@
 import { describeWithControlPlane } from '../../../test-support/kube/describe-with-control-plane.js';
-import { KubeResourceCollection } from '../../src/operator/kube/collection.js';
-import type { KubeClient } from '../../src/operator/kube/client.js';
-import { KubeLeaseStore } from '../../src/operator/kube/leases.js';
-import { KubeSecretReader } from '../../src/operator/kube/secrets.js';
+import { KubeResourceCollection } from '../../src/operator/backing/kube/collection.js';
+import type { KubeClient } from '../../src/operator/backing/kube/client.js';
+import { KubeLeaseStore } from '../../src/operator/backing/kube/leases.js';
+import { KubeSecretReader } from '../../src/operator/backing/kube/secrets.js';
 import { LABEL, PEERING_REQUEST, PEERING_SESSION } from '../../src/operator/resources/api-group.js';
 import type { PeeringRequest } from '../../src/operator/resources/peering-request.js';
-import { ResourceSessionStore } from '../../src/operator/reconcilers/resource-session-store.js';
+import { ResourceSessionStore } from '../../src/store/resource-session-store.js';
 import { sessionStoreContract } from './support/session-store-contract.js';
 import type { PeeringSession } from '../../src/operator/resources/peering-session.js';
-import { ResourceConflictError, SecretMissingError } from '../../src/operator/store/errors.js';
+import { ResourceConflictError, SecretMissingError } from '../../src/operator/backing/errors.js';
 import { BAD_MANIFESTS, badObject, goodRequest, goodSession } from './fixtures/manifests.js';
 import { CRDS_DIR, eventually, kubectlApply, operatorKubeClient } from './support/cluster.js';
 

@@ -3,7 +3,7 @@ import type { RequestOptions } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { loadKubeCredentials } from '../../src/operator/kube/kubeconfig.js';
+import { loadKubeCredentials } from '../../src/operator/backing/kube/kubeconfig.js';
 
 describe('loadKubeCredentials', () => {
   const dir = mkdtempSync(join(tmpdir(), 'peering-kubeconfig-'));

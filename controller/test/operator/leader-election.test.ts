@@ -4,7 +4,7 @@ import {
   type LeaseRecord,
   type LeaseStore,
 } from '../../src/operator/runtime/leader-election.js';
-import { ResourceConflictError } from '../../src/operator/store/errors.js';
+import { ResourceConflictError } from '../../src/operator/backing/errors.js';
 
 /** One Lease with resourceVersion preconditions, like the API server's. */
 class MemoryLeases {

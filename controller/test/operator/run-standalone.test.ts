@@ -4,7 +4,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { SqliteResourceStore } from '../../src/operator/embedded/sqlite-resources.js';
+import { SqliteResourceStore } from '../../src/operator/backing/embedded/sqlite-resources.js';
 import { PEERING_REQUEST, PEERING_SESSION } from '../../src/operator/resources/api-group.js';
 import {
   PeeringRequestSpecSchema,

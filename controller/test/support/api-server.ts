@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig, type ConfigInput } from '../../src/config/config.js';
 import type { Authenticator } from '../../src/auth/identity.js';
-import { startApiRuntime, type ApiRuntime } from '../../src/runtime/api-runtime.js';
+import { startApiRuntime, type ApiRuntime } from '../../src/api/runtime.js';
 import type { SessionStore } from '../../src/store/store.js';
 
 export interface TestApi extends ApiRuntime {

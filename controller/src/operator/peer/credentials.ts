@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { ClientCredentialsTokenSource } from '../../auth/oauth-token-sources.js';
 import type { TokenSource } from '../../auth/token-source.js';
 import type { OAuthClientCredentials, PeerApiCredentials } from '../resources/peer-api.js';
-import type { SecretReader } from '../store/resource-store.js';
+import type { SecretReader } from '../backing/resource-collection.js';
 import { PeeringError } from '../../domain/errors.js';
 import type { PeerApi, PeerApiConnector } from './peer-api.js';
 

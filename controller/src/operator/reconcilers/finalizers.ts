@@ -1,6 +1,6 @@
 import { hasFinalizer, type Resource } from '../resources/object.js';
-import { isNotFound } from '../store/errors.js';
-import type { ResourceCollection } from '../store/resource-store.js';
+import { isNotFound } from '../backing/errors.js';
+import type { ResourceCollection } from '../backing/resource-collection.js';
 
 /**
  * Puts `finalizer` on `object` unless it is there (the chart's admission policy usually put it on at creation).

@@ -23,8 +23,8 @@ import { systemClock, type Clock } from '../runtime/clock.js';
 import type { ReconcileResult } from '../runtime/controller.js';
 import type { EventRecorder } from '../runtime/events.js';
 import { silentLogger, type Logger } from '../runtime/logger.js';
-import { isConflict } from '../store/errors.js';
-import type { ResourceCollection, SecretReader } from '../store/resource-store.js';
+import { isConflict } from '../backing/errors.js';
+import type { ResourceCollection, SecretReader } from '../backing/resource-collection.js';
 import { ensureFinalizer, releaseFinalizer } from './finalizers.js';
 import { sessionName } from './naming.js';
 import {

@@ -21,12 +21,12 @@ import {
 } from '../resources/peering-session.js';
 import { connectOutbound, type PeerTokenSources } from '../peer/credentials.js';
 import type { PeerApi, PeerApiConnector } from '../peer/peer-api.js';
-import type { SessionRouter } from '../router/session-router.js';
+import type { SessionRouter } from '../../router/session-router.js';
 import { systemClock, type Clock } from '../runtime/clock.js';
 import type { ReconcileResult } from '../runtime/controller.js';
 import type { EventRecorder } from '../runtime/events.js';
 import { silentLogger, type Logger } from '../runtime/logger.js';
-import type { ResourceCollection, SecretReader } from '../store/resource-store.js';
+import type { ResourceCollection, SecretReader } from '../backing/resource-collection.js';
 import {
   FINAL_STATES,
   ROUTED_STATES,

@@ -1,7 +1,7 @@
 import type { Resource } from '../resources/object.js';
 import { objectKey } from '../resources/object.js';
-import { ResourceGoneError } from '../store/errors.js';
-import type { ResourceCollection, Selection, WatchHandle } from '../store/resource-store.js';
+import { ResourceGoneError } from '../backing/errors.js';
+import type { ResourceCollection, Selection, WatchHandle } from '../backing/resource-collection.js';
 import { systemClock, type Clock, type TimerHandle } from './clock.js';
 import { silentLogger, type Logger } from './logger.js';
 import type { OperatorMetrics } from './metrics.js';

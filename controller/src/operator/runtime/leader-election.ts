@@ -1,4 +1,4 @@
-import { isConflict } from '../store/errors.js';
+import { isConflict } from '../backing/errors.js';
 import { systemClock, type Clock, type TimerHandle } from './clock.js';
 import { silentLogger, type Logger } from './logger.js';
 import type { OperatorMetrics } from './metrics.js';

@@ -1,5 +1,5 @@
 import type { ControlPlane } from '../../../../test-support/kube/control-plane.js';
-import { kubernetesBacking } from '../../../src/operator/backing.js';
+import { kubernetesBacking } from '../../../src/operator/backing/backing.js';
 import { OperatorMetrics } from '../../../src/operator/runtime/metrics.js';
 import type { RouterDriver } from '../../../src/router/driver.js';
 import { kubectlApply, operatorKubeClient } from './cluster.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import type { ControlPlane } from '../../../../test-support/kube/control-plane.js';
-import { KubeClient } from '../../../src/operator/kube/client.js';
+import { KubeClient } from '../../../src/operator/backing/kube/client.js';
 import type { OperatorMetrics } from '../../../src/operator/runtime/metrics.js';
 import { chartRbac } from './rbac.js';
 

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig } from '../../../src/config/config.js';
-import { embeddedBacking, type OperatorBacking } from '../../../src/operator/backing.js';
+import { embeddedBacking, type OperatorBacking } from '../../../src/operator/backing/backing.js';
 import { startOperator, type OperatorOptions, type RunningOperator } from '../../../src/operator/operator.js';
 import { silentLogger, type Logger } from '../../../src/operator/runtime/logger.js';
 import type { RouterDriver } from '../../../src/router/driver.js';

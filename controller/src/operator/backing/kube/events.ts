@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { EventRecorder, EventSubject, EventType } from '../runtime/events.js';
-import { silentLogger, type Logger } from '../runtime/logger.js';
+import type { EventRecorder, EventSubject, EventType } from '../../runtime/events.js';
+import { silentLogger, type Logger } from '../../runtime/logger.js';
 import type { KubeClient } from './client.js';
 
 /**

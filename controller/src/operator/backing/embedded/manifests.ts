@@ -1,10 +1,10 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { API_VERSION, LABEL } from '../resources/api-group.js';
-import type { PeeringRequest } from '../resources/peering-request.js';
-import { isConflict, ResourceInvalidError, SecretMissingError } from '../store/errors.js';
-import type { ResourceCollection, SecretReader } from '../store/resource-store.js';
+import { API_VERSION, LABEL } from '../../resources/api-group.js';
+import type { PeeringRequest } from '../../resources/peering-request.js';
+import { isConflict, ResourceInvalidError, SecretMissingError } from '../errors.js';
+import type { ResourceCollection, SecretReader } from '../resource-collection.js';
 
 /** Secrets from Secret manifests, kept in memory only (never written to the SQLite file). */
 export class ManifestSecrets implements SecretReader {

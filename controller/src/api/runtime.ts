@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { issuerAuthenticators } from '../auth/authenticators.js';
 import { ChainAuthenticator, StaticTokenAuthenticator, type Authenticator } from '../auth/identity.js';
 import type { Config } from '../config/config.js';
-import { buildApiServer } from '../api/server.js';
+import { buildApiServer } from './server.js';
 import { FilePeeringDb } from '../peeringdb/files.js';
 import { LivePeeringDb } from '../peeringdb/live.js';
 import type { PeeringDb } from '../peeringdb/peeringdb.js';

@@ -6,14 +6,14 @@ import { BirdRouterDriver } from '../../router/bird/bird-driver.js';
 import { loadSessionDefaults } from '../../router/bird/session-defaults.js';
 import type { RouterDriver } from '../../router/driver.js';
 import { RecordingRouterDriver } from '../../router/recording.js';
-import { openPeeringDb } from '../../runtime/api-runtime.js';
-import { embeddedBacking, kubernetesBacking } from '../backing.js';
-import { KubeClient } from '../kube/client.js';
-import { loadKubeCredentials } from '../kube/kubeconfig.js';
-import { startOperator, type RunningOperator } from '../operator.js';
-import type { CrashPoints } from '../reconcilers/request-reconciler.js';
-import { Logger, type LogLevel } from '../runtime/logger.js';
-import { OperatorMetrics } from '../runtime/metrics.js';
+import { openPeeringDb } from '../../api/runtime.js';
+import { embeddedBacking, kubernetesBacking } from '../../operator/backing/backing.js';
+import { KubeClient } from '../../operator/backing/kube/client.js';
+import { loadKubeCredentials } from '../../operator/backing/kube/kubeconfig.js';
+import { startOperator, type RunningOperator } from '../../operator/operator.js';
+import type { CrashPoints } from '../../operator/reconcilers/request-reconciler.js';
+import { Logger, type LogLevel } from '../../operator/runtime/logger.js';
+import { OperatorMetrics } from '../../operator/runtime/metrics.js';
 
 /** The options of `peering-operator run` (see its --help). */
 export interface RunOptions {

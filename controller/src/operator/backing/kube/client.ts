@@ -6,8 +6,8 @@ import {
   ResourceInvalidError,
   ResourceNotFoundError,
   ResourceStoreError,
-} from '../store/errors.js';
-import type { OperatorMetrics } from '../runtime/metrics.js';
+} from '../errors.js';
+import type { OperatorMetrics } from '../../runtime/metrics.js';
 import type { KubeCredentials } from './kubeconfig.js';
 
 /** A Kubernetes `Status` object, as error answers carry it. */

@@ -1,5 +1,5 @@
-import { isNotFound } from '../store/errors.js';
-import type { LeaseRecord, LeaseStore } from '../runtime/leader-election.js';
+import { isNotFound } from '../errors.js';
+import type { LeaseRecord, LeaseStore } from '../../runtime/leader-election.js';
 import type { KubeClient } from './client.js';
 
 interface LeaseObject {

@@ -1,6 +1,6 @@
-import { ResourceSessionStore } from '../../src/operator/reconcilers/resource-session-store.js';
-import { sessionStoreContract } from './support/session-store-contract.js';
-import { temporaryEmbeddedBacking } from './support/network.js';
+import { ResourceSessionStore } from '../../src/store/resource-session-store.js';
+import { sessionStoreContract } from '../operator/support/session-store-contract.js';
+import { temporaryEmbeddedBacking } from '../operator/support/network.js';
 
 describe('the API server’s SessionStore on PeeringRequests and PeeringSessions (embedded store)', () => {
   const { backing, cleanup } = temporaryEmbeddedBacking();

@@ -1,13 +1,13 @@
-import { GROUP, VERSION, type KindNames } from '../resources/api-group.js';
-import type { Resource } from '../resources/object.js';
-import { isNotFound, ResourceGoneError } from '../store/errors.js';
+import { GROUP, VERSION, type KindNames } from '../../resources/api-group.js';
+import type { Resource } from '../../resources/object.js';
+import { isNotFound, ResourceGoneError } from '../errors.js';
 import type {
   ListResult,
   ResourceCollection,
   Selection,
   WatchHandle,
   WatchHandlers,
-} from '../store/resource-store.js';
+} from '../resource-collection.js';
 import { statusError, type KubeClient } from './client.js';
 
 /** `labels` of a {@link Selection} as a Kubernetes label selector (`a=b,c in (d,e)`). */

@@ -1,6 +1,6 @@
-import { PeeringError } from '../../domain/errors.js';
-import type { DesiredSession, ObservedSession, RouterDriver, SessionOutcome } from '../../router/driver.js';
-import { systemClock, type Clock, type TimerHandle } from '../runtime/clock.js';
+import { PeeringError } from '../domain/errors.js';
+import type { DesiredSession, ObservedSession, RouterDriver, SessionOutcome } from './driver.js';
+import { systemClock, type Clock, type TimerHandle } from '../operator/runtime/clock.js';
 
 interface Pending {
   upsert?: DesiredSession;

@@ -3,16 +3,16 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { z } from 'zod';
-import type { KindNames } from '../resources/api-group.js';
-import type { Resource } from '../resources/object.js';
-import { firstSpecIssue, objectKey } from '../resources/object.js';
-import { brokenTransitionRules, type CrossFieldRule } from '../resources/rules.js';
+import type { KindNames } from '../../resources/api-group.js';
+import type { Resource } from '../../resources/object.js';
+import { firstSpecIssue, objectKey } from '../../resources/object.js';
+import { brokenTransitionRules, type CrossFieldRule } from '../../resources/rules.js';
 import {
   ResourceConflictError,
   ResourceGoneError,
   ResourceInvalidError,
   ResourceNotFoundError,
-} from '../store/errors.js';
+} from '../errors.js';
 import type {
   ListResult,
   ResourceCollection,
@@ -20,7 +20,7 @@ import type {
   WatchEventType,
   WatchHandle,
   WatchHandlers,
-} from '../store/resource-store.js';
+} from '../resource-collection.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS resources (

@@ -1,6 +1,6 @@
 import { desiredSession } from '../../src/router/driver.js';
 import { RecordingRouterDriver } from '../../src/router/recording.js';
-import { SessionRouter } from '../../src/operator/router/session-router.js';
+import { SessionRouter } from '../../src/router/session-router.js';
 import { ManualClock } from '../../src/operator/runtime/clock.js';
 import { sampleTerms } from '../support/stored.js';
 

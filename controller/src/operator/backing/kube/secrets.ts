@@ -1,5 +1,5 @@
-import { SecretMissingError, isNotFound } from '../store/errors.js';
-import type { SecretReader } from '../store/resource-store.js';
+import { SecretMissingError, isNotFound } from '../errors.js';
+import type { SecretReader } from '../resource-collection.js';
 import type { KubeClient } from './client.js';
 
 /** Reads Secret keys through the API (`get` on secrets is all the RBAC it needs). */

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { RequestOptions } from 'node:https';
 import { parse } from 'yaml';
-import { PeeringError } from '../../domain/errors.js';
+import { PeeringError } from '../../../domain/errors.js';
 
 /**
  * What the operator's Kubernetes client needs from a kubeconfig: the server, and TLS material and headers for

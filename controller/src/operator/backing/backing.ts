@@ -5,22 +5,22 @@ import { KubeLeaseStore } from './kube/leases.js';
 import { KubeSecretReader } from './kube/secrets.js';
 import { ManifestFolder, ManifestSecrets } from './embedded/manifests.js';
 import { SqliteResourceStore } from './embedded/sqlite-resources.js';
-import { PEERING_REQUEST, PEERING_SESSION } from './resources/api-group.js';
+import { PEERING_REQUEST, PEERING_SESSION } from '../resources/api-group.js';
 import {
   PeeringRequestSpecSchema,
   REQUEST_SPEC_RULES,
   type PeeringRequest,
-} from './resources/peering-request.js';
+} from '../resources/peering-request.js';
 import {
   PeeringSessionSpecSchema,
   SESSION_SPEC_RULES,
   type PeeringSession,
-} from './resources/peering-session.js';
-import type { CrossFieldRule } from './resources/rules.js';
-import { MemoryEventRecorder, type EventRecorder } from './runtime/events.js';
-import type { LeaseStore } from './runtime/leader-election.js';
-import type { Logger } from './runtime/logger.js';
-import type { ResourceCollection, SecretReader } from './store/resource-store.js';
+} from '../resources/peering-session.js';
+import type { CrossFieldRule } from '../resources/rules.js';
+import { MemoryEventRecorder, type EventRecorder } from '../runtime/events.js';
+import type { LeaseStore } from '../runtime/leader-election.js';
+import type { Logger } from '../runtime/logger.js';
+import type { ResourceCollection, SecretReader } from './resource-collection.js';
 
 /**
  * Where the operator's resources live: the Kubernetes API, or the embedded SQLite store when standalone. The

@@ -1,5 +1,5 @@
-import type { FieldError } from '../../domain/errors.js';
-import type { SessionStatus } from '../../domain/session.js';
+import type { FieldError } from '../domain/errors.js';
+import type { SessionStatus } from '../domain/session.js';
 import type {
   NewSession,
   SessionPage,
@@ -7,22 +7,22 @@ import type {
   StoredRequest,
   StoredSession,
   SubmitResult,
-} from '../../store/store.js';
-import { ANNOTATION, LABEL } from '../resources/api-group.js';
-import { isDeleting } from '../resources/object.js';
+} from './store.js';
+import { ANNOTATION, LABEL } from '../operator/resources/api-group.js';
+import { isDeleting } from '../operator/resources/object.js';
 import {
   peeringRequest,
   type PeeringRequest,
   type PeeringRequestSpec,
   type RequestedSession,
   type SessionRejection,
-} from '../resources/peering-request.js';
-import { termsOfSession, type PeeringSession } from '../resources/peering-session.js';
-import { isConflict } from '../store/errors.js';
-import type { ResourceCollection } from '../store/resource-store.js';
-import { clientRequestHash, inboundRequestName, sessionName } from './naming.js';
-import { reasonOf } from './request-decisions.js';
-import { inboundSession } from './request-reconciler.js';
+} from '../operator/resources/peering-request.js';
+import { termsOfSession, type PeeringSession } from '../operator/resources/peering-session.js';
+import { isConflict } from '../operator/backing/errors.js';
+import type { ResourceCollection } from '../operator/backing/resource-collection.js';
+import { clientRequestHash, inboundRequestName, sessionName } from '../operator/reconcilers/naming.js';
+import { reasonOf } from '../operator/reconcilers/request-decisions.js';
+import { inboundSession } from '../operator/reconcilers/request-reconciler.js';
 
 /**
  * The API server's {@link SessionStore} on our resources, so that in a cluster `POST /sessions` writes an Inbound
