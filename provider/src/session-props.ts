@@ -1,11 +1,8 @@
 import { z } from 'zod';
 import { PeeringError, type FieldError } from '../../controller/src/domain/errors.js';
 import type { Location, LocationInputSchema } from '../../controller/src/domain/location.js';
-import {
-  ClientRequestIdSchema,
-  SessionInputSchema,
-  type BgpRole,
-} from '../../controller/src/domain/session.js';
+import { ClientRequestIdSchema, type BgpRole } from '../../controller/src/domain/session.js';
+import { SessionInputSchema } from '../../controller/src/domain/session-wire.js';
 import { PeeringRequestSpecSchema } from '../../controller/src/operator/resources/peering-request.js';
 import { fieldPath } from '../../controller/src/receiver/issues.js';
 import { propPathOfSpecPath, requestSpec } from './manifests.js';

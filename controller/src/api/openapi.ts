@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ERROR_CATALOG } from '../domain/errors.js';
-import { SessionInputSchema, SessionSchema } from '../domain/session.js';
+import { SessionInputSchema, SessionSchema } from '../domain/session-wire.js';
 import {
   BatchDeleteBodySchema,
   BatchDeleteResponseSchema,

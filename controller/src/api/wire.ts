@@ -1,13 +1,8 @@
 import { z } from 'zod';
 import { ERROR_CATALOG, type ErrorCode } from '../domain/errors.js';
 import { LocationSchema, PeeringTypeSchema } from '../domain/location.js';
-import {
-  AsnSchema,
-  ClientRequestIdSchema,
-  MAX_SESSIONS_PER_REQUEST,
-  SessionInputSchema,
-  SessionSchema,
-} from '../domain/session.js';
+import { AsnSchema, ClientRequestIdSchema, MAX_SESSIONS_PER_REQUEST } from '../domain/session.js';
+import { SessionInputSchema, SessionSchema } from '../domain/session-wire.js';
 
 /**
  * The envelopes of the Peering API on the wire (PROTOCOL.md §6-§11). Sessions themselves are in

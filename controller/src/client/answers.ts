@@ -1,14 +1,8 @@
 import { z } from 'zod';
 import { parseIpAddress } from '../domain/ip.js';
 import { locationKind, type Location } from '../domain/location.js';
-import {
-  BgpRoleSchema,
-  SESSION_STATUSES,
-  SessionSchema,
-  swapSides,
-  type SessionStatus,
-  type SessionTerms,
-} from '../domain/session.js';
+import { BgpRoleSchema, isSessionStatus, type SessionStatus, type SessionTerms } from '../domain/session.js';
+import { SessionSchema, swapFieldName, termsFromWire } from '../domain/session-wire.js';
 import {
   LocationListSchema,
   LocationListingSchema,
@@ -28,12 +22,10 @@ import type { RemoteFieldError } from './errors.js';
 /** A status from the vocabulary, or the remote's own word kept as it came. */
 export type RemoteStatus = SessionStatus | (string & { readonly unknownStatus?: never });
 
-const KNOWN_STATUSES: ReadonlySet<string> = new Set(SESSION_STATUSES);
-
 /** Statuses are read case-insensitively; a word outside the vocabulary is kept verbatim. */
 export function readStatus(raw: string): RemoteStatus {
   const lower = raw.trim().toLowerCase();
-  return KNOWN_STATUSES.has(lower) ? (lower as SessionStatus) : raw;
+  return isSessionStatus(lower) ? lower : raw;
 }
 
 /** Statuses after which nothing more will happen without a new request. */
@@ -67,13 +59,16 @@ export const RemoteSessionSchema = SessionSchema.extend({
   peer_insert_asn: z.boolean().optional(),
   local_monitoring_session: z.boolean().optional(),
   peer_monitoring_session: z.boolean().optional(),
-  peer_type: z.string().optional(),
+  peer_type: z
+    .string()
+    .optional()
+    .transform((t) => (t?.toLowerCase() === 'private' ? ('private' as const) : undefined)),
   location: LenientLocationSchema,
   status: z.string().transform(readStatus),
 });
 
 /** A session read from a remote API, in OUR reading: `local*` is this network, `peer*` the remote one. */
-export interface RemoteSession extends Omit<SessionTerms, 'sessionSecret'> {
+export interface RemoteSession extends Omit<SessionTerms, 'sessionSecret' | 'sessionSecretRef'> {
   sessionId: string;
   status: RemoteStatus;
   /** The remote answered with `local_*` naming us (the DATA TYPES reading), not the REQUEST/MONITORING one. */
@@ -89,23 +84,12 @@ export function toOurReading(
   wire: z.output<typeof RemoteSessionSchema>,
   ourAsns: ReadonlySet<number>,
 ): RemoteSession {
-  const asServer: SessionTerms = {
-    localAsn: wire.local_asn,
-    localIp: wire.local_ip,
-    peerAsn: wire.peer_asn,
-    peerIp: wire.peer_ip,
-    localBgpRole: wire.local_bgp_role,
-    peerBgpRole: wire.peer_bgp_role,
-    localInsertAsn: wire.local_insert_asn ?? true,
-    peerInsertAsn: wire.peer_insert_asn ?? true,
-    localMonitoringSession: wire.local_monitoring_session ?? false,
-    peerMonitoringSession: wire.peer_monitoring_session ?? false,
-    peerType: wire.peer_type?.toLowerCase() === 'private' ? 'private' : wire.location.type,
-    location: wire.location,
-  };
   const flipped = ourAsns.has(wire.local_asn) && !ourAsns.has(wire.peer_asn);
-  const terms = flipped ? asServer : swapSides(asServer);
-  delete terms.sessionSecret;
+  const {
+    sessionSecret: _secret,
+    sessionSecretRef: _ref,
+    ...terms
+  } = termsFromWire(wire, flipped ? 'local' : 'peer');
   return { ...terms, sessionId: wire.session_id, status: wire.status, flipped };
 }
 
@@ -158,17 +142,10 @@ export function readRemoteErrors(body: unknown, flipped = false): RemoteFieldErr
   }
   return items.map((e) => ({
     name: e.name,
-    field: flipped ? e.name : toOurField(e.name),
+    field: flipped ? e.name : swapFieldName(e.name),
     errors: e.errors,
     code: e.code,
   }));
-}
-
-/** `sessions[0].local_ip` on the wire (the server's address) is `sessions[0].peer_ip` in our reading. */
-export function toOurField(name: string): string {
-  return name.replace(/(^|\.)(local|peer)_(?!type$)/, (_match, dot: string, side: string) =>
-    side === 'local' ? `${dot}peer_` : `${dot}local_`,
-  );
 }
 
 /** `POST /sessions` answer: the server's request id, accepted sessions, per-session errors. */

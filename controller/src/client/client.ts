@@ -3,10 +3,14 @@ import { Agent, type Dispatcher } from 'undici';
 import type { z } from 'zod';
 import type { TokenSource } from '../auth/token-source.js';
 import { PeeringError, type ErrorCode } from '../domain/errors.js';
-import { parseIpAddress } from '../domain/ip.js';
-import type { Location } from '../domain/location.js';
-import { ClientRequestIdSchema, SessionInputSchema, naturalKey, type BgpRole } from '../domain/session.js';
 import type { PeeringType } from '../domain/location.js';
+import {
+  ClientRequestIdSchema,
+  naturalKey,
+  type SessionKey,
+  type SessionTermsInput,
+} from '../domain/session.js';
+import { SessionInputSchema, swapFieldName, wireFields } from '../domain/session-wire.js';
 import { fieldPath } from '../receiver/issues.js';
 import {
   RemoteBatchDeleteSchema,
@@ -16,7 +20,6 @@ import {
   RemoteSessionPageSchema,
   RemoteSessionSchema,
   readRemoteErrors,
-  toOurField,
   toOurReading,
   type RemoteLocation,
   type RemoteSession,
@@ -68,24 +71,6 @@ export interface CallOptions {
   totalTimeoutMs?: number | undefined;
 }
 
-/** A session to request, in OUR reading: `local*` is this network, `peer*` the remote one. */
-export interface SessionProposal {
-  localAsn: number;
-  localIp: string;
-  peerAsn: number;
-  peerIp: string;
-  /** `pdb:ix:26`, or the object form. */
-  location: Location | string;
-  localBgpRole?: BgpRole | undefined;
-  peerBgpRole?: BgpRole | undefined;
-  localInsertAsn?: boolean | undefined;
-  peerInsertAsn?: boolean | undefined;
-  localMonitoringSession?: boolean | undefined;
-  peerMonitoringSession?: boolean | undefined;
-  peerType?: PeeringType | undefined;
-  sessionSecret?: string | undefined;
-}
-
 export interface RequestSessionsOptions extends CallOptions {
   /** The client `request_id`; one is generated when absent. The same id makes a repeat return the same answer. */
   requestId?: string | undefined;
@@ -121,13 +106,9 @@ export interface ListLocationsQuery extends CallOptions {
   maxResults?: number | undefined;
 }
 
-/** The natural key of a session in our reading (PROTOCOL.md §4). */
-export interface SessionKey {
+/** The natural key of a session in our reading, with our ASN to narrow the listing that finds it. */
+export interface FindSessionKey extends SessionKey {
   localAsn?: number | undefined;
-  peerAsn: number;
-  location: string;
-  localIp: string;
-  peerIp: string;
 }
 
 interface CallSpec {
@@ -221,7 +202,7 @@ export class PeeringApiClient {
    * const { sessions, errors } = await client.requestSessions([proposal], { requestId: 'change-4711' });
    */
   async requestSessions(
-    proposals: readonly SessionProposal[],
+    proposals: readonly SessionTermsInput[],
     options: RequestSessionsOptions = {},
   ): Promise<RequestSessionsResult> {
     if (proposals.length === 0) {
@@ -415,13 +396,8 @@ export class PeeringApiClient {
    * @example
    * const session = await client.findSession({ localAsn: 64501, peerAsn: 64500, location: 'pdb:ix:1', localIp: '192.0.2.2', peerIp: '192.0.2.1' });
    */
-  async findSession(key: SessionKey, options: CallOptions = {}): Promise<RemoteSession | undefined> {
-    const wanted = naturalKey({
-      peerAsn: key.peerAsn,
-      location: { id: key.location, type: 'public' },
-      localIp: canonical(key.localIp),
-      peerIp: canonical(key.peerIp),
-    });
+  async findSession(key: FindSessionKey, options: CallOptions = {}): Promise<RemoteSession | undefined> {
+    const wanted = naturalKey(key);
     for await (const session of this.listSessions({ ...options, asn: key.localAsn })) {
       if (naturalKey(session) === wanted) return session;
     }
@@ -676,34 +652,14 @@ export class PeeringApiClient {
 class UncertainNotFound extends Error {}
 
 /** A proposal in our reading → the wire session (local = the remote server), checked with the server's schema. */
-function wireProposal(proposal: SessionProposal, index: number): z.output<typeof SessionInputSchema> {
-  const wire = {
-    local_asn: proposal.peerAsn,
-    local_ip: proposal.peerIp,
-    peer_asn: proposal.localAsn,
-    peer_ip: proposal.localIp,
-    local_bgp_role: proposal.peerBgpRole,
-    peer_bgp_role: proposal.localBgpRole,
-    local_insert_asn: proposal.peerInsertAsn,
-    peer_insert_asn: proposal.localInsertAsn,
-    local_monitoring_session: proposal.peerMonitoringSession,
-    peer_monitoring_session: proposal.localMonitoringSession,
-    peer_type: proposal.peerType,
-    session_secret: proposal.sessionSecret,
-    location: proposal.location,
-  };
-  const parsed = SessionInputSchema.safeParse(wire);
+function wireProposal(proposal: SessionTermsInput, index: number): z.output<typeof SessionInputSchema> {
+  const parsed = SessionInputSchema.safeParse(wireFields(proposal, 'peer'));
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
   // Name the field as the caller wrote it: our reading, camelCase (`sessions[0].peerIp`).
-  const field = toOurField(fieldPath(issue?.path ?? [], `sessions[${index}]`)).replace(
+  const field = swapFieldName(fieldPath(issue?.path ?? [], `sessions[${index}]`)).replace(
     /_([a-z])/g,
     (_m, c: string) => c.toUpperCase(),
   );
   throw new PeeringError('INVALID_FIELD', `${field}: ${issue?.message ?? 'invalid'}`, field);
-}
-
-function canonical(ip: string): string {
-  const parsed = parseIpAddress(ip);
-  return typeof parsed === 'string' ? ip : parsed.address;
 }

@@ -8,7 +8,7 @@ import { parseShowProtocols } from '../router/bird/show-protocols.js';
 export interface NetworkSnapshot {
   asn: number;
   requests: RequestView[];
-  sessions: SessionView[];
+  sessions: NarratedSession[];
   /** BIRD's peering protocols, or why they could not be read. */
   bird: ProtocolView[] | { unreachable: string };
 }
@@ -26,7 +26,7 @@ export interface RequestView {
   rejections: string[];
 }
 
-export interface SessionView {
+export interface NarratedSession {
   name: string;
   sessionId: string;
   direction: 'Outbound' | 'Inbound';
@@ -87,7 +87,7 @@ export async function snapshotOf(
   return {
     asn,
     requests: requests.items.map(requestView),
-    sessions: sessions.items.map(sessionView),
+    sessions: sessions.items.map(narratedSession),
     bird: protocols,
   };
 }
@@ -106,7 +106,7 @@ function requestView(r: PeeringRequest): RequestView {
   };
 }
 
-function sessionView(s: PeeringSession): SessionView {
+function narratedSession(s: PeeringSession): NarratedSession {
   const configured = s.status?.conditions?.find((c) => c.type === 'Configured');
   const bgp = s.status?.bgp;
   return {

@@ -1,12 +1,6 @@
 import { z } from 'zod';
 import { parseIpAddress, type AddressFamily } from './ip.js';
-import {
-  LocationInputSchema,
-  LocationSchema,
-  PeeringTypeSchema,
-  type Location,
-  type PeeringType,
-} from './location.js';
+import { locationKind, type Location, type PeeringType } from './location.js';
 
 /** A 32-bit autonomous system number (0 and 4294967295+ are reserved or impossible). */
 export const AsnSchema = z.number().int().min(1).max(4294967295).meta({ example: 64500 });
@@ -52,159 +46,129 @@ export const SessionStatusSchema = z.enum(SESSION_STATUSES).meta({
 });
 export type SessionStatus = z.infer<typeof SessionStatusSchema>;
 
-/** An address as the wire carries it; CIDR input is reduced to the address. */
-export const IpInputSchema = z
-  .string()
-  .max(64)
-  .transform((value, ctx) => {
-    const parsed = parseIpAddress(value);
-    if (typeof parsed === 'string') {
-      ctx.addIssue({ code: 'custom', message: parsed });
-      return z.NEVER;
-    }
-    return parsed.address;
-  })
-  .meta({
-    description: 'An IPv4 or IPv6 address; the CIDR form 192.0.2.1/24 is accepted',
-    example: '192.0.2.1',
-  });
+const STATUS_WORDS: ReadonlySet<string> = new Set(SESSION_STATUSES);
 
-const SecretSchema = z.string().min(1).max(80);
+/** True for a word of the status vocabulary (as our server writes it: lower case). */
+export function isSessionStatus(word: string): word is SessionStatus {
+  return STATUS_WORDS.has(word);
+}
+
+/** A key of a Kubernetes Secret (or any named secret store) holding a session's MD5/TCP-AO secret. */
+export interface SecretKeyRef {
+  name: string;
+  key: string;
+}
 
 /**
- * One BGP session as a client sends it (the draft's BGP Session structure, read the REQUEST/MONITORING way:
- * `local_*` is the receiving server, `peer_*` the initiator). Unknown fields are dropped, not echoed.
- */
-export const SessionInputSchema = z
-  .object({
-    local_asn: AsnSchema,
-    local_ip: IpInputSchema,
-    peer_asn: AsnSchema,
-    peer_ip: IpInputSchema,
-    local_bgp_role: BgpRoleSchema.optional(),
-    peer_bgp_role: BgpRoleSchema.optional(),
-    local_insert_asn: z.boolean().optional(),
-    peer_insert_asn: z.boolean().optional(),
-    local_monitoring_session: z.boolean().optional(),
-    peer_monitoring_session: z.boolean().optional(),
-    peer_type: PeeringTypeSchema.optional(),
-    session_secret: SecretSchema.optional().meta({
-      description: 'MD5/TCP-AO secret; write-only, never returned',
-    }),
-    md5: SecretSchema.optional().meta({ description: 'Alias of session_secret', deprecated: true }),
-    location: LocationInputSchema,
-  })
-  .meta({ title: 'SessionInput' });
-export type SessionInput = z.output<typeof SessionInputSchema>;
-
-/** A session as the server answers it: `session_secret` is never part of it. */
-export const SessionSchema = z
-  .object({
-    session_id: z.uuid(),
-    local_asn: AsnSchema,
-    local_ip: z.string(),
-    peer_asn: AsnSchema,
-    peer_ip: z.string(),
-    local_bgp_role: BgpRoleSchema.optional(),
-    peer_bgp_role: BgpRoleSchema.optional(),
-    local_insert_asn: z.boolean(),
-    peer_insert_asn: z.boolean(),
-    local_monitoring_session: z.boolean(),
-    peer_monitoring_session: z.boolean(),
-    peer_type: PeeringTypeSchema,
-    location: LocationSchema,
-    status: SessionStatusSchema,
-  })
-  .meta({ title: 'Session' });
-export type WireSession = z.infer<typeof SessionSchema>;
-
-/**
- * A session in this network's own reading: `local` is always us, `peer` the other network, whichever side
- * initiated. The wire reading is applied only at the API boundary.
+ * One BGP session's terms, in this network's own reading: `local` is always us, `peer` the other network,
+ * whichever side initiated. This is the one description of a session; the wire (`session-wire.ts`), the
+ * PeeringSession spec and the router's desired session are mapped from and to it, each mapping written once.
+ * Build it with {@link sessionTerms}, which applies the defaults and the canonical address forms.
  */
 export interface SessionTerms {
   localAsn: number;
   localIp: string;
   peerAsn: number;
   peerIp: string;
+  location: Location;
+  peerType: PeeringType;
   localBgpRole?: BgpRole | undefined;
   peerBgpRole?: BgpRole | undefined;
   localInsertAsn: boolean;
   peerInsertAsn: boolean;
   localMonitoringSession: boolean;
   peerMonitoringSession: boolean;
-  peerType: PeeringType;
-  location: Location;
+  /** The secret itself: travels to the peer and to the router, is never stored in a resource or answered. */
   sessionSecret?: string | undefined;
+  /** Where the secret is kept on our side (resources reference secrets, never hold them). */
+  sessionSecretRef?: SecretKeyRef | undefined;
+}
+
+/** The options of the draft's BGP Session structure that have defaults. */
+export type DefaultedOption =
+  'localInsertAsn' | 'peerInsertAsn' | 'localMonitoringSession' | 'peerMonitoringSession';
+
+/** The draft's defaults (insert-ASN on, no monitoring): stated here and nowhere else. */
+export const SESSION_DEFAULTS: Readonly<Pick<SessionTerms, DefaultedOption>> = Object.freeze({
+  localInsertAsn: true,
+  peerInsertAsn: true,
+  localMonitoringSession: false,
+  peerMonitoringSession: false,
+});
+
+/**
+ * Terms as they may be written: options may be left out (defaults apply), the location may be a bare id
+ * (`pdb:ix:26`) and `peerType` follows from the location when absent. A PeeringSession spec is one, too.
+ */
+export type SessionTermsInput = Omit<SessionTerms, DefaultedOption | 'location' | 'peerType'> &
+  Partial<Pick<SessionTerms, DefaultedOption>> & {
+    location: Location | string;
+    peerType?: PeeringType | undefined;
+  };
+
+/**
+ * Complete terms from what was written: defaults applied, addresses in canonical form, the location's type
+ * from its id when only an id was given. Extra fields of the input (a resource spec's `direction`, …) are left
+ * behind. Nothing is validated here: that happens at the boundary the input came through.
+ *
+ * @example
+ * sessionTerms({ localAsn: 64500, localIp: '2001:DB8::1', peerAsn: 64501, peerIp: '2001:db8::2', location: 'pdb:ix:26' });
+ * // { …, localIp: '2001:db8::1', location: { id: 'pdb:ix:26', type: 'public' }, peerType: 'public', localInsertAsn: true, … }
+ */
+export function sessionTerms(input: SessionTermsInput): SessionTerms {
+  const location: Location =
+    typeof input.location === 'string'
+      ? { id: input.location, type: locationKind(input.location) }
+      : { id: input.location.id, type: input.location.type };
+  return {
+    localAsn: input.localAsn,
+    localIp: canonicalAddress(input.localIp),
+    peerAsn: input.peerAsn,
+    peerIp: canonicalAddress(input.peerIp),
+    location,
+    peerType: input.peerType ?? location.type,
+    localBgpRole: input.localBgpRole,
+    peerBgpRole: input.peerBgpRole,
+    localInsertAsn: input.localInsertAsn ?? SESSION_DEFAULTS.localInsertAsn,
+    peerInsertAsn: input.peerInsertAsn ?? SESSION_DEFAULTS.peerInsertAsn,
+    localMonitoringSession: input.localMonitoringSession ?? SESSION_DEFAULTS.localMonitoringSession,
+    peerMonitoringSession: input.peerMonitoringSession ?? SESSION_DEFAULTS.peerMonitoringSession,
+    sessionSecret: input.sessionSecret,
+    sessionSecretRef: input.sessionSecretRef,
+  };
+}
+
+/** The canonical text of an address (RFC 5952 for IPv6); text that is no address is kept for the validator. */
+export function canonicalAddress(address: string): string {
+  const parsed = parseIpAddress(address);
+  return typeof parsed === 'string' ? address : parsed.address;
 }
 
 export function addressFamily(ip: string): AddressFamily {
   return ip.includes(':') ? 'ipv6' : 'ipv4';
 }
 
+/** What identifies a session: the other network, the location and both addresses. */
+export interface SessionKey {
+  peerAsn: number;
+  location: { id: string } | string;
+  localIp: string;
+  peerIp: string;
+}
+
 /**
- * The natural key of a session (PROTOCOL.md §4): the other network, the location and both addresses.
- * Two requests for the same key are the same session.
+ * The natural key of a session (docs/api.md, "Decisions"): the other network, the location and both addresses,
+ * canonical. Two requests for the same key are the same session; the router names the session after it and
+ * the PeeringSession's name derives from it. Our own ASN is not part of it: one address pair at one location
+ * is one session, whichever of our ASNs speaks on it.
+ *
+ * @example
+ * naturalKey({ peerAsn: 64501, location: 'pdb:ix:26', localIp: '192.0.2.1', peerIp: '192.0.2.2' });
+ * // '64501|pdb:ix:26|192.0.2.1|192.0.2.2'
  */
-export function naturalKey(terms: Pick<SessionTerms, 'peerAsn' | 'location' | 'localIp' | 'peerIp'>): string {
-  return `${terms.peerAsn}|${terms.location.id}|${terms.localIp}|${terms.peerIp}`;
-}
-
-/** Swaps the two sides of a session, for the flipped wire reading and for the initiator's view. */
-export function swapSides(terms: SessionTerms): SessionTerms {
-  return {
-    ...terms,
-    localAsn: terms.peerAsn,
-    localIp: terms.peerIp,
-    peerAsn: terms.localAsn,
-    peerIp: terms.localIp,
-    localBgpRole: terms.peerBgpRole,
-    peerBgpRole: terms.localBgpRole,
-    localInsertAsn: terms.peerInsertAsn,
-    peerInsertAsn: terms.localInsertAsn,
-    localMonitoringSession: terms.peerMonitoringSession,
-    peerMonitoringSession: terms.localMonitoringSession,
-  };
-}
-
-/** Input as received → terms in the wire's own reading (local = receiver), defaults applied. */
-export function termsFromInput(input: SessionInput): SessionTerms {
-  return {
-    localAsn: input.local_asn,
-    localIp: input.local_ip,
-    peerAsn: input.peer_asn,
-    peerIp: input.peer_ip,
-    localBgpRole: input.local_bgp_role,
-    peerBgpRole: input.peer_bgp_role,
-    localInsertAsn: input.local_insert_asn ?? true,
-    peerInsertAsn: input.peer_insert_asn ?? true,
-    localMonitoringSession: input.local_monitoring_session ?? false,
-    peerMonitoringSession: input.peer_monitoring_session ?? false,
-    peerType: input.peer_type ?? input.location.type,
-    location: input.location,
-    sessionSecret: input.session_secret ?? input.md5,
-  };
-}
-
-/** Terms in the wire reading → the wire session (never with the secret). */
-export function wireSession(terms: SessionTerms, sessionId: string, status: SessionStatus): WireSession {
-  const session: WireSession = {
-    session_id: sessionId,
-    local_asn: terms.localAsn,
-    local_ip: terms.localIp,
-    peer_asn: terms.peerAsn,
-    peer_ip: terms.peerIp,
-    local_insert_asn: terms.localInsertAsn,
-    peer_insert_asn: terms.peerInsertAsn,
-    local_monitoring_session: terms.localMonitoringSession,
-    peer_monitoring_session: terms.peerMonitoringSession,
-    peer_type: terms.peerType,
-    location: terms.location,
-    status,
-  };
-  if (terms.localBgpRole !== undefined) session.local_bgp_role = terms.localBgpRole;
-  if (terms.peerBgpRole !== undefined) session.peer_bgp_role = terms.peerBgpRole;
-  return session;
+export function naturalKey(key: SessionKey): string {
+  const location = typeof key.location === 'string' ? key.location : key.location.id;
+  return `${key.peerAsn}|${location}|${canonicalAddress(key.localIp)}|${canonicalAddress(key.peerIp)}`;
 }
 
 /** A client-proposed request id: a UUID or another short opaque token. */

@@ -1,13 +1,8 @@
 import type { ErrorCode } from '../domain/errors.js';
 import { prefixContains, type IpAddress } from '../domain/ip.js';
 import type { Location } from '../domain/location.js';
-import {
-  addressFamily,
-  BGP_ROLE_NAMES,
-  rolesAreCorrect,
-  type SessionStatus,
-  type SessionTerms,
-} from '../domain/session.js';
+import { addressFamily, type SessionStatus, type SessionTerms } from '../domain/session.js';
+import { ruleBreaches, wireFieldName } from '../domain/session-rules.js';
 
 /** What the receiving network accepts, from its configuration. */
 export interface ReceiverPolicy {
@@ -59,35 +54,11 @@ export function judgeSession(terms: SessionTerms, facts: LocationFacts, policy: 
 }
 
 function checkShape(terms: SessionTerms): Rejection[] {
-  const out: Rejection[] = [];
-  if (addressFamily(terms.localIp) !== addressFamily(terms.peerIp)) {
-    out.push({
-      field: 'peer_ip',
-      code: 'ADDRESS_FAMILY_MISMATCH',
-      message: `${terms.localIp} and ${terms.peerIp} are of different address families; request one session per family`,
-    });
-  }
-  const { localBgpRole: local, peerBgpRole: peer } = terms;
-  if ((local === undefined) !== (peer === undefined)) {
-    out.push({
-      field: local === undefined ? 'local_bgp_role' : 'peer_bgp_role',
-      code: 'ROLE_MISMATCH',
-      message: 'give both BGP roles or neither',
-    });
-  } else if (local !== undefined && peer !== undefined && !rolesAreCorrect(local, peer)) {
-    out.push({
-      field: 'peer_bgp_role',
-      code: 'ROLE_MISMATCH',
-      message: `roles ${BGP_ROLE_NAMES[local]} and ${BGP_ROLE_NAMES[peer]} are not RFC 9234 role-correct (pairs are provider/customer, rs_server/rs_client, peer/peer)`,
-    });
-  }
-  if (terms.localMonitoringSession && terms.peerMonitoringSession) {
-    out.push({
-      field: 'peer_monitoring_session',
-      code: 'MONITORING_CONFLICT',
-      message: 'both sides cannot be monitoring sessions',
-    });
-  }
+  const out: Rejection[] = ruleBreaches(terms).map((b) => ({
+    field: wireFieldName(b.field),
+    code: b.code,
+    message: b.message,
+  }));
   if (terms.peerType !== terms.location.type) {
     out.push({
       field: 'peer_type',

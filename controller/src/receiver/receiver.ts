@@ -2,20 +2,27 @@ import { randomUUID } from 'node:crypto';
 import { canRead, canWrite, auditName, readableAsns, type Identity } from '../auth/identity.js';
 import { PeeringError, type FieldError } from '../domain/errors.js';
 import { ixLocationId, facilityLocationId, type Location, type PeeringType } from '../domain/location.js';
+import { naturalKey, type SessionTerms } from '../domain/session.js';
 import {
   SessionInputSchema,
-  naturalKey,
-  swapSides,
-  termsFromInput,
+  swapFieldName,
+  termsFromWire,
   wireSession,
-  type SessionTerms,
+  type OurSide,
   type WireSession,
-} from '../domain/session.js';
+} from '../domain/session-wire.js';
 import type { PeeringDb } from '../peeringdb/peeringdb.js';
 import type { SessionStore, StoredSession, NewSession, SessionPage } from '../store/store.js';
 import { gatherLocationFacts, addressesOf } from './facts.js';
 import { judgeSession, type LocationFacts, type ReceiverPolicy, type Rejection } from './policy.js';
 import { issuesToFieldErrors } from './issues.js';
+
+/** One session of a request, parsed, in our reading, with the wire side the caller put us on. */
+interface Candidate {
+  index: number;
+  terms: SessionTerms;
+  ourSide: OurSide;
+}
 
 /** A `POST /sessions` body after its envelope was checked; the sessions themselves are judged one by one. */
 export interface SessionRequest {
@@ -65,30 +72,30 @@ export class Receiver {
   /** `POST /sessions`: judge each session, record the accepted ones atomically, explain the rest. */
   async requestSessions(identity: Identity, request: SessionRequest): Promise<RequestAnswer> {
     const errors: FieldError[] = [];
-    const candidates: { index: number; terms: SessionTerms; flipped: boolean }[] = [];
+    const candidates: Candidate[] = [];
     request.sessions.forEach((raw, index) => {
       const parsed = SessionInputSchema.safeParse(raw);
       if (!parsed.success) {
         errors.push(...issuesToFieldErrors(parsed.error.issues, `sessions[${index}]`));
         return;
       }
-      const wire = termsFromInput(parsed.data);
-      const oursLocal = this.isOurs(wire.localAsn);
-      const oursPeer = this.isOurs(wire.peerAsn);
-      if (oursLocal === oursPeer) {
+      const { local_asn: localAsn, peer_asn: peerAsn } = parsed.data;
+      const oursLocal = this.isOurs(localAsn);
+      if (oursLocal === this.isOurs(peerAsn)) {
         errors.push({
           name: `sessions[${index}].local_asn`,
           code: 'ASN_NOT_OURS',
           errors: [
             oursLocal
-              ? `both AS${wire.localAsn} and AS${wire.peerAsn} are ours; one side must be your network`
-              : `we peer as ${this.deps.policy.ourAsns.map((a) => `AS${a}`).join(', ')}; neither AS${wire.localAsn} nor AS${wire.peerAsn} is ours`,
+              ? `both AS${localAsn} and AS${peerAsn} are ours; one side must be your network`
+              : `we peer as ${this.deps.policy.ourAsns.map((a) => `AS${a}`).join(', ')}; neither AS${localAsn} nor AS${peerAsn} is ours`,
           ],
         });
         return;
       }
-      // PROTOCOL.md §3: the flipped reading (local = initiator) is accepted and answered in kind.
-      candidates.push({ index, terms: oursLocal ? wire : swapSides(wire), flipped: !oursLocal });
+      // The flipped reading (local = initiator) is accepted and answered in kind (docs/api.md, "Decisions").
+      const ourSide: OurSide = oursLocal ? 'local' : 'peer';
+      candidates.push({ index, terms: termsFromWire(parsed.data, ourSide), ourSide });
     });
 
     // Authorization is all or nothing: a token that does not hold an ASN gets no per-item hints about it.
@@ -131,14 +138,14 @@ export class Receiver {
       return hit;
     };
     const seenKeys = new Set<string>();
-    const accepted: { index: number; session: NewSession; flipped: boolean }[] = [];
+    const accepted: { index: number; session: NewSession; ourSide: OurSide }[] = [];
     const pendingByPeer = new Map<number, number>();
     for (const candidate of candidates) {
-      const { terms, index, flipped } = candidate;
+      const { terms, index, ourSide } = candidate;
       const reject = (rejections: Rejection[]) =>
         errors.push(
           ...rejections.map((r) => ({
-            name: `sessions[${index}].${flipped ? flipField(r.field) : r.field}`,
+            name: `sessions[${index}].${ourSide === 'peer' ? swapFieldName(r.field) : r.field}`,
             code: r.code,
             errors: [r.message],
           })),
@@ -175,7 +182,7 @@ export class Receiver {
         }
         pendingByPeer.set(terms.peerAsn, pending + 1);
       }
-      accepted.push({ index, flipped, session: { sessionId: this.newId(), terms, status: verdict.status } });
+      accepted.push({ index, ourSide, session: { sessionId: this.newId(), terms, status: verdict.status } });
     }
 
     errors.sort((a, b) => indexOf(a.name) - indexOf(b.name));
@@ -201,7 +208,7 @@ export class Receiver {
       return this.answerReplay(result.request.requestId, result.request.errors, result.sessions, candidates);
     return {
       request_id: result.request.requestId,
-      sessions: result.sessions.map((stored, i) => toWire(stored, accepted[i]?.flipped ?? false)),
+      sessions: result.sessions.map((stored, i) => toWire(stored, accepted[i]?.ourSide ?? 'local')),
       errors,
     };
   }
@@ -230,12 +237,12 @@ export class Receiver {
       cursor: query.cursor,
       limit: query.limit,
     });
-    return { sessions: page.sessions.map((s) => toWire(s, false)), cursor: page.cursor };
+    return { sessions: page.sessions.map((s) => toWire(s, 'local')), cursor: page.cursor };
   }
 
   /** `GET /sessions/{id}`: 404 for a session that does not exist or is not the caller's (never 403). */
   async getSession(identity: Identity, sessionId: string): Promise<WireSession> {
-    return toWire(await this.visibleSession(identity, sessionId, canRead), false);
+    return toWire(await this.visibleSession(identity, sessionId, canRead), 'local');
   }
 
   /** `DELETE /sessions/{id}`: gone from reads at once; de-configuration follows. */
@@ -266,7 +273,7 @@ export class Receiver {
       ),
     );
     return {
-      sessions: removable.filter((s) => removed.has(s.sessionId)).map((s) => toWire(s, false)),
+      sessions: removable.filter((s) => removed.has(s.sessionId)).map((s) => toWire(s, 'local')),
       errors,
     };
   }
@@ -367,12 +374,14 @@ export class Receiver {
     requestId: string,
     errors: FieldError[],
     sessions: StoredSession[],
-    candidates: { terms: SessionTerms; flipped: boolean }[],
+    candidates: readonly Candidate[],
   ): RequestAnswer {
-    const flippedKeys = new Set(candidates.filter((c) => c.flipped).map((c) => naturalKey(c.terms)));
+    const flippedKeys = new Set(
+      candidates.filter((c) => c.ourSide === 'peer').map((c) => naturalKey(c.terms)),
+    );
     return {
       request_id: requestId,
-      sessions: sessions.map((s) => toWire(s, flippedKeys.has(naturalKey(s.terms)))),
+      sessions: sessions.map((s) => toWire(s, flippedKeys.has(naturalKey(s.terms)) ? 'peer' : 'local')),
       errors,
     };
   }
@@ -382,14 +391,8 @@ export class Receiver {
 const SESSION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Stored (our reading) → wire, in the reading the caller used. */
-function toWire(session: StoredSession, flipped: boolean): WireSession {
-  return wireSession(flipped ? swapSides(session.terms) : session.terms, session.sessionId, session.status);
-}
-
-function flipField(field: string): string {
-  if (field.startsWith('local_')) return `peer_${field.slice(6)}`;
-  if (field.startsWith('peer_') && field !== 'peer_type') return `local_${field.slice(5)}`;
-  return field;
+function toWire(session: StoredSession, ourSide: OurSide): WireSession {
+  return wireSession(session.terms, ourSide, session.sessionId, session.status);
 }
 
 function indexOf(name: string): number {

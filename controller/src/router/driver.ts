@@ -1,12 +1,12 @@
 import { z } from 'zod';
 import { parseIpAddress } from '../domain/ip.js';
 import { PeeringError } from '../domain/errors.js';
+import { ruleBreaches } from '../domain/session-rules.js';
 import {
   AsnSchema,
   BgpRoleSchema,
   addressFamily,
   naturalKey,
-  rolesAreCorrect,
   type BgpRole,
   type SessionStatus,
   type SessionTerms,
@@ -232,15 +232,16 @@ export const DesiredSessionSchema = z
   })
   .strict()
   .superRefine((s, ctx) => {
-    const family = addressFamily(s.localIp);
-    if (addressFamily(s.peerIp) !== family) {
+    // The domain's rules that concern a router; a lone role is fine here (our side may announce one alone).
+    const subject = { ...s, localBgpRole: s.localRole, peerBgpRole: s.peerRole };
+    for (const breach of ruleBreaches(subject, ['sameFamily', 'rolesCorrect'])) {
       ctx.addIssue({
         code: 'custom',
-        path: ['peerIp'],
-        message: 'must be of the same address family as localIp',
+        path: [ROUTER_FIELD[breach.field] ?? breach.field],
+        message: breach.message,
       });
     }
-    if (s.sourceAddress !== undefined && addressFamily(s.sourceAddress) !== family) {
+    if (s.sourceAddress !== undefined && addressFamily(s.sourceAddress) !== addressFamily(s.localIp)) {
       ctx.addIssue({
         code: 'custom',
         path: ['sourceAddress'],
@@ -254,17 +255,16 @@ export const DesiredSessionSchema = z
         message: 'must differ from localIp (a session to itself)',
       });
     }
-    if (s.localRole !== undefined && s.peerRole !== undefined && !rolesAreCorrect(s.localRole, s.peerRole)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['peerRole'],
-        message: `role ${s.peerRole} is not RFC 9234 role-correct against local role ${s.localRole}`,
-      });
-    }
     if (s.requireRoles === true && s.localRole === undefined) {
       ctx.addIssue({ code: 'custom', path: ['requireRoles'], message: 'needs localRole' });
     }
   });
+
+/** The router's names for the terms' fields that it calls otherwise. */
+const ROUTER_FIELD: Partial<Record<string, keyof DesiredSession>> = {
+  localBgpRole: 'localRole',
+  peerBgpRole: 'peerRole',
+};
 
 /**
  * Validates one desired session; returns it, or the first problem as an `INVALID_FIELD` error whose field names

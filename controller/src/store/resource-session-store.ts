@@ -1,5 +1,5 @@
 import type { FieldError } from '../domain/errors.js';
-import type { SessionStatus } from '../domain/session.js';
+import { sessionTerms, type SessionStatus } from '../domain/session.js';
 import type {
   NewSession,
   SessionPage,
@@ -14,15 +14,14 @@ import {
   peeringRequest,
   type PeeringRequest,
   type PeeringRequestSpec,
-  type RequestedSession,
   type SessionRejection,
 } from '../operator/resources/peering-request.js';
-import { termsOfSession, type PeeringSession } from '../operator/resources/peering-session.js';
+import type { PeeringSession } from '../operator/resources/peering-session.js';
 import { isConflict } from '../operator/backing/errors.js';
 import type { ResourceCollection } from '../operator/backing/resource-collection.js';
 import { clientRequestHash, inboundRequestName, sessionName } from '../operator/reconcilers/naming.js';
-import { reasonOf } from '../operator/reconcilers/request-decisions.js';
-import { inboundSession } from '../operator/reconcilers/request-reconciler.js';
+import { reasonOf, requestedSession } from '../operator/reconcilers/request-decisions.js';
+import { inboundSession } from '../operator/reconcilers/inbound-request.js';
 
 /**
  * The API server's {@link SessionStore} on our resources, so that in a cluster `POST /sessions` writes an Inbound
@@ -71,7 +70,11 @@ export class ResourceSessionStore implements SessionStore {
       peerAsn: request.peerAsn,
       addressFamilies: ['ipv4', 'ipv6'],
       approved: fresh.length > 0 && fresh.every((s) => s.status === 'approved'),
-      sessions: fresh.map((session) => requestedSession(session, localAsn, request.peerAsn)),
+      sessions: fresh.map((session) => ({
+        ...requestedSession(session.terms, { localAsn, peerAsn: request.peerAsn }),
+        sessionId: session.sessionId,
+        initialState: session.status === 'approved' ? 'approved' : 'pending',
+      })),
       inbound: {
         requestId: request.requestId,
         ...(request.clientRequestId === undefined ? {} : { clientRequestId: request.clientRequestId }),
@@ -266,26 +269,6 @@ export class ResourceSessionStore implements SessionStore {
   }
 }
 
-function requestedSession(session: NewSession, localAsn: number, peerAsn: number): RequestedSession {
-  const t = session.terms;
-  return {
-    ...(t.localAsn === localAsn ? {} : { localAsn: t.localAsn }),
-    ...(t.peerAsn === peerAsn ? {} : { peerAsn: t.peerAsn }),
-    location: t.location.id,
-    peerType: t.peerType,
-    localIp: t.localIp,
-    peerIp: t.peerIp,
-    localBgpRole: t.localBgpRole,
-    peerBgpRole: t.peerBgpRole,
-    localInsertAsn: t.localInsertAsn,
-    peerInsertAsn: t.peerInsertAsn,
-    localMonitoringSession: t.localMonitoringSession,
-    peerMonitoringSession: t.peerMonitoringSession,
-    sessionId: session.sessionId,
-    initialState: session.status === 'approved' ? 'approved' : 'pending',
-  };
-}
-
 function toRejection(error: FieldError): SessionRejection {
   return {
     field: error.name.slice(0, 256),
@@ -324,7 +307,7 @@ function toStoredSession(session: PeeringSession): StoredSession {
   return {
     sessionId: session.spec.sessionId,
     requestId: session.spec.requestId ?? '',
-    terms: termsOfSession(session.spec),
+    terms: sessionTerms(session.spec),
     status: stateOf(session),
     statusReason: session.status?.stateReason,
     createdAt: created,

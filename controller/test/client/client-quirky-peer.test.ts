@@ -1,4 +1,5 @@
-import { PeeringApiClient, type SessionProposal } from '../../src/client/client.js';
+import { PeeringApiClient } from '../../src/client/client.js';
+import type { SessionTermsInput } from '../../src/domain/session.js';
 import { PeeringApiError } from '../../src/client/errors.js';
 import type { Clock } from '../../src/client/retry.js';
 import { QuirkyPeer, json } from './quirky-peer.js';
@@ -9,7 +10,7 @@ const US = 64501;
 const THEM = 64500;
 const SESSION_ID = '0b0e5c56-1a7e-4a8e-9f57-6c1b5d2f3a10';
 
-const proposal: SessionProposal = {
+const proposal: SessionTermsInput = {
   localAsn: US,
   localIp: '192.0.2.2',
   peerAsn: THEM,

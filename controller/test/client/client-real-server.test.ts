@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { PeeringApiClient, type SessionProposal } from '../../src/client/client.js';
+import { PeeringApiClient } from '../../src/client/client.js';
+import type { SessionTermsInput } from '../../src/domain/session.js';
 import { PeeringApiError } from '../../src/client/errors.js';
 import { PeeringError } from '../../src/domain/errors.js';
 import type { TokenSource } from '../../src/auth/token-source.js';
@@ -14,14 +15,14 @@ const CF = {
   networks: [{ asn: 13335, perms: 15 }],
 };
 
-const AMS_V4: SessionProposal = {
+const AMS_V4: SessionTermsInput = {
   localAsn: 13335,
   localIp: '80.249.211.140',
   peerAsn: 15169,
   peerIp: '80.249.208.247',
   location: 'pdb:ix:26',
 };
-const AMS_V6: SessionProposal = {
+const AMS_V6: SessionTermsInput = {
   localAsn: 13335,
   localIp: '2001:7f8:1::a501:3335:1',
   peerAsn: 15169,

@@ -1,5 +1,4 @@
 import { canonicalIpv6, parseIpAddress, prefixContains } from '../../src/domain/ip.js';
-import { rolesAreCorrect, swapSides, naturalKey, type SessionTerms } from '../../src/domain/session.js';
 
 describe('addresses', () => {
   test.each([
@@ -31,44 +30,5 @@ describe('addresses', () => {
       true,
     );
     expect(prefixContains('garbage', v4)).toBe(false);
-  });
-});
-
-describe('sessions', () => {
-  test('RFC 9234 role correctness', () => {
-    expect(rolesAreCorrect(4, 4)).toBe(true);
-    expect(rolesAreCorrect(0, 3)).toBe(true);
-    expect(rolesAreCorrect(3, 0)).toBe(true);
-    expect(rolesAreCorrect(1, 2)).toBe(true);
-    expect(rolesAreCorrect(0, 4)).toBe(false);
-    expect(rolesAreCorrect(1, 1)).toBe(false);
-    expect(rolesAreCorrect(3, 3)).toBe(false);
-  });
-
-  test('swapping sides twice is the identity, and the natural key follows the peer', () => {
-    const terms: SessionTerms = {
-      localAsn: 64500,
-      localIp: '192.0.2.1',
-      peerAsn: 64501,
-      peerIp: '192.0.2.2',
-      localBgpRole: 0,
-      peerBgpRole: 3,
-      localInsertAsn: true,
-      peerInsertAsn: false,
-      localMonitoringSession: true,
-      peerMonitoringSession: false,
-      peerType: 'public',
-      location: { id: 'pdb:ix:1', type: 'public' },
-    };
-    const swapped = swapSides(terms);
-    expect(swapped).toMatchObject({
-      localAsn: 64501,
-      peerAsn: 64500,
-      localBgpRole: 3,
-      peerInsertAsn: true,
-      peerMonitoringSession: true,
-    });
-    expect(swapSides(swapped)).toEqual(terms);
-    expect(naturalKey(terms)).toBe('64501|pdb:ix:1|192.0.2.1|192.0.2.2');
   });
 });

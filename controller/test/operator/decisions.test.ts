@@ -1,11 +1,13 @@
 import {
-  keyText,
+  keyRecord,
   reasonOf,
+  recordKey,
   rejectionsOf,
   requestPhase,
+  requestedTerms,
   sessionsToRemove,
   sessionsToRequest,
-  wantedFromSpec,
+  termsOfRecord,
 } from '../../src/operator/reconcilers/request-decisions.js';
 import {
   firstPollDue,
@@ -130,32 +132,69 @@ describe('session conditions', () => {
 });
 
 describe('outbound request decisions', () => {
+  const request = { localAsn: 64500, peerAsn: 64501 };
   const spec = (localIp: string, peerIp: string) =>
-    wantedFromSpec(
-      64500,
-      64501,
-      {
-        location: 'pdb:ix:1',
-        localIp,
-        peerIp,
-        localInsertAsn: true,
-        peerInsertAsn: true,
-        localMonitoringSession: false,
-        peerMonitoringSession: false,
-      },
-      'secret',
-    );
+    requestedTerms(request, {
+      location: 'pdb:ix:1',
+      localIp,
+      peerIp,
+      localInsertAsn: true,
+      peerInsertAsn: true,
+      localMonitoringSession: false,
+      peerMonitoringSession: false,
+      sessionSecret: 'secret',
+    });
 
-  it('turns an explicit session into a proposal in our reading, with canonical addresses', () => {
+  it('turns an explicit session into terms in our reading, with canonical addresses', () => {
     const wanted = spec('2001:DB8:1:0::1', '2001:db8:1::2');
-    expect(wanted.key).toEqual({ location: 'pdb:ix:1', localIp: '2001:db8:1::1', peerIp: '2001:db8:1::2' });
-    expect(wanted.proposal).toMatchObject({
+    expect(keyRecord(wanted)).toEqual({
+      location: 'pdb:ix:1',
+      localIp: '2001:db8:1::1',
+      peerIp: '2001:db8:1::2',
+    });
+    expect(wanted).toMatchObject({
       localAsn: 64500,
       peerAsn: 64501,
       location: { id: 'pdb:ix:1', type: 'public' },
       peerType: 'public',
       sessionSecret: 'secret',
     });
+  });
+
+  it('keys a status record and the terms it came from alike (the natural key, peer ASN included)', () => {
+    const wanted = spec('2001:DB8:1:0::1', '2001:db8:1::2');
+    const record = { location: 'pdb:ix:1', localIp: '2001:db8:1:0:0::1', peerIp: '2001:DB8:1::2' };
+    expect(recordKey(64501, record)).toBe('64501|pdb:ix:1|2001:db8:1::1|2001:db8:1::2');
+    expect(recordKey(64501, record)).toBe(recordKey(64501, keyRecord(wanted)));
+    expect(recordKey(64502, record)).not.toBe(recordKey(64501, record));
+  });
+
+  it('takes an explicit session as written and gives a discovered one the request defaults', () => {
+    const full = {
+      direction: 'Outbound' as const,
+      ...request,
+      addressFamilies: ['ipv4' as const],
+      approved: false,
+      sessionDefaults: { localBgpRole: 4 as const, peerBgpRole: 4 as const },
+      sessions: [
+        {
+          location: 'pdb:ix:1',
+          localIp: '192.0.2.1',
+          peerIp: '192.0.2.2',
+          localInsertAsn: false,
+          peerInsertAsn: true,
+          localMonitoringSession: false,
+          peerMonitoringSession: false,
+        },
+      ],
+    };
+    const explicit = termsOfRecord(full, { location: 'pdb:ix:1', localIp: '192.0.2.1', peerIp: '192.0.2.2' });
+    expect(explicit).toMatchObject({ localInsertAsn: false, localBgpRole: undefined });
+    const discovered = termsOfRecord(
+      { ...full, sessions: undefined },
+      { location: 'pdb:ix:1', localIp: '192.0.2.1', peerIp: '192.0.2.2' },
+    );
+    expect(discovered).toMatchObject({ localInsertAsn: true, localBgpRole: 4, peerBgpRole: 4 });
   });
 
   it('asks only for what is neither accepted nor refused in this generation, and retries refusals of older ones', () => {
@@ -195,12 +234,12 @@ describe('outbound request decisions', () => {
         },
       ],
     };
-    expect(sessionsToRequest(wanted, status, 2).map((w) => w.key.localIp)).toEqual(['192.0.2.5']);
-    expect(sessionsToRemove(wanted.slice(1), status).map((a) => a.name)).toEqual(['a']);
+    expect(sessionsToRequest(wanted, status, 2, 64501).map((w) => w.localIp)).toEqual(['192.0.2.5']);
+    expect(sessionsToRemove(wanted.slice(1), status, 64501).map((a) => a.name)).toEqual(['a']);
   });
 
   it("maps the peer's indexed errors to the sessions of the batch, and unindexed ones to all of them", () => {
-    const batch = [spec('192.0.2.1', '192.0.2.2').key, spec('192.0.2.3', '192.0.2.2').key];
+    const batch = [keyRecord(spec('192.0.2.1', '192.0.2.2')), keyRecord(spec('192.0.2.3', '192.0.2.2'))];
     const rejections = rejectionsOf(
       batch,
       [
@@ -234,10 +273,10 @@ describe('outbound request decisions', () => {
         batch,
         [{ name: 'request', field: 'request', errors: ['nope'], code: 'weird-code' }],
         1,
-      ).map((r) => [keyText(r), r.reason]),
+      ).map((r) => [recordKey(64501, r), r.reason]),
     ).toEqual([
-      ['pdb:ix:1|192.0.2.1|192.0.2.2', 'WeirdCode'],
-      ['pdb:ix:1|192.0.2.3|192.0.2.2', 'WeirdCode'],
+      ['64501|pdb:ix:1|192.0.2.1|192.0.2.2', 'WeirdCode'],
+      ['64501|pdb:ix:1|192.0.2.3|192.0.2.2', 'WeirdCode'],
     ]);
     expect(reasonOf('RATE_LIMITED')).toBe('RateLimited');
   });

@@ -1,6 +1,7 @@
 import { stringify } from 'yaml';
 import type { RemoteFieldError } from '../../client/errors.js';
 import type { RemoteLocation, RemoteSession } from '../../client/answers.js';
+import { wireSession, type WireSession } from '../../domain/session-wire.js';
 
 export type OutputFormat = 'table' | 'json' | 'yaml';
 export const OUTPUT_FORMATS: readonly OutputFormat[] = ['table', 'json', 'yaml'];
@@ -39,41 +40,10 @@ export function renderTable(table: Table): string {
  * A session as peeringctl prints it in JSON and YAML: snake_case like the API, but from YOUR view, like the
  * flags: `local_*` is your network, `peer_*` the remote one (the wire reading is the other way round).
  */
-export interface SessionView {
-  session_id: string;
-  status: string;
-  local_asn: number;
-  local_ip: string;
-  peer_asn: number;
-  peer_ip: string;
-  location: { id: string; type: string };
-  peer_type: string;
-  local_bgp_role?: number;
-  peer_bgp_role?: number;
-  local_insert_asn: boolean;
-  peer_insert_asn: boolean;
-  local_monitoring_session: boolean;
-  peer_monitoring_session: boolean;
-}
+export type SessionView = Omit<WireSession, 'status'> & { status: string };
 
 export function sessionView(session: RemoteSession): SessionView {
-  const view: SessionView = {
-    session_id: session.sessionId,
-    status: session.status,
-    local_asn: session.localAsn,
-    local_ip: session.localIp,
-    peer_asn: session.peerAsn,
-    peer_ip: session.peerIp,
-    location: session.location,
-    peer_type: session.peerType,
-    local_insert_asn: session.localInsertAsn,
-    peer_insert_asn: session.peerInsertAsn,
-    local_monitoring_session: session.localMonitoringSession,
-    peer_monitoring_session: session.peerMonitoringSession,
-  };
-  if (session.localBgpRole !== undefined) view.local_bgp_role = session.localBgpRole;
-  if (session.peerBgpRole !== undefined) view.peer_bgp_role = session.peerBgpRole;
-  return view;
+  return wireSession(session, 'local', session.sessionId, session.status);
 }
 
 export function sessionTable(sessions: readonly RemoteSession[]): Table {

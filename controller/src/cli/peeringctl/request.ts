@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
-import type { SessionProposal, RequestSessionsResult } from '../../client/client.js';
+import type { RequestSessionsResult } from '../../client/client.js';
+import type { SessionTermsInput } from '../../domain/session.js';
 import type { RemoteFieldError } from '../../client/errors.js';
 import type { BgpRole } from '../../domain/session.js';
 import { ClientRequestIdSchema, MAX_SESSIONS_PER_REQUEST } from '../../domain/session.js';
@@ -135,7 +136,7 @@ async function proposalsOf(
   flags: RequestFlags,
   globals: ReturnType<typeof globalsOf>,
   secret: string | undefined,
-): Promise<{ proposals: SessionProposal[]; apiUrl?: string | undefined; localAsn: number }> {
+): Promise<{ proposals: SessionTermsInput[]; apiUrl?: string | undefined; localAsn: number }> {
   const given = SESSION_FLAGS.filter((f) => flags[f] !== undefined);
   if (flags.file !== undefined) {
     if (given.length > 0) {

@@ -1,6 +1,7 @@
 import type { TokenSource } from '../../auth/token-source.js';
 import type { RemoteLocation, RemoteSession } from '../../client/answers.js';
-import { PeeringApiClient, type RequestSessionsResult, type SessionProposal } from '../../client/client.js';
+import { PeeringApiClient, type RequestSessionsResult } from '../../client/client.js';
+import type { SessionTermsInput } from '../../domain/session.js';
 import { PeeringApiError } from '../../client/errors.js';
 import { PeeringError } from '../../domain/errors.js';
 import type { OperatorMetrics } from '../runtime/metrics.js';
@@ -11,7 +12,7 @@ import type { OperatorMetrics } from '../runtime/metrics.js';
  */
 export interface PeerApi {
   /** `POST /sessions` with our intent id as the client `request_id`. */
-  requestSessions(proposals: readonly SessionProposal[], requestId: string): Promise<RequestSessionsResult>;
+  requestSessions(proposals: readonly SessionTermsInput[], requestId: string): Promise<RequestSessionsResult>;
   /** `GET /sessions?asn=&request_id=`: what the peer recorded under a request id (ours or its own). */
   sessionsOfRequest(localAsn: number, requestId: string): Promise<RemoteSession[]>;
   /** `GET /sessions/{id}`; `undefined` when the peer does not (or no longer) know it. */
@@ -82,7 +83,10 @@ class CountedPeerApi implements PeerApi {
     private readonly metrics: OperatorMetrics | undefined,
   ) {}
 
-  requestSessions(proposals: readonly SessionProposal[], requestId: string): Promise<RequestSessionsResult> {
+  requestSessions(
+    proposals: readonly SessionTermsInput[],
+    requestId: string,
+  ): Promise<RequestSessionsResult> {
     return this.count('request', () => this.client.requestSessions(proposals, { requestId }));
   }
 

@@ -1,81 +1,121 @@
 import type { RemoteFieldError } from '../../client/errors.js';
-import type { SessionProposal } from '../../client/client.js';
-import { ERROR_CATALOG, type ErrorCode } from '../../domain/errors.js';
-import { locationKind } from '../../domain/location.js';
-import type { SessionStatus } from '../../domain/session.js';
+import { ERROR_CATALOG } from '../../domain/errors.js';
+import {
+  naturalKey,
+  sessionTerms,
+  type SessionStatus,
+  type SessionTerms,
+  type SessionTermsInput,
+} from '../../domain/session.js';
 import type { DesiredCondition } from '../resources/conditions.js';
 import type {
   AcceptedSession,
+  PeeringRequestSpec,
   PeeringRequestStatus,
   RequestedSession,
   SessionKeyRecord,
   SessionRejection,
 } from '../resources/peering-request.js';
-import { canonicalIp } from '../resources/session-fields.js';
 
-/** The natural-key text of a key record (canonical addresses), to compare sessions across readings. */
-export function keyText(key: Partial<SessionKeyRecord>): string {
-  return `${key.location ?? ''}|${canonicalIp(key.localIp ?? '')}|${canonicalIp(key.peerIp ?? '')}`;
+/**
+ * The natural key (the domain's, `naturalKey`) of a session a request's status talks about: the status keeps
+ * location and addresses, the request names the peer.
+ */
+export function recordKey(peerAsn: number, record: Partial<SessionKeyRecord>): string {
+  return naturalKey({
+    peerAsn,
+    location: record.location ?? '',
+    localIp: record.localIp ?? '',
+    peerIp: record.peerIp ?? '',
+  });
 }
 
-/** A session the request wants, as a key and as what to send. */
-export interface WantedSession {
-  key: SessionKeyRecord;
-  proposal: SessionProposal;
-  /** Kept for the PeeringSession, never sent anywhere but to the peer. */
-  secretRef?: { name: string; key: string } | undefined;
+/** Terms → the key record a request's status keeps for them. */
+export function keyRecord(terms: SessionTerms): SessionKeyRecord {
+  return { location: terms.location.id, localIp: terms.localIp, peerIp: terms.peerIp };
 }
 
-/** An explicit session of the spec → what to ask for. */
-export function wantedFromSpec(
-  localAsn: number,
-  peerAsn: number,
-  session: RequestedSession,
-  secret: string | undefined,
-): WantedSession {
-  const localIp = canonicalIp(session.localIp);
-  const peerIp = canonicalIp(session.peerIp);
+/** A session of a request as written in its spec (explicit), or as discovery found it (options from defaults). */
+type WrittenSession = Omit<SessionTermsInput, 'localAsn' | 'peerAsn' | 'location'> & {
+  location: string;
+  localAsn?: number | undefined;
+  peerAsn?: number | undefined;
+};
+
+/** The terms of one session of a request: the request's ASNs unless the session names its own (inbound). */
+export function requestedTerms(
+  spec: Pick<PeeringRequestSpec, 'localAsn' | 'peerAsn'>,
+  session: WrittenSession,
+): SessionTerms {
+  return sessionTerms({
+    ...session,
+    localAsn: session.localAsn ?? spec.localAsn,
+    peerAsn: session.peerAsn ?? spec.peerAsn,
+  });
+}
+
+/**
+ * Terms → a session entry of a request's spec, the way back of {@link requestedTerms}: the ASNs only where they
+ * differ from the request's, the secret only by reference.
+ */
+export function requestedSession(
+  terms: SessionTerms,
+  spec: Pick<PeeringRequestSpec, 'localAsn' | 'peerAsn'>,
+): RequestedSession {
+  const { localAsn, peerAsn, location, sessionSecret: _secret, ...options } = terms;
   return {
-    key: { location: session.location, localIp, peerIp },
-    secretRef: session.sessionSecretRef,
-    proposal: {
-      localAsn,
-      localIp,
-      peerAsn,
-      peerIp,
-      location: { id: session.location, type: locationKind(session.location) },
-      peerType: session.peerType ?? locationKind(session.location),
-      localBgpRole: session.localBgpRole,
-      peerBgpRole: session.peerBgpRole,
-      localInsertAsn: session.localInsertAsn,
-      peerInsertAsn: session.peerInsertAsn,
-      localMonitoringSession: session.localMonitoringSession,
-      peerMonitoringSession: session.peerMonitoringSession,
-      sessionSecret: secret,
-    },
+    ...(localAsn === spec.localAsn ? {} : { localAsn }),
+    ...(peerAsn === spec.peerAsn ? {} : { peerAsn }),
+    location: location.id,
+    ...options,
   };
+}
+
+/** The options a discovered session takes from the request (`spec.sessionDefaults`). */
+export function discoveredSession(
+  spec: Pick<PeeringRequestSpec, 'sessionDefaults'>,
+  where: SessionKeyRecord,
+): WrittenSession {
+  const defaults = spec.sessionDefaults;
+  return {
+    ...where,
+    localBgpRole: defaults?.localBgpRole,
+    peerBgpRole: defaults?.peerBgpRole,
+    sessionSecretRef: defaults?.sessionSecretRef,
+  };
+}
+
+/** The terms a request asked for under one key record: its explicit session, else a discovered one. */
+export function termsOfRecord(spec: PeeringRequestSpec, record: SessionKeyRecord): SessionTerms {
+  const key = recordKey(spec.peerAsn, record);
+  const explicit = spec.sessions?.find((s) => recordKey(s.peerAsn ?? spec.peerAsn, s) === key);
+  return requestedTerms(spec, explicit ?? discoveredSession(spec, record));
 }
 
 /** Sessions wanted but neither accepted nor refused for this generation: the next POST's content. */
 export function sessionsToRequest(
-  wanted: readonly WantedSession[],
+  wanted: readonly SessionTerms[],
   status: PeeringRequestStatus,
   generation: number,
-): WantedSession[] {
+  peerAsn: number,
+): SessionTerms[] {
   const known = new Set([
-    ...(status.accepted ?? []).map(keyText),
-    ...(status.rejected ?? []).filter((r) => (r.generation ?? 0) >= generation).map(keyText),
+    ...(status.accepted ?? []).map((a) => recordKey(peerAsn, a)),
+    ...(status.rejected ?? [])
+      .filter((r) => (r.generation ?? 0) >= generation)
+      .map((r) => recordKey(peerAsn, r)),
   ]);
-  return wanted.filter((w) => !known.has(keyText(w.key)));
+  return wanted.filter((w) => !known.has(naturalKey(w)));
 }
 
 /** Accepted sessions no longer wanted (the spec dropped them): to de-peer. */
 export function sessionsToRemove(
-  wanted: readonly WantedSession[],
+  wanted: readonly SessionTerms[],
   status: PeeringRequestStatus,
+  peerAsn: number,
 ): AcceptedSession[] {
-  const keep = new Set(wanted.map((w) => keyText(w.key)));
-  return (status.accepted ?? []).filter((a) => !keep.has(keyText(a)));
+  const keep = new Set(wanted.map(naturalKey));
+  return (status.accepted ?? []).filter((a) => !keep.has(recordKey(peerAsn, a)));
 }
 
 /**
@@ -125,10 +165,6 @@ export function reasonOf(code: string): string {
     .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
     .join('');
   return /^[A-Za-z]/.test(camel) ? camel.slice(0, 64) : 'Rejected';
-}
-
-export function isCatalogCode(code: string): code is ErrorCode {
-  return Object.hasOwn(ERROR_CATALOG, code);
 }
 
 export type RequestPhase = NonNullable<PeeringRequestStatus['phase']>;

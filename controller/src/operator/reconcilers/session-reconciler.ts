@@ -1,7 +1,14 @@
 import type { RemoteSession } from '../../client/answers.js';
 import { readStatus } from '../../client/answers.js';
 import { PeeringError } from '../../domain/errors.js';
-import { SESSION_STATUSES, addressFamily, naturalKey, type SessionStatus } from '../../domain/session.js';
+import {
+  SESSION_STATUSES,
+  addressFamily,
+  naturalKey,
+  sessionTerms,
+  type SessionStatus,
+  type SessionTerms,
+} from '../../domain/session.js';
 import type { PeeringDb } from '../../peeringdb/peeringdb.js';
 import {
   desiredSession,
@@ -15,7 +22,6 @@ import { setConditions } from '../resources/conditions.js';
 import { firstSpecIssue, hasFinalizer, isDeleting } from '../resources/object.js';
 import {
   PeeringSessionSpecSchema,
-  termsOfSession,
   type PeeringSession,
   type PeeringSessionStatus,
 } from '../resources/peering-session.js';
@@ -187,7 +193,7 @@ export class SessionReconciler {
     }
 
     // 2. The router.
-    const terms = termsOfSession(spec);
+    const terms = sessionTerms(spec);
     const routerKey = naturalKey(terms);
     let router: RouterView;
     if (status.state !== undefined && ROUTED_STATES.has(status.state)) {
@@ -268,7 +274,7 @@ export class SessionReconciler {
         throw error;
       }
     }
-    const terms = termsOfSession(spec);
+    const terms = sessionTerms(spec);
     await this.deps.router.remove(naturalKey(terms));
     await releaseFinalizer(this.deps.sessions, session, SESSION_FINALIZER);
     this.logger.info('de-peered', { key, sessionId: spec.sessionId, direction: spec.direction });
@@ -279,7 +285,7 @@ export class SessionReconciler {
     session: PeeringSession,
     key: string,
     secretRef: { name: string; key: string } | undefined,
-    terms: ReturnType<typeof termsOfSession>,
+    terms: SessionTerms,
   ): Promise<RouterView> {
     // Configured for this generation and still on the router: only observe.
     // An unreachable router (BIRD restarting) is a refusal for this round, not a failed reconcile: the peer's

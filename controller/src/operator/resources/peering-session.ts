@@ -10,7 +10,6 @@ import { immutable, withRules, type CrossFieldRule } from './rules.js';
 import {
   IpAddressSchema,
   SESSION_RULES,
-  canonicalIp,
   celLocationKind,
   locationKind,
   sessionOptionFields,
@@ -136,22 +135,17 @@ export type PeeringSession = Resource<PeeringSessionSpec, PeeringSessionStatus>;
 /** Condition types of a PeeringSession. */
 export const SESSION_CONDITIONS = ['Accepted', 'Configured', 'Established', 'Ready', 'Synced'] as const;
 
-/** The session's terms in the domain's reading (same reading: local = us). */
-export function termsOfSession(spec: PeeringSessionSpec): SessionTerms {
-  return {
-    localAsn: spec.localAsn,
-    localIp: canonicalIp(spec.localIp),
-    peerAsn: spec.peerAsn,
-    peerIp: canonicalIp(spec.peerIp),
-    localBgpRole: spec.localBgpRole,
-    peerBgpRole: spec.peerBgpRole,
-    localInsertAsn: spec.localInsertAsn,
-    peerInsertAsn: spec.peerInsertAsn,
-    localMonitoringSession: spec.localMonitoringSession,
-    peerMonitoringSession: spec.peerMonitoringSession,
-    peerType: spec.peerType,
-    location: spec.location,
-  };
+/** What a PeeringSession spec says beyond the session's terms: direction, ids, how to reach the peer. */
+export type SessionSpecExtra = Omit<PeeringSessionSpec, keyof SessionTerms>;
+
+/**
+ * Terms → a PeeringSession spec (same reading: local = us). The spec holds the terms' fields under their own
+ * names, so the way back is the domain's {@link sessionTerms} applied to the spec. The secret itself never goes
+ * into a resource: only its reference does.
+ */
+export function sessionSpec(terms: SessionTerms, extra: SessionSpecExtra): PeeringSessionSpec {
+  const { sessionSecret: _secret, ...fields } = terms;
+  return { ...extra, ...fields };
 }
 
 /** An empty PeeringSession object of a name, for building one. */

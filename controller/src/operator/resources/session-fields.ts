@@ -1,8 +1,12 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { locationKind } from '../../domain/location.js';
-import { BgpRoleSchema, rolesAreCorrect, type BgpRole } from '../../domain/session.js';
-import { parseIpAddress } from '../../domain/ip.js';
+import { BgpRoleSchema } from '../../domain/session.js';
+import {
+  SESSION_RULES as DOMAIN_SESSION_RULES,
+  type RuleSubject,
+  type SessionRuleId,
+} from '../../domain/session-rules.js';
 import type { CrossFieldRule } from './rules.js';
 
 /** One IPv4 or IPv6 address (no prefix length: a resource names an address, not a network). */
@@ -15,12 +19,6 @@ export const IpAddressSchema = z
     description: 'An IPv4 or IPv6 address, e.g. 192.0.2.1 or 2001:db8::1',
     'x-kubernetes-validations': [{ rule: 'isIP(self)', message: 'must be an IPv4 or IPv6 address' }],
   });
-
-/** The canonical text of an address (RFC 5952 for IPv6), so that natural keys compare equal. */
-export function canonicalIp(address: string): string {
-  const parsed = parseIpAddress(address);
-  return typeof parsed === 'string' ? address : parsed.address;
-}
 
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
@@ -67,64 +65,38 @@ export const sessionOptionFields = {
   }),
 };
 
-interface SessionShape {
-  localIp: string;
-  peerIp: string;
-  localBgpRole?: BgpRole | undefined;
-  peerBgpRole?: BgpRole | undefined;
-  localMonitoringSession?: boolean | undefined;
-  peerMonitoringSession?: boolean | undefined;
-}
+/**
+ * The CEL form of each of the domain's session rules (`domain/session-rules.ts`); the operator's own check is
+ * the domain's predicate, so the two evaluators cannot drift apart in meaning, only in spelling.
+ */
+const CEL: Record<SessionRuleId, string> = {
+  sameFamily:
+    '!isIP(self.localIp) || !isIP(self.peerIp) || ip(self.localIp).family() == ip(self.peerIp).family()',
+  rolesPaired: 'has(self.localBgpRole) == has(self.peerBgpRole)',
+  // Integer comparisons: string building would make the API server's cost estimate explode.
+  rolesCorrect:
+    '!has(self.localBgpRole) || !has(self.peerBgpRole) || ' +
+    [
+      [0, 3],
+      [3, 0],
+      [1, 2],
+      [2, 1],
+      [4, 4],
+    ]
+      .map(([l, p]) => `(self.localBgpRole == ${l} && self.peerBgpRole == ${p})`)
+      .join(' || '),
+  oneMonitoringSide:
+    '!(has(self.localMonitoringSession) && self.localMonitoringSession && ' +
+    'has(self.peerMonitoringSession) && self.peerMonitoringSession)',
+};
 
-function family(address: string): number {
-  return isIP(address);
-}
-
-/** Rules every session description obeys, whichever resource it sits in (PROTOCOL.md §4). */
-export const SESSION_RULES: CrossFieldRule<SessionShape>[] = [
-  {
-    rule: '!isIP(self.localIp) || !isIP(self.peerIp) || ip(self.localIp).family() == ip(self.peerIp).family()',
-    message: 'localIp and peerIp must be of the same address family',
-    fieldPath: '.peerIp',
-    holds: (s) => family(s.localIp) === 0 || family(s.peerIp) === 0 || family(s.localIp) === family(s.peerIp),
-  },
-  {
-    rule: 'has(self.localBgpRole) == has(self.peerBgpRole)',
-    message: 'give both localBgpRole and peerBgpRole, or neither',
-    fieldPath: '.peerBgpRole',
-    holds: (s) => (s.localBgpRole === undefined) === (s.peerBgpRole === undefined),
-  },
-  {
-    // Integer comparisons: string building would make the API server's cost estimate explode.
-    rule:
-      '!has(self.localBgpRole) || !has(self.peerBgpRole) || ' +
-      [
-        [0, 3],
-        [3, 0],
-        [1, 2],
-        [2, 1],
-        [4, 4],
-      ]
-        .map(([l, p]) => `(self.localBgpRole == ${l} && self.peerBgpRole == ${p})`)
-        .join(' || '),
-    message:
-      'localBgpRole and peerBgpRole must be RFC 9234 role-correct: provider/customer (0/3, 3/0), ' +
-      'route server/client (1/2, 2/1) or peer/peer (4/4)',
-    fieldPath: '.peerBgpRole',
-    holds: (s) =>
-      s.localBgpRole === undefined ||
-      s.peerBgpRole === undefined ||
-      rolesAreCorrect(s.localBgpRole, s.peerBgpRole),
-  },
-  {
-    rule:
-      '!(has(self.localMonitoringSession) && self.localMonitoringSession && ' +
-      'has(self.peerMonitoringSession) && self.peerMonitoringSession)',
-    message: 'localMonitoringSession and peerMonitoringSession cannot both be true',
-    fieldPath: '.peerMonitoringSession',
-    holds: (s) => !(s.localMonitoringSession === true && s.peerMonitoringSession === true),
-  },
-];
+/** Rules every session description obeys, whichever resource it sits in: the domain's, as CEL and predicate. */
+export const SESSION_RULES: CrossFieldRule<RuleSubject>[] = DOMAIN_SESSION_RULES.map((r) => ({
+  rule: CEL[r.id],
+  message: r.message,
+  fieldPath: `.${r.field}`,
+  holds: (s) => r.holds(s),
+}));
 
 /** `public` for `pdb:ix:*`, `private` for `pdb:fac:*`, in CEL. */
 export function celLocationKind(idExpression: string): string {
