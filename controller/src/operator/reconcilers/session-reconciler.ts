@@ -34,11 +34,11 @@ import {
   firstPollDue,
   nextPollMs,
   sessionConditions,
-  windowExpired,
   type PollSchedule,
   type RouterView,
   type SyncView,
 } from './session-decisions.js';
+import { windowEnds, windowExpired } from '../../domain/time-window.js';
 import { ensureFinalizer, releaseFinalizer } from './finalizers.js';
 import { recordTransitions, sameStatus } from './status.js';
 
@@ -226,13 +226,8 @@ export class SessionReconciler {
       waits.push(router.bgp?.state === 'established' ? observe.established : observe.waiting);
     }
     if (router.kind === 'refused') throw new PeeringError('ROUTER_REJECTED', router.message);
-    if (
-      status.acceptedAt !== undefined &&
-      status.state !== undefined &&
-      ['approved', 'configured'].includes(status.state)
-    ) {
-      waits.push(Date.parse(status.acceptedAt) + this.options.timeWindowMs - now + 1);
-    }
+    const windowEnd = windowEnds(status.state, status.acceptedAt, this.options.timeWindowMs);
+    if (windowEnd !== undefined) waits.push(windowEnd - now + 1);
     return waits.length === 0 ? {} : { requeueAfterMs: Math.max(0, Math.min(...waits)) };
   }
 
