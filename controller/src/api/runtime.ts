@@ -35,6 +35,12 @@ export interface ApiRuntimeOptions {
   authenticators?: Authenticator[];
   peeringDb?: PeeringDb;
   store?: SessionStore;
+  /**
+   * Enforce the time window with a sweep of the store every minute (default true, for `peering-operator serve`).
+   * Off under the operator: there the leader's session reconciler applies the same rule, and a sweep would run
+   * on every replica, the standby included, and list every inbound session each minute.
+   */
+  timeWindowSweep?: boolean;
 }
 
 /** The PeeringDB source the configuration names. */
@@ -108,12 +114,15 @@ export async function startApiRuntime(config: Config, options: ApiRuntimeOptions
   const address = app.server.address();
   const actualPort = typeof address === 'object' && address ? address.port : port;
   const origin = `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}`;
-  // The time window is enforced by a sweep; unref'd so it never keeps a process alive on its own.
-  const sweep = setInterval(
-    () => void receiver.expireSessions(config.policy.timeWindow).catch(() => undefined),
-    60_000,
-  );
-  sweep.unref();
+  // Unref'd so it never keeps a process alive on its own.
+  const sweep =
+    options.timeWindowSweep === false
+      ? undefined
+      : setInterval(
+          () => void receiver.expireSessions(config.policy.timeWindow).catch(() => undefined),
+          60_000,
+        );
+  sweep?.unref();
   return {
     app,
     receiver,

@@ -252,6 +252,8 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
         listen: options.api?.listen,
         configDir: options.api?.configDir,
         peeringDb,
+        // The leader's session reconciler applies the time window; the API server must not, on any replica.
+        timeWindowSweep: false,
       });
     }
     if (options.health) {
