@@ -13,6 +13,7 @@ import { Receiver } from '../receiver/receiver.js';
 import { SqliteSessionStore } from '../store/sqlite.js';
 import type { SessionStore } from '../store/store.js';
 import { PeeringError } from '../domain/errors.js';
+import { Logger, fastifyLogger } from '../operator/runtime/logger.js';
 
 export interface ApiRuntime {
   app: FastifyInstance;
@@ -30,7 +31,8 @@ export interface ApiRuntimeOptions {
   configDir?: string;
   listen?: string;
   dataDir?: string;
-  logger?: boolean | { level: string };
+  /** The operator's logger (the API's lines join its JSON stream), or Fastify's own (pino) settings. */
+  logger?: Logger | boolean | { level: string };
   /** Extra authenticators, tried after the static tokens and before the issuers of `auth.issuers`. */
   authenticators?: Authenticator[];
   peeringDb?: PeeringDb;
@@ -101,7 +103,9 @@ export async function startApiRuntime(config: Config, options: ApiRuntimeOptions
     bodyLimit: config.limits.bodyBytes,
     pageSize: config.limits.pageSize,
     requestsPerMinute: config.limits.requestsPerMinute,
-    logger: options.logger ?? false,
+    ...(options.logger instanceof Logger
+      ? { loggerInstance: fastifyLogger(options.logger) }
+      : { logger: options.logger ?? false }),
     ready: async () => {
       await store.countByStatus(0, 'pending');
     },

@@ -254,6 +254,8 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
         peeringDb,
         // The leader's session reconciler applies the time window; the API server must not, on any replica.
         timeWindowSweep: false,
+        // The API's lines (a 500 says "it has been logged") go to the operator's JSON stream.
+        logger: logger.child({ server: 'peering-api' }),
       });
     }
     if (options.health) {
