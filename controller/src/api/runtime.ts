@@ -13,6 +13,7 @@ import { Receiver } from '../receiver/receiver.js';
 import { SqliteSessionStore } from '../store/sqlite.js';
 import type { SessionStore } from '../store/store.js';
 import { PeeringError } from '../domain/errors.js';
+import { Logger, fastifyLogger } from '../operator/runtime/logger.js';
 
 export interface ApiRuntime {
   app: FastifyInstance;
@@ -30,11 +31,18 @@ export interface ApiRuntimeOptions {
   configDir?: string;
   listen?: string;
   dataDir?: string;
-  logger?: boolean | { level: string };
+  /** The operator's logger (the API's lines join its JSON stream), or Fastify's own (pino) settings. */
+  logger?: Logger | boolean | { level: string };
   /** Extra authenticators, tried after the static tokens and before the issuers of `auth.issuers`. */
   authenticators?: Authenticator[];
   peeringDb?: PeeringDb;
   store?: SessionStore;
+  /**
+   * Enforce the time window with a sweep of the store every minute (default true, for `peering-operator serve`).
+   * Off under the operator: there the leader's session reconciler applies the same rule, and a sweep would run
+   * on every replica, the standby included, and list every inbound session each minute.
+   */
+  timeWindowSweep?: boolean;
 }
 
 /** The PeeringDB source the configuration names. */
@@ -95,7 +103,9 @@ export async function startApiRuntime(config: Config, options: ApiRuntimeOptions
     bodyLimit: config.limits.bodyBytes,
     pageSize: config.limits.pageSize,
     requestsPerMinute: config.limits.requestsPerMinute,
-    logger: options.logger ?? false,
+    ...(options.logger instanceof Logger
+      ? { loggerInstance: fastifyLogger(options.logger) }
+      : { logger: options.logger ?? false }),
     ready: async () => {
       await store.countByStatus(0, 'pending');
     },
@@ -108,12 +118,15 @@ export async function startApiRuntime(config: Config, options: ApiRuntimeOptions
   const address = app.server.address();
   const actualPort = typeof address === 'object' && address ? address.port : port;
   const origin = `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}`;
-  // The time window is enforced by a sweep; unref'd so it never keeps a process alive on its own.
-  const sweep = setInterval(
-    () => void receiver.expireSessions(config.policy.timeWindow).catch(() => undefined),
-    60_000,
-  );
-  sweep.unref();
+  // Unref'd so it never keeps a process alive on its own.
+  const sweep =
+    options.timeWindowSweep === false
+      ? undefined
+      : setInterval(
+          () => void receiver.expireSessions(config.policy.timeWindow).catch(() => undefined),
+          60_000,
+        );
+  sweep?.unref();
   return {
     app,
     receiver,

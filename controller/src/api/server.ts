@@ -42,7 +42,10 @@ export interface ApiServerOptions {
   requestsPerMinute: number;
   /** Readiness: resolves when the store and data sources can serve. */
   ready?: () => Promise<void>;
-  logger?: FastifyBaseLogger | boolean | { level: string };
+  /** Fastify's own (pino) logging settings. */
+  logger?: boolean | { level: string };
+  /** A ready logger instead (Fastify 5 takes one only as `loggerInstance`), e.g. the operator's. */
+  loggerInstance?: FastifyBaseLogger;
   metrics?: ApiMetrics;
 }
 
@@ -64,7 +67,9 @@ const FASTIFY_ERRORS: Record<string, ErrorCode> = {
  */
 export async function buildApiServer(options: ApiServerOptions): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: options.logger ?? false,
+    ...(options.loggerInstance
+      ? { loggerInstance: options.loggerInstance }
+      : { logger: options.logger ?? false }),
     bodyLimit: options.bodyLimit,
     requestIdHeader: false,
     genReqId: (req) => {

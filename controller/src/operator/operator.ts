@@ -201,10 +201,29 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     reconciling = true;
     await Promise.all([requestInformer.waitForSync(), sessionInformer.waitForSync()]);
     if (!reconciling) return;
+    await resyncRouter();
+    if (!reconciling) return;
     requestController.start();
     sessionController.start();
     logger.info('reconciling', { namespace: options.watchNamespace || '(all)' });
     for (const waiter of reconcilingWaiters.splice(0)) waiter();
+  };
+  // ADR 0004 §5: what a crash, or an object deleted while no replica reconciled, left on the router goes before
+  // the controllers start (so no reconcile runs beside it). A failure is logged, not fatal: the controllers still
+  // run, and the next start or leader change tries again.
+  const resyncRouter = async () => {
+    try {
+      const result = await sessionReconciler.resyncRouter(sessionInformer.list());
+      const removed = result.sessions.filter((s) => s.outcome === 'removed' && s.change === 'removed');
+      logger.info('router resynced', {
+        sessions: result.sessions.length - removed.length,
+        removed: removed.map((s) => s.key),
+      });
+    } catch (error) {
+      logger.error('router resync failed: sessions left behind stay until the next start or leader change', {
+        error,
+      });
+    }
   };
   const stopReconciling = async () => {
     if (!reconciling) return;
@@ -252,6 +271,10 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
         listen: options.api?.listen,
         configDir: options.api?.configDir,
         peeringDb,
+        // The leader's session reconciler applies the time window; the API server must not, on any replica.
+        timeWindowSweep: false,
+        // The API's lines (a 500 says "it has been logged") go to the operator's JSON stream.
+        logger: logger.child({ server: 'peering-api' }),
       });
     }
     if (options.health) {

@@ -11,6 +11,7 @@ import {
   type OurSide,
   type WireSession,
 } from '../domain/session-wire.js';
+import { windowExpired } from '../domain/time-window.js';
 import type { PeeringDb } from '../peeringdb/peeringdb.js';
 import type { SessionStore, StoredSession, NewSession, SessionPage } from '../store/store.js';
 import { gatherLocationFacts, addressesOf } from './facts.js';
@@ -315,13 +316,16 @@ export class Receiver {
     return out;
   }
 
-  /** Approved sessions not established within the time window become `unestablished` (PROTOCOL.md §13). */
+  /**
+   * Approved sessions not established within the time window become `unestablished` (PROTOCOL.md §13), by the
+   * rule the operator applies too ({@link windowExpired}: counted from the approval). Only `peering-operator
+   * serve` sweeps; under the operator, the leader's session reconciler applies the window.
+   */
   async expireSessions(windowMs: number): Promise<string[]> {
     const now = this.now().getTime();
     const expired: string[] = [];
     for (const session of await this.deps.store.all()) {
-      const waiting = session.status === 'approved' || session.status === 'configured';
-      if (waiting && now - Date.parse(session.createdAt) > windowMs) {
+      if (windowExpired(session.status, session.acceptedAt, now, windowMs)) {
         await this.deps.store.setStatus(
           session.sessionId,
           'unestablished',

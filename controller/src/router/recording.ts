@@ -33,6 +33,8 @@ export class RecordingRouterDriver implements RouterDriver {
   readonly calls: RecordedCall[] = [];
   private readonly sessions = new Map<string, { desired: DesiredSession; observed: ObservedSession }>();
   private failures: PeeringError[] = [];
+  /** Protocols someone else configured on the same router: never reported, changed or removed by the driver. */
+  private readonly foreign = new Set<string>();
 
   constructor(private readonly clock: () => Date = () => new Date()) {}
 
@@ -76,6 +78,20 @@ export class RecordingRouterDriver implements RouterDriver {
       lastError: details.lastError,
       routes: details.routes ?? entry.observed.routes,
     };
+  }
+
+  /**
+   * Plays another user of the router (a person, another tool): a protocol that is not ours. A driver manages only
+   * its own sessions, so `apply`, `sync` and `observe` leave it out, as BIRD's driver leaves out every protocol
+   * outside its include directory.
+   */
+  addForeignProtocol(name: string): void {
+    this.foreign.add(name);
+  }
+
+  /** The foreign protocols, still all there. */
+  foreignProtocols(): string[] {
+    return [...this.foreign];
   }
 
   /**

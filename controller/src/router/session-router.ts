@@ -1,5 +1,5 @@
 import { PeeringError } from '../domain/errors.js';
-import type { DesiredSession, ObservedSession, RouterDriver, SessionOutcome } from './driver.js';
+import type { ApplyResult, DesiredSession, ObservedSession, RouterDriver, SessionOutcome } from './driver.js';
 import { systemClock, type Clock, type TimerHandle } from '../operator/runtime/clock.js';
 
 interface Pending {
@@ -50,6 +50,8 @@ export class SessionRouter {
   private readonly changedIn = new Map<string, number>();
   /** Batches go to the driver one after the other: a driver (BIRD) is not made for parallel reloads. */
   private flushing = false;
+  /** The batch or sync the driver is working on, while `flushing`. */
+  private inFlight: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly driver: RouterDriver,
@@ -66,6 +68,25 @@ export class SessionRouter {
   /** Removes one session (a key the router does not have is `absent`, not an error). */
   remove(key: string): Promise<SessionOutcome> {
     return this.enqueue({ remove: key });
+  }
+
+  /**
+   * Makes the router's managed sessions exactly `desired` ({@link RouterDriver.sync}), in turn with the batches:
+   * after the one in progress, before the changes queued meanwhile.
+   */
+  async sync(desired: readonly DesiredSession[]): Promise<ApplyResult> {
+    while (this.flushing) await this.inFlight.catch(() => undefined);
+    this.flushing = true;
+    const run = this.driver.sync(desired);
+    this.inFlight = run;
+    try {
+      const result = await run;
+      this.noteChanges(result);
+      return result;
+    } finally {
+      this.flushing = false;
+      if (this.queue.length > 0) this.schedule();
+    }
   }
 
   /**
@@ -140,10 +161,19 @@ export class SessionRouter {
     this.queue = [];
     if (batch.length === 0) return;
     this.flushing = true;
-    void this.flush(batch).finally(() => {
+    this.inFlight = this.flush(batch).finally(() => {
       this.flushing = false;
       if (this.queue.length > 0) this.schedule();
     });
+  }
+
+  /** Sessions the router changed are answered by the next observation, not by one begun before. */
+  private noteChanges(result: ApplyResult): void {
+    for (const outcome of result.sessions) {
+      if (outcome.outcome !== 'configured' || outcome.change !== 'unchanged') {
+        this.changedIn.set(outcome.key, this.epoch);
+      }
+    }
   }
 
   private async flush(batch: Pending[]): Promise<void> {
@@ -155,11 +185,7 @@ export class SessionRouter {
     try {
       const result = await this.driver.apply({ upsert, remove });
       const outcomes = new Map(result.sessions.map((s) => [s.key, s]));
-      for (const outcome of result.sessions) {
-        if (outcome.outcome !== 'configured' || outcome.change !== 'unchanged') {
-          this.changedIn.set(outcome.key, this.epoch);
-        }
-      }
+      this.noteChanges(result);
       for (const item of batch) {
         const key = item.upsert?.key ?? (item.remove as string);
         const outcome = outcomes.get(key);

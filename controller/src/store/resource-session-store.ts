@@ -312,6 +312,7 @@ function toStoredSession(session: PeeringSession): StoredSession {
     statusReason: session.status?.stateReason,
     createdAt: created,
     updatedAt: changed[changed.length - 1] ?? created,
+    acceptedAt: session.status?.acceptedAt,
     createdBy: session.metadata.annotations?.[ANNOTATION.requestedBy] ?? '',
   };
 }

@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FieldError } from '../domain/errors.js';
 import { naturalKey, type SessionStatus, type SessionTerms } from '../domain/session.js';
+import { ACCEPTED_STATES } from '../domain/time-window.js';
 import type {
   NewSession,
   SessionPage,
@@ -21,6 +22,7 @@ interface SessionRow {
   status_reason: string | null;
   created_at: string;
   updated_at: string;
+  accepted_at: string | null;
   created_by: string;
 }
 
@@ -59,6 +61,7 @@ CREATE TABLE IF NOT EXISTS sessions (
   status_reason TEXT,
   created_at TEXT NOT NULL,
   updated_at TEXT NOT NULL,
+  accepted_at TEXT,
   created_by TEXT NOT NULL,
   removed_at TEXT,
   removed_by TEXT
@@ -99,6 +102,7 @@ export class SqliteSessionStore implements SessionStore {
       this.db.pragma('locking_mode = EXCLUSIVE');
       // The exclusive lock is taken by the first write transaction and held until close.
       this.db.exec(SCHEMA);
+      migrate(this.db);
       this.db.exec('BEGIN IMMEDIATE; COMMIT');
     } catch (error) {
       this.db.close();
@@ -118,8 +122,8 @@ export class SqliteSessionStore implements SessionStore {
       ),
       requestById: db.prepare<[string], RequestRow>('SELECT * FROM requests WHERE request_id = ?'),
       insertSession: db.prepare(
-        `INSERT INTO sessions (session_id, request_id, natural_key, peer_asn, terms, status, created_at, updated_at, created_by)
-         VALUES (@session_id, @request_id, @natural_key, @peer_asn, @terms, @status, @created_at, @created_at, @created_by)`,
+        `INSERT INTO sessions (session_id, request_id, natural_key, peer_asn, terms, status, created_at, updated_at, accepted_at, created_by)
+         VALUES (@session_id, @request_id, @natural_key, @peer_asn, @terms, @status, @created_at, @created_at, @accepted_at, @created_by)`,
       ),
       byNaturalKey: db.prepare<[string], SessionRow>(
         'SELECT * FROM sessions WHERE natural_key = ? AND removed_at IS NULL',
@@ -131,7 +135,8 @@ export class SqliteSessionStore implements SessionStore {
         `UPDATE sessions SET removed_at = ?, removed_by = ? WHERE session_id = ? AND removed_at IS NULL`,
       ),
       setStatus: db.prepare(
-        'UPDATE sessions SET status = ?, status_reason = ?, updated_at = ? WHERE session_id = ? AND removed_at IS NULL',
+        `UPDATE sessions SET status = ?, status_reason = ?, updated_at = ?, accepted_at = coalesce(accepted_at, ?)
+         WHERE session_id = ? AND removed_at IS NULL`,
       ),
       countByStatus: db.prepare<[number, string], { n: number }>(
         'SELECT count(*) AS n FROM sessions WHERE peer_asn = ? AND status = ? AND removed_at IS NULL',
@@ -151,6 +156,7 @@ export class SqliteSessionStore implements SessionStore {
           const key = naturalKey(session.terms);
           const existing = this.statements.byNaturalKey.get(key);
           if (existing) return toSession(existing);
+          const acceptedAt = ACCEPTED_STATES.has(session.status) ? request.createdAt : undefined;
           this.statements.insertSession.run({
             session_id: session.sessionId,
             request_id: request.requestId,
@@ -159,6 +165,7 @@ export class SqliteSessionStore implements SessionStore {
             terms: JSON.stringify(session.terms),
             status: session.status,
             created_at: request.createdAt,
+            accepted_at: acceptedAt ?? null,
             created_by: request.createdBy,
           });
           return {
@@ -168,6 +175,7 @@ export class SqliteSessionStore implements SessionStore {
             status: session.status,
             createdAt: request.createdAt,
             updatedAt: request.createdAt,
+            acceptedAt,
             createdBy: request.createdBy,
           };
         });
@@ -247,7 +255,10 @@ export class SqliteSessionStore implements SessionStore {
 
   async setStatus(sessionId: string, status: SessionStatus, reason?: string): Promise<void> {
     this.cache.delete(sessionId);
-    this.statements.setStatus.run(status, reason ?? null, this.now().toISOString(), sessionId);
+    const at = this.now().toISOString();
+    // The first entry into an accepted status (a person's approval) starts the time window; later ones do not.
+    const accepted = ACCEPTED_STATES.has(status) ? at : null;
+    this.statements.setStatus.run(status, reason ?? null, at, accepted, sessionId);
   }
 
   async countByStatus(peerAsn: number, status: SessionStatus): Promise<number> {
@@ -291,8 +302,27 @@ function toSession(row: SessionRow): StoredSession {
     statusReason: row.status_reason ?? undefined,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
+    acceptedAt: row.accepted_at ?? undefined,
     createdBy: row.created_by,
   };
+}
+
+/**
+ * Brings a data folder written by an older version up to the current schema. Sessions written before
+ * `accepted_at` existed get their best-known acceptance: the last change for an `approved` one (the approval
+ * itself), the request's time for the later statuses, as the time window counted before.
+ */
+function migrate(db: Database.Database): void {
+  const columns = db.prepare<[], { name: string }>('PRAGMA table_info(sessions)').all();
+  if (columns.some((column) => column.name === 'accepted_at')) return;
+  const accepted = [...ACCEPTED_STATES].map((status) => `'${status}'`).join(', ');
+  db.transaction(() => {
+    db.exec('ALTER TABLE sessions ADD COLUMN accepted_at TEXT');
+    db.exec(
+      `UPDATE sessions SET accepted_at = CASE status WHEN 'approved' THEN updated_at ELSE created_at END
+       WHERE status IN (${accepted})`,
+    );
+  }).immediate();
 }
 
 function freeze(session: StoredSession): StoredSession {

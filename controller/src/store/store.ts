@@ -11,6 +11,8 @@ export interface StoredSession {
   statusReason?: string | undefined;
   createdAt: string;
   updatedAt: string;
+  /** When it was accepted (approved, on arrival or later by a person): the time window counts from here. */
+  acceptedAt?: string | undefined;
   /** Who asked for it (audit): subject, e-mail and issuer, never a token. */
   createdBy: string;
 }

@@ -13,7 +13,6 @@ import {
   firstPollDue,
   nextPollMs,
   sessionConditions,
-  windowExpired,
 } from '../../src/operator/reconcilers/session-decisions.js';
 
 const NOW = Date.parse('2026-06-01T00:00:00Z');
@@ -43,17 +42,7 @@ describe('polling the peer for an outbound session', () => {
   });
 });
 
-describe('the time window', () => {
-  it('expires agreed sessions that never came up, and nothing else', () => {
-    const week = 7 * 86_400_000;
-    expect(windowExpired('configured', ago(week + 1), NOW, week)).toBe(true);
-    expect(windowExpired('approved', ago(week + 1), NOW, week)).toBe(true);
-    expect(windowExpired('configured', ago(week - 1), NOW, week)).toBe(false);
-    expect(windowExpired('established', ago(week + 1), NOW, week)).toBe(false);
-    expect(windowExpired('down', ago(week + 1), NOW, week)).toBe(false);
-    expect(windowExpired('pending', ago(week + 1), NOW, week)).toBe(false);
-  });
-});
+// The time window's rule is shared with the API server: test/domain/time-window.test.ts.
 
 describe('session conditions', () => {
   const configured = (state: string) =>

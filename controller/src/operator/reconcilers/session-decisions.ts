@@ -14,9 +14,6 @@ export const ROUTED_STATES: ReadonlySet<SessionStatus> = new Set([
 /** Statuses that end a session's life: nothing will happen without a new request. */
 export const FINAL_STATES: ReadonlySet<SessionStatus> = new Set(['rejected', 'unestablished']);
 
-/** Statuses in which the time window runs: agreed, but BGP never came up. */
-const WAITING_STATES: ReadonlySet<SessionStatus> = new Set(['approved', 'configured']);
-
 export interface PollSchedule {
   /** First polls of an agreed session; grows with its age (a tenth of it). Default 10 s. */
   minMs: number;
@@ -74,21 +71,6 @@ export function firstPollDue(
 ): number | undefined {
   const wait = nextPollMs(state, acceptedAt, 0, now, schedule);
   return wait === undefined ? undefined : now + Math.floor(random * wait);
-}
-
-/** True when an agreed session has waited longer than the time window for BGP. */
-export function windowExpired(
-  state: SessionStatus | undefined,
-  acceptedAt: string | undefined,
-  now: number,
-  windowMs: number,
-): boolean {
-  return (
-    state !== undefined &&
-    WAITING_STATES.has(state) &&
-    acceptedAt !== undefined &&
-    now - Date.parse(acceptedAt) > windowMs
-  );
 }
 
 /** The router's report in the resource's words. */

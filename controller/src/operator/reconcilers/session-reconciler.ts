@@ -14,6 +14,7 @@ import {
   desiredSession,
   maxPrefixesFor,
   statusFromObserved,
+  type ApplyResult,
   type DesiredSession,
   type ObservedSession,
 } from '../../router/driver.js';
@@ -40,11 +41,11 @@ import {
   firstPollDue,
   nextPollMs,
   sessionConditions,
-  windowExpired,
   type PollSchedule,
   type RouterView,
   type SyncView,
 } from './session-decisions.js';
+import { windowEnds, windowExpired } from '../../domain/time-window.js';
 import { ensureFinalizer, releaseFinalizer } from './finalizers.js';
 import { recordTransitions, sameStatus } from './status.js';
 
@@ -232,13 +233,8 @@ export class SessionReconciler {
       waits.push(router.bgp?.state === 'established' ? observe.established : observe.waiting);
     }
     if (router.kind === 'refused') throw new PeeringError('ROUTER_REJECTED', router.message);
-    if (
-      status.acceptedAt !== undefined &&
-      status.state !== undefined &&
-      ['approved', 'configured'].includes(status.state)
-    ) {
-      waits.push(Date.parse(status.acceptedAt) + this.options.timeWindowMs - now + 1);
-    }
+    const windowEnd = windowEnds(status.state, status.acceptedAt, this.options.timeWindowMs);
+    if (windowEnd !== undefined) waits.push(windowEnd - now + 1);
     return waits.length === 0 ? {} : { requeueAfterMs: Math.max(0, Math.min(...waits)) };
   }
 
@@ -301,23 +297,12 @@ export class SessionReconciler {
     }
     if (!observedNow) {
       let secret: string | undefined;
-      if (secretRef) {
-        try {
-          secret = await this.deps.secrets.read(session.metadata.namespace, secretRef.name, secretRef.key);
-        } catch (error) {
-          return { kind: 'refused', reason: 'SecretMissing', message: (error as Error).message };
-        }
+      try {
+        secret = await this.secretOf(session, secretRef);
+      } catch (error) {
+        return { kind: 'refused', reason: 'SecretMissing', message: (error as Error).message };
       }
-      const maxPrefixes =
-        this.options.router?.maxPrefixes ?? (await this.peerMaxPrefixes(terms.peerAsn, terms.peerIp));
-      const desired = desiredSession(
-        { ...terms, sessionSecret: secret },
-        {
-          ...this.options.router,
-          name: session.spec.sessionId,
-          ...(maxPrefixes === undefined ? {} : { maxPrefixes }),
-        },
-      );
+      const desired = this.desiredOf(session, terms, secret, await this.peerMaxPrefixes(terms));
       try {
         const outcome = await this.deps.router.configure(desired);
         if (outcome.outcome === 'rejected') {
@@ -337,6 +322,59 @@ export class SessionReconciler {
     return { kind: 'configured', bgp: observed ? bgpStatus(observed) : undefined, observed };
   }
 
+  /**
+   * Makes the router's managed sessions exactly those of `sessions` that belong on it (ADR 0004 §5): what a crash,
+   * or an object deleted while the operator was down, left on the router goes; the others are given as a
+   * reconcile would configure them, so an unchanged session is not touched. Throws, changing nothing, when a
+   * session's desired form cannot be known (its Secret unreadable): leaving it out would take it off the router.
+   *
+   * @example
+   * await reconciler.resyncRouter(sessionInformer.list()); // at start-up and on becoming leader
+   */
+  async resyncRouter(sessions: readonly PeeringSession[]): Promise<ApplyResult> {
+    const desired: DesiredSession[] = [];
+    for (const session of sessions) {
+      const state = session.status?.state;
+      if (state === undefined || !ROUTED_STATES.has(state)) continue;
+      // A spec the CRD let through but the reconciler refuses is never configured: nothing of it to keep.
+      const parsed = PeeringSessionSpecSchema.safeParse(session.spec);
+      if (!parsed.success) continue;
+      const terms = sessionTerms(parsed.data);
+      const secret = await this.secretOf(session, parsed.data.sessionSecretRef);
+      // PeeringDB unreachable is a failure here, not a missing limit: a limit left out would change the session.
+      const maxPrefixes =
+        this.options.router?.maxPrefixes ??
+        maxPrefixesFor(await this.deps.peeringDb?.network(terms.peerAsn), addressFamily(terms.peerIp));
+      desired.push(this.desiredOf(session, terms, secret, maxPrefixes));
+    }
+    return this.deps.router.sync(desired);
+  }
+
+  private async secretOf(
+    session: PeeringSession,
+    secretRef: { name: string; key: string } | undefined,
+  ): Promise<string | undefined> {
+    if (!secretRef) return undefined;
+    return this.deps.secrets.read(session.metadata.namespace, secretRef.name, secretRef.key);
+  }
+
+  /** The session as our router should run it: the agreed terms, our router settings, the peer's max-prefix. */
+  private desiredOf(
+    session: PeeringSession,
+    terms: SessionTerms,
+    secret: string | undefined,
+    maxPrefixes: number | undefined,
+  ): DesiredSession {
+    return desiredSession(
+      { ...terms, sessionSecret: secret },
+      {
+        ...this.options.router,
+        name: session.spec.sessionId,
+        ...(maxPrefixes === undefined ? {} : { maxPrefixes }),
+      },
+    );
+  }
+
   private adoptRemote(status: PeeringSessionStatus, remote: RemoteSession | undefined): void {
     if (remote === undefined) {
       status.state = 'unestablished';
@@ -353,12 +391,14 @@ export class SessionReconciler {
   }
 
   /**
-   * PeeringDB's recommended max-prefix of the peer for the session's family. PeeringDB being unreachable must
-   * not keep a session off the router: the limit is then left out, and applied on a later reconfiguration.
+   * The max-prefix limit: our router settings', else PeeringDB's recommendation for the peer and family.
+   * PeeringDB being unreachable must not keep a session off the router: the limit is then left out, and applied
+   * on a later reconfiguration.
    */
-  private async peerMaxPrefixes(peerAsn: number, peerIp: string): Promise<number | undefined> {
+  private async peerMaxPrefixes(terms: { peerAsn: number; peerIp: string }): Promise<number | undefined> {
+    if (this.options.router?.maxPrefixes !== undefined) return this.options.router.maxPrefixes;
     try {
-      return maxPrefixesFor(await this.deps.peeringDb?.network(peerAsn), addressFamily(peerIp));
+      return maxPrefixesFor(await this.deps.peeringDb?.network(terms.peerAsn), addressFamily(terms.peerIp));
     } catch {
       return undefined;
     }

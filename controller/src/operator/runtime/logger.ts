@@ -1,3 +1,5 @@
+import type { FastifyBaseLogger } from 'fastify';
+
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
 const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
@@ -62,3 +64,39 @@ export class Logger {
 
 /** A logger that drops everything (tests that do not look at logs). */
 export const silentLogger = new Logger({ level: 'error', sink: () => undefined });
+
+/**
+ * The logger in the shape Fastify (pino's call style: `log(fields, msg)` or `log(msg)`) expects, writing to
+ * `logger`, so that the Peering API server logs into the operator's one JSON stream, each request's lines
+ * carrying its `reqId`.
+ *
+ * Why an adapter rather than pino everywhere: this Logger is small, synchronous (a line is written before a
+ * crash can lose it), tested with an array sink, and called as `log(msg, fields)` at every call site of the
+ * operator; pino would change all of them and the stream's flushing, for one server that needs only this
+ * translation. ADR 0005.
+ *
+ * @example
+ * const app = Fastify({ loggerInstance: fastifyLogger(logger.child({ server: 'peering-api' })) });
+ */
+export function fastifyLogger(logger: Logger): FastifyBaseLogger {
+  const at =
+    (level: LogLevel) =>
+    (first: unknown, msg?: unknown): void => {
+      if (typeof first === 'string') logger[level](first);
+      else if (first instanceof Error)
+        logger[level](typeof msg === 'string' ? msg : first.message, { err: first });
+      else logger[level](typeof msg === 'string' ? msg : '', (first ?? {}) as Record<string, unknown>);
+    };
+  return {
+    // Everything goes through; `logger` drops what is under its own level.
+    level: 'debug',
+    fatal: at('error'),
+    error: at('error'),
+    warn: at('warn'),
+    info: at('info'),
+    debug: at('debug'),
+    trace: at('debug'),
+    silent: () => undefined,
+    child: (bindings) => fastifyLogger(logger.child(bindings)),
+  };
+}
