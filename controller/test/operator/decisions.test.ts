@@ -13,6 +13,8 @@ import {
   firstPollDue,
   nextPollMs,
   sessionConditions,
+  nextSessionState,
+  requeueAfterMs,
 } from '../../src/operator/reconcilers/session-decisions.js';
 
 const NOW = Date.parse('2026-06-01T00:00:00Z');
@@ -43,6 +45,58 @@ describe('polling the peer for an outbound session', () => {
 });
 
 // The time window's rule is shared with the API server: test/domain/time-window.test.ts.
+
+describe("a session's own life", () => {
+  const WEEK = 7 * 86_400_000;
+
+  it('starts an inbound session as our policy left it, and records when it was accepted', () => {
+    expect(nextSessionState({}, 'Inbound', 'approved', NOW, WEEK)).toEqual({
+      status: { state: 'approved', acceptedAt: ago(0) },
+      expired: false,
+    });
+    expect(nextSessionState({}, 'Inbound', undefined, NOW, WEEK)).toEqual({
+      status: { state: 'pending' },
+      expired: false,
+    });
+    // Outbound, the state is the peer's word: nothing is made up before it answered.
+    expect(nextSessionState({}, 'Outbound', 'approved', NOW, WEEK)).toEqual({ status: {}, expired: false });
+  });
+
+  it('keeps the first acceptance time, and expires a session that waited a whole window from it', () => {
+    const accepted = { state: 'configured' as const, acceptedAt: ago(WEEK - 1) };
+    expect(nextSessionState(accepted, 'Outbound', undefined, NOW, WEEK)).toEqual({
+      status: accepted,
+      expired: false,
+    });
+    expect(
+      nextSessionState({ ...accepted, acceptedAt: ago(WEEK + 1) }, 'Inbound', undefined, NOW, WEEK),
+    ).toEqual({
+      status: {
+        state: 'unestablished',
+        acceptedAt: ago(WEEK + 1),
+        stateReason: 'not established within the time window',
+      },
+      expired: true,
+    });
+    const established = { state: 'established' as const, acceptedAt: ago(10 * WEEK) };
+    expect(nextSessionState(established, 'Inbound', undefined, NOW, WEEK).expired).toBe(false);
+  });
+
+  it('comes back at the earliest of the next poll, the next look at the router and the end of the window', () => {
+    const configured = { kind: 'configured' as const, bgp: undefined, observed: undefined };
+    expect(requeueAfterMs({ now: NOW, router: { kind: 'removed' } })).toBeUndefined();
+    expect(requeueAfterMs({ now: NOW, pollDue: NOW + 40_000, router: configured })).toBe(15_000);
+    expect(
+      requeueAfterMs({
+        now: NOW,
+        pollDue: NOW + 40_000,
+        router: { ...configured, bgp: { state: 'established' } },
+        windowEnd: NOW + 999,
+      }),
+    ).toBe(1_000);
+    expect(requeueAfterMs({ now: NOW, pollDue: NOW - 5, router: { kind: 'removed' } })).toBe(0);
+  });
+});
 
 describe('session conditions', () => {
   const configured = (state: string) =>

@@ -1,15 +1,11 @@
 import type { SessionStatus } from '../../domain/session.js';
+import { ACCEPTED_STATES, windowExpired } from '../../domain/time-window.js';
 import type { ObservedSession } from '../../router/driver.js';
 import type { DesiredCondition } from '../resources/conditions.js';
 import type { BgpObservation, Direction, PeeringSessionStatus } from '../resources/peering-session.js';
 
-/** Statuses in which the session is agreed and belongs on the router. */
-export const ROUTED_STATES: ReadonlySet<SessionStatus> = new Set([
-  'approved',
-  'configured',
-  'established',
-  'down',
-]);
+/** Statuses in which the session is agreed and belongs on the router: the accepted ones. */
+export const ROUTED_STATES: ReadonlySet<SessionStatus> = ACCEPTED_STATES;
 
 /** Statuses that end a session's life: nothing will happen without a new request. */
 export const FINAL_STATES: ReadonlySet<SessionStatus> = new Set(['rejected', 'unestablished']);
@@ -161,4 +157,66 @@ export function sessionConditions(
     ? { type: 'Synced', status: 'True', reason: 'Synced', message: 'the last exchange succeeded' }
     : { type: 'Synced', status: 'False', reason: sync.reason, message: sync.message };
   return [accepted, configured, established, ready, synced];
+}
+
+/** The part of a session's status that its own life decides, before the router is looked at. */
+export type StateStep = Pick<PeeringSessionStatus, 'state' | 'stateReason' | 'acceptedAt'>;
+
+/**
+ * The session's next status from the last one: an inbound session starts as our policy left it (the API
+ * server's `initial-state` annotation), an accepted one records when (the time window counts from there), and
+ * one that waited longer than the window for BGP becomes `unestablished` (`expired`: say so, take it off the
+ * router).
+ *
+ * @example
+ * nextSessionState({}, 'Inbound', 'approved', now, week); // { status: { state: 'approved', acceptedAt: now }, expired: false }
+ */
+export function nextSessionState(
+  status: StateStep,
+  direction: Direction,
+  initialState: string | undefined,
+  now: number,
+  timeWindowMs: number,
+): { status: StateStep; expired: boolean } {
+  const next: StateStep = {};
+  let state = status.state;
+  if (direction === 'Inbound' && state === undefined)
+    state = initialState === 'approved' ? 'approved' : 'pending';
+  if (state !== undefined) next.state = state;
+  const acceptedAt =
+    status.acceptedAt ??
+    (state !== undefined && ROUTED_STATES.has(state) ? new Date(now).toISOString() : undefined);
+  if (acceptedAt !== undefined) next.acceptedAt = acceptedAt;
+  if (!windowExpired(state, acceptedAt, now, timeWindowMs)) return { status: next, expired: false };
+  return {
+    status: { ...next, state: 'unestablished', stateReason: 'not established within the time window' },
+    expired: true,
+  };
+}
+
+/** How often to look at the router while BGP is not established, and once it is. */
+export const DEFAULT_OBSERVE_MS = { waiting: 15_000, established: 60_000 };
+
+/**
+ * When to reconcile a session again: the earliest of its next poll of the peer, its next look at the router and
+ * the end of its time window. Undefined when nothing is due (a change will bring it back).
+ *
+ * @example
+ * requeueAfterMs({ now, pollDue: now + 10_000, router: { kind: 'removed' } }); // 10_000
+ */
+export function requeueAfterMs(due: {
+  now: number;
+  pollDue?: number | undefined;
+  router: RouterView;
+  observeMs?: { waiting: number; established: number } | undefined;
+  windowEnd?: number | undefined;
+}): number | undefined {
+  const waits: number[] = [];
+  if (due.pollDue !== undefined) waits.push(due.pollDue - due.now);
+  if (due.router.kind === 'configured') {
+    const observe = due.observeMs ?? DEFAULT_OBSERVE_MS;
+    waits.push(due.router.bgp?.state === 'established' ? observe.established : observe.waiting);
+  }
+  if (due.windowEnd !== undefined) waits.push(due.windowEnd - due.now + 1);
+  return waits.length === 0 ? undefined : Math.max(0, Math.min(...waits));
 }

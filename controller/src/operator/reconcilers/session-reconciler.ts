@@ -24,6 +24,7 @@ import { firstSpecIssue, hasFinalizer, isDeleting } from '../resources/object.js
 import {
   PeeringSessionSpecSchema,
   type PeeringSession,
+  type PeeringSessionSpec,
   type PeeringSessionStatus,
 } from '../resources/peering-session.js';
 import { connectOutbound, type PeerTokenSources } from '../peer/credentials.js';
@@ -40,12 +41,14 @@ import {
   bgpStatus,
   firstPollDue,
   nextPollMs,
+  nextSessionState,
+  requeueAfterMs,
   sessionConditions,
   type PollSchedule,
   type RouterView,
   type SyncView,
 } from './session-decisions.js';
-import { windowEnds, windowExpired } from '../../domain/time-window.js';
+import { windowEnds } from '../../domain/time-window.js';
 import { ensureFinalizer, releaseFinalizer } from './finalizers.js';
 import { recordTransitions, sameStatus } from './status.js';
 
@@ -128,63 +131,14 @@ export class SessionReconciler {
     const spec = parsed.data;
     const now = this.clock.now();
     const status: PeeringSessionStatus = { ...session.status };
-    let sync: SyncView = { ok: true };
 
-    // 1. The session's status: the peer's (outbound) or ours (inbound).
-    if (spec.direction === 'Outbound') {
-      const fresh = status.observedGeneration === session.metadata.generation && status.state !== undefined;
-      const final = status.state !== undefined && FINAL_STATES.has(status.state);
-      if (!this.pollDue.has(key) && fresh && !final && (status.syncFailures ?? 0) === 0) {
-        // Known from before this process (a restart, a new leader): its first poll is spread, not at once.
-        const first = firstPollDue(
-          status.state,
-          status.acceptedAt,
-          now,
-          (this.deps.random ?? Math.random)(),
-          this.options.poll,
-        );
-        if (first !== undefined) this.pollDue.set(key, first);
-      }
-      const due = this.pollDue.get(key) ?? 0;
-      if (!final && (!fresh || now >= due)) {
-        try {
-          const remote = await (await this.peerApi(session)).getSession(spec.localAsn, spec.sessionId);
-          this.adoptRemote(status, remote);
-          status.syncFailures = 0;
-          if (
-            !status.lastSyncTime ||
-            now - Date.parse(status.lastSyncTime) > 600_000 ||
-            session.status?.state !== status.state
-          ) {
-            status.lastSyncTime = new Date(now).toISOString();
-          }
-        } catch (error) {
-          const failure = asFailure(error);
-          sync = { ok: false, ...failure };
-          status.syncFailures = (status.syncFailures ?? 0) + 1;
-          this.logger.warn('polling the peer failed', { key, reason: failure.reason, error });
-        }
-        const wait = nextPollMs(
-          status.state,
-          status.acceptedAt,
-          status.syncFailures ?? 0,
-          now,
-          this.options.poll,
-        );
-        if (wait === undefined) this.pollDue.delete(key);
-        else this.pollDue.set(key, now + wait);
-      } else if ((status.syncFailures ?? 0) > 0) {
-        sync = previousSync(session.status);
-      }
-    } else if (status.state === undefined) {
-      const initial = session.metadata.annotations?.[ANNOTATION.initialState];
-      status.state = initial === 'approved' ? 'approved' : 'pending';
-    }
-    if (status.state !== undefined && ROUTED_STATES.has(status.state))
-      status.acceptedAt ??= new Date(now).toISOString();
-    if (windowExpired(status.state, status.acceptedAt, now, this.options.timeWindowMs)) {
-      status.state = 'unestablished';
-      status.stateReason = 'not established within the time window';
+    // 1. The session's status: the peer's word (outbound, polled when due) or ours (inbound); the time window.
+    let sync =
+      spec.direction === 'Outbound' ? await this.pollPeer(key, session, status, now) : { ok: true as const };
+    const initial = session.metadata.annotations?.[ANNOTATION.initialState];
+    const step = nextSessionState(status, spec.direction, initial, now, this.options.timeWindowMs);
+    Object.assign(status, step.status);
+    if (step.expired) {
       this.deps.events.record(
         session,
         'Warning',
@@ -193,49 +147,100 @@ export class SessionReconciler {
       );
     }
 
-    // 2. The router.
-    const terms = sessionTerms(spec);
-    const routerKey = naturalKey(terms);
-    let router: RouterView;
-    if (status.state !== undefined && ROUTED_STATES.has(status.state)) {
-      router = await this.configure(session, routerKey, spec.sessionSecretRef, terms);
-      if (router.kind === 'refused') sync = { ok: false, reason: router.reason, message: router.message };
-      if (router.kind === 'configured') {
-        status.bgp = router.bgp;
-        // Inbound, our status is what our router says (PROTOCOL.md §5); outbound it is the peer's word.
-        if (spec.direction === 'Inbound') status.state = statusFromObserved(router.observed, status.state);
-      }
-    } else {
-      if (session.status?.bgp !== undefined || isConfigured(session.status)) {
-        const outcome = await this.deps.router.remove(routerKey);
-        if (outcome.outcome === 'removed') {
-          this.deps.events.record(
-            session,
-            'Normal',
-            'Deconfigured',
-            `removed from our router (the session is ${status.state})`,
-          );
-        }
-      }
-      delete status.bgp;
-      router = { kind: 'removed' };
-    }
+    // 2. The router: configured and observed while agreed, removed otherwise.
+    const router = await this.routeSession(session, spec, status);
+    if (router.kind === 'refused') sync = { ok: false, reason: router.reason, message: router.message };
 
     // 3. Conditions and status.
     await this.writeStatus(session, status, sessionConditions(spec.direction, status, router, sync));
+    if (router.kind === 'refused') throw new PeeringError('ROUTER_REJECTED', router.message);
 
     // 4. When to look again.
-    const waits: number[] = [];
-    const due = this.pollDue.get(key);
-    if (due !== undefined) waits.push(due - now);
-    if (router.kind === 'configured') {
-      const observe = this.options.observeMs ?? { waiting: 15_000, established: 60_000 };
-      waits.push(router.bgp?.state === 'established' ? observe.established : observe.waiting);
+    const requeue = requeueAfterMs({
+      now,
+      pollDue: this.pollDue.get(key),
+      router,
+      observeMs: this.options.observeMs,
+      windowEnd: windowEnds(status.state, status.acceptedAt, this.options.timeWindowMs),
+    });
+    return requeue === undefined ? {} : { requeueAfterMs: requeue };
+  }
+
+  /** Asks the peer for an outbound session's status when a poll is due; records when the next one is. */
+  private async pollPeer(
+    key: string,
+    session: PeeringSession,
+    status: PeeringSessionStatus,
+    now: number,
+  ): Promise<SyncView> {
+    const fresh = status.observedGeneration === session.metadata.generation && status.state !== undefined;
+    const final = status.state !== undefined && FINAL_STATES.has(status.state);
+    if (!this.pollDue.has(key) && fresh && !final && (status.syncFailures ?? 0) === 0) {
+      // Known from before this process (a restart, a new leader): its first poll is spread, not at once.
+      const random = (this.deps.random ?? Math.random)();
+      const first = firstPollDue(status.state, status.acceptedAt, now, random, this.options.poll);
+      if (first !== undefined) this.pollDue.set(key, first);
     }
-    if (router.kind === 'refused') throw new PeeringError('ROUTER_REJECTED', router.message);
-    const windowEnd = windowEnds(status.state, status.acceptedAt, this.options.timeWindowMs);
-    if (windowEnd !== undefined) waits.push(windowEnd - now + 1);
-    return waits.length === 0 ? {} : { requeueAfterMs: Math.max(0, Math.min(...waits)) };
+    if (final || (fresh && now < (this.pollDue.get(key) ?? 0))) {
+      return (status.syncFailures ?? 0) > 0 ? previousSync(session.status) : { ok: true };
+    }
+    let sync: SyncView = { ok: true };
+    try {
+      const remote = await (
+        await this.peerApi(session)
+      ).getSession(session.spec.localAsn, session.spec.sessionId);
+      this.adoptRemote(status, remote);
+      status.syncFailures = 0;
+      const stale = !status.lastSyncTime || now - Date.parse(status.lastSyncTime) > 600_000;
+      if (stale || session.status?.state !== status.state) status.lastSyncTime = new Date(now).toISOString();
+    } catch (error) {
+      const failure = asFailure(error);
+      sync = { ok: false, ...failure };
+      status.syncFailures = (status.syncFailures ?? 0) + 1;
+      this.logger.warn('polling the peer failed', { key, reason: failure.reason, error });
+    }
+    const wait = nextPollMs(
+      status.state,
+      status.acceptedAt,
+      status.syncFailures ?? 0,
+      now,
+      this.options.poll,
+    );
+    if (wait === undefined) this.pollDue.delete(key);
+    else this.pollDue.set(key, now + wait);
+    return sync;
+  }
+
+  /** Puts an agreed session on our router and reads its BGP state back; takes any other off. */
+  private async routeSession(
+    session: PeeringSession,
+    spec: PeeringSessionSpec,
+    status: PeeringSessionStatus,
+  ): Promise<RouterView> {
+    const terms = sessionTerms(spec);
+    const routerKey = naturalKey(terms);
+    if (status.state !== undefined && ROUTED_STATES.has(status.state)) {
+      const router = await this.configure(session, routerKey, spec.sessionSecretRef, terms);
+      if (router.kind === 'configured') {
+        status.bgp = router.bgp;
+        // Inbound, our status is what our router says (docs/api.md §5); outbound it is the peer's word.
+        if (spec.direction === 'Inbound') status.state = statusFromObserved(router.observed, status.state);
+      }
+      return router;
+    }
+    if (session.status?.bgp !== undefined || isConfigured(session.status)) {
+      const outcome = await this.deps.router.remove(routerKey);
+      if (outcome.outcome === 'removed') {
+        this.deps.events.record(
+          session,
+          'Normal',
+          'Deconfigured',
+          `removed from our router (the session is ${status.state})`,
+        );
+      }
+    }
+    delete status.bgp;
+    return { kind: 'removed' };
   }
 
   private async finalize(key: string, session: PeeringSession): Promise<ReconcileResult> {
