@@ -145,9 +145,21 @@ function checkLocation(terms: SessionTerms, facts: LocationFacts): Rejection[] {
   return out;
 }
 
-/** The pending-limit check across a whole request: rejections beyond the limit, in input order. */
-export function overPendingLimit(alreadyPending: number, newPending: number, policy: ReceiverPolicy): number {
-  return Math.max(0, alreadyPending + newPending - policy.maxPendingSessionsPerPeer);
+/**
+ * The pending limit: a peer with `pending` sessions awaiting approval already may not add one more once it is at
+ * `maxPendingSessionsPerPeer`, so that one network cannot fill a person's queue.
+ */
+export function pendingLimitRejection(
+  peerAsn: number,
+  pending: number,
+  policy: ReceiverPolicy,
+): Rejection | undefined {
+  if (pending < policy.maxPendingSessionsPerPeer) return undefined;
+  return {
+    field: 'peer_asn',
+    code: 'PENDING_LIMIT',
+    message: `AS${peerAsn} already has ${pending} sessions awaiting approval (limit ${policy.maxPendingSessionsPerPeer})`,
+  };
 }
 
 function list(addresses: ReadonlySet<string>): string {

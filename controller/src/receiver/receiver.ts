@@ -15,7 +15,13 @@ import { windowExpired } from '../domain/time-window.js';
 import type { PeeringDb } from '../peeringdb/peeringdb.js';
 import type { SessionStore, StoredSession, NewSession, SessionPage } from '../store/store.js';
 import { gatherLocationFacts, addressesOf } from './facts.js';
-import { judgeSession, type LocationFacts, type ReceiverPolicy, type Rejection } from './policy.js';
+import {
+  judgeSession,
+  pendingLimitRejection,
+  type LocationFacts,
+  type ReceiverPolicy,
+  type Rejection,
+} from './policy.js';
 import { issuesToFieldErrors } from './issues.js';
 
 /** One session of a request, parsed, in our reading, with the wire side the caller put us on. */
@@ -24,6 +30,19 @@ interface Candidate {
   terms: SessionTerms;
   ourSide: OurSide;
 }
+
+/** A candidate the policy accepted, with the id it will have. */
+interface Accepted {
+  index: number;
+  session: NewSession;
+  ourSide: OurSide;
+}
+
+const DUPLICATE_IN_REQUEST: Rejection = {
+  field: 'peer_ip',
+  code: 'DUPLICATE_IN_REQUEST',
+  message: 'this session appears earlier in the same request',
+};
 
 /** A `POST /sessions` body after its envelope was checked; the sessions themselves are judged one by one. */
 export interface SessionRequest {
@@ -72,33 +91,7 @@ export class Receiver {
 
   /** `POST /sessions`: judge each session, record the accepted ones atomically, explain the rest. */
   async requestSessions(identity: Identity, request: SessionRequest): Promise<RequestAnswer> {
-    const errors: FieldError[] = [];
-    const candidates: Candidate[] = [];
-    request.sessions.forEach((raw, index) => {
-      const parsed = SessionInputSchema.safeParse(raw);
-      if (!parsed.success) {
-        errors.push(...issuesToFieldErrors(parsed.error.issues, `sessions[${index}]`));
-        return;
-      }
-      const { local_asn: localAsn, peer_asn: peerAsn } = parsed.data;
-      const oursLocal = this.isOurs(localAsn);
-      if (oursLocal === this.isOurs(peerAsn)) {
-        errors.push({
-          name: `sessions[${index}].local_asn`,
-          code: 'ASN_NOT_OURS',
-          errors: [
-            oursLocal
-              ? `both AS${localAsn} and AS${peerAsn} are ours; one side must be your network`
-              : `we peer as ${this.deps.policy.ourAsns.map((a) => `AS${a}`).join(', ')}; neither AS${localAsn} nor AS${peerAsn} is ours`,
-          ],
-        });
-        return;
-      }
-      // The flipped reading (local = initiator) is accepted and answered in kind (docs/api.md, "Decisions").
-      const ourSide: OurSide = oursLocal ? 'local' : 'peer';
-      candidates.push({ index, terms: termsFromWire(parsed.data, ourSide), ourSide });
-    });
-
+    const { candidates, errors } = this.readSessions(request.sessions);
     // Authorization is all or nothing: a token that does not hold an ASN gets no per-item hints about it.
     for (const { terms } of candidates) {
       if (!canWrite(identity, terms.peerAsn)) {
@@ -112,80 +105,15 @@ export class Receiver {
     if (candidates.length === 0 && errors.length === 0) {
       throw new PeeringError('MISSING_FIELD', 'the request has no sessions', 'sessions');
     }
-    const peerAsns = [...new Set(candidates.map((c) => c.terms.peerAsn))];
-
     if (request.clientRequestId !== undefined) {
-      const seen = await this.deps.store.findRequest(
-        peerAsns.length ? peerAsns : [],
-        request.clientRequestId,
-      );
-      if (seen)
-        return this.answerReplay(
-          seen.requestId,
-          seen.errors,
-          await this.sessionsByIds(seen.sessionIds),
-          candidates,
-        );
+      const peerAsns = [...new Set(candidates.map((c) => c.terms.peerAsn))];
+      const seen = await this.deps.store.findRequest(peerAsns, request.clientRequestId);
+      if (seen) {
+        const sessions = await this.sessionsByIds(seen.sessionIds);
+        return this.answerReplay(seen.requestId, seen.errors, sessions, candidates);
+      }
     }
-
-    const factsCache = new Map<string, Promise<LocationFacts>>();
-    const facts = (terms: SessionTerms) => {
-      const key = `${terms.location.id}|${terms.localAsn}|${terms.peerAsn}`;
-      let hit = factsCache.get(key);
-      if (!hit) {
-        hit = gatherLocationFacts(this.deps.peeringDb, terms.location, terms.localAsn, terms.peerAsn);
-        factsCache.set(key, hit);
-      }
-      return hit;
-    };
-    const seenKeys = new Set<string>();
-    const accepted: { index: number; session: NewSession; ourSide: OurSide }[] = [];
-    const pendingByPeer = new Map<number, number>();
-    for (const candidate of candidates) {
-      const { terms, index, ourSide } = candidate;
-      const reject = (rejections: Rejection[]) =>
-        errors.push(
-          ...rejections.map((r) => ({
-            name: `sessions[${index}].${ourSide === 'peer' ? swapFieldName(r.field) : r.field}`,
-            code: r.code,
-            errors: [r.message],
-          })),
-        );
-      const key = naturalKey(terms);
-      if (seenKeys.has(key)) {
-        reject([
-          {
-            field: 'peer_ip',
-            code: 'DUPLICATE_IN_REQUEST',
-            message: 'this session appears earlier in the same request',
-          },
-        ]);
-        continue;
-      }
-      seenKeys.add(key);
-      const verdict = judgeSession(terms, await facts(terms), this.deps.policy);
-      if (!verdict.accepted) {
-        reject(verdict.rejections);
-        continue;
-      }
-      if (verdict.status === 'pending') {
-        const pending =
-          pendingByPeer.get(terms.peerAsn) ?? (await this.deps.store.countByStatus(terms.peerAsn, 'pending'));
-        if (pending >= this.deps.policy.maxPendingSessionsPerPeer) {
-          reject([
-            {
-              field: 'peer_asn',
-              code: 'PENDING_LIMIT',
-              message: `AS${terms.peerAsn} already has ${pending} sessions awaiting approval (limit ${this.deps.policy.maxPendingSessionsPerPeer})`,
-            },
-          ]);
-          continue;
-        }
-        pendingByPeer.set(terms.peerAsn, pending + 1);
-      }
-      accepted.push({ index, ourSide, session: { sessionId: this.newId(), terms, status: verdict.status } });
-    }
-
+    const accepted = await this.judgeSessions(candidates, errors);
     errors.sort((a, b) => indexOf(a.name) - indexOf(b.name));
     if (accepted.length === 0) {
       throw new PeeringError('INVALID_FIELD', 'no session of the request can be accepted', 'sessions', {
@@ -335,6 +263,88 @@ export class Receiver {
       }
     }
     return expired;
+  }
+
+  /** Each session of a request parsed and put in our reading, or explained; the order of the input kept. */
+  private readSessions(raw: readonly unknown[]): { candidates: Candidate[]; errors: FieldError[] } {
+    const errors: FieldError[] = [];
+    const candidates: Candidate[] = [];
+    raw.forEach((input, index) => {
+      const parsed = SessionInputSchema.safeParse(input);
+      if (!parsed.success) {
+        errors.push(...issuesToFieldErrors(parsed.error.issues, `sessions[${index}]`));
+        return;
+      }
+      const { local_asn: localAsn, peer_asn: peerAsn } = parsed.data;
+      const oursLocal = this.isOurs(localAsn);
+      if (oursLocal === this.isOurs(peerAsn)) {
+        errors.push({
+          name: `sessions[${index}].local_asn`,
+          code: 'ASN_NOT_OURS',
+          errors: [
+            oursLocal
+              ? `both AS${localAsn} and AS${peerAsn} are ours; one side must be your network`
+              : `we peer as ${this.deps.policy.ourAsns.map((a) => `AS${a}`).join(', ')}; neither AS${localAsn} nor AS${peerAsn} is ours`,
+          ],
+        });
+        return;
+      }
+      // The flipped reading (local = initiator) is accepted and answered in kind (docs/api.md §3).
+      const ourSide: OurSide = oursLocal ? 'local' : 'peer';
+      candidates.push({ index, terms: termsFromWire(parsed.data, ourSide), ourSide });
+    });
+    return { candidates, errors };
+  }
+
+  /**
+   * The policy's verdict on each candidate against PeeringDB (looked up once per location and pair of ASNs),
+   * duplicates and the pending limit included; rejections go to `errors` under the caller's field names.
+   */
+  private async judgeSessions(candidates: readonly Candidate[], errors: FieldError[]): Promise<Accepted[]> {
+    const factsCache = new Map<string, Promise<LocationFacts>>();
+    const facts = ({ location, localAsn, peerAsn }: SessionTerms) => {
+      const key = `${location.id}|${localAsn}|${peerAsn}`;
+      let hit = factsCache.get(key);
+      if (!hit)
+        factsCache.set(key, (hit = gatherLocationFacts(this.deps.peeringDb, location, localAsn, peerAsn)));
+      return hit;
+    };
+    const seenKeys = new Set<string>();
+    const accepted: Accepted[] = [];
+    const pendingByPeer = new Map<number, number>();
+    for (const { terms, index, ourSide } of candidates) {
+      const reject = (rejections: Rejection[]) =>
+        errors.push(
+          ...rejections.map((r) => ({
+            name: `sessions[${index}].${ourSide === 'peer' ? swapFieldName(r.field) : r.field}`,
+            code: r.code,
+            errors: [r.message],
+          })),
+        );
+      const key = naturalKey(terms);
+      if (seenKeys.has(key)) {
+        reject([DUPLICATE_IN_REQUEST]);
+        continue;
+      }
+      seenKeys.add(key);
+      const verdict = judgeSession(terms, await facts(terms), this.deps.policy);
+      if (!verdict.accepted) {
+        reject(verdict.rejections);
+        continue;
+      }
+      if (verdict.status === 'pending') {
+        const pending =
+          pendingByPeer.get(terms.peerAsn) ?? (await this.deps.store.countByStatus(terms.peerAsn, 'pending'));
+        const overLimit = pendingLimitRejection(terms.peerAsn, pending, this.deps.policy);
+        if (overLimit) {
+          reject([overLimit]);
+          continue;
+        }
+        pendingByPeer.set(terms.peerAsn, pending + 1);
+      }
+      accepted.push({ index, ourSide, session: { sessionId: this.newId(), terms, status: verdict.status } });
+    }
+    return accepted;
   }
 
   private isOurs(asn: number): boolean {
