@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { locationKind } from '../../domain/location.js';
-import { BgpRoleSchema } from '../../domain/session.js';
+import { BgpRoleSchema, SESSION_DEFAULTS } from '../../domain/session.js';
 import {
   SESSION_RULES as DOMAIN_SESSION_RULES,
   type RuleSubject,
@@ -50,15 +50,21 @@ export const sessionOptionFields = {
   peerBgpRole: RoleFieldSchema.optional().meta({
     description: "The peer's RFC 9234 role; with localBgpRole it must be role-correct",
   }),
-  localInsertAsn: z.boolean().default(true).meta({ description: 'We insert our ASN into the AS path' }),
-  peerInsertAsn: z.boolean().default(true).meta({ description: 'The peer inserts its ASN into the AS path' }),
+  localInsertAsn: z
+    .boolean()
+    .default(SESSION_DEFAULTS.localInsertAsn)
+    .meta({ description: 'We insert our ASN into the AS path' }),
+  peerInsertAsn: z
+    .boolean()
+    .default(SESSION_DEFAULTS.peerInsertAsn)
+    .meta({ description: 'The peer inserts its ASN into the AS path' }),
   localMonitoringSession: z
     .boolean()
-    .default(false)
+    .default(SESSION_DEFAULTS.localMonitoringSession)
     .meta({ description: 'Our side only monitors (forwards no routes)' }),
   peerMonitoringSession: z
     .boolean()
-    .default(false)
+    .default(SESSION_DEFAULTS.peerMonitoringSession)
     .meta({ description: "The peer's side only monitors (forwards no routes)" }),
   sessionSecretRef: SecretKeyReferenceSchema.optional().meta({
     description: 'MD5/TCP-AO secret of the session, by Secret reference (never inline)',
