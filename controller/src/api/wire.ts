@@ -124,4 +124,3 @@ export const ListLocationsQuerySchema = z.object({
   next_token: NextTokenSchema.optional(),
 });
 
-export const SessionIdParamsSchema = z.object({ session_id: z.string() });

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { API_VERSION } from './api-group.js';
+import { API_VERSION } from './api-group.js';
 
 /** The part of Kubernetes' `ObjectMeta` the operator reads and writes. */
 export interface ObjectMeta {
@@ -34,15 +34,20 @@ export interface Resource<Spec, Status> {
   status?: Status | undefined;
 }
 
+/**
+ * The constructor of one kind's objects, e.g. `peeringSession(namespace, name, spec, { labels })`.
+ *
+ * @example
+ * export const peeringSession = resourceConstructor<PeeringSession>(PEERING_SESSION.kind);
+ */
+export function resourceConstructor<R extends Resource<unknown, unknown>>(kind: string) {
+  return (namespace: string, name: string, spec: R['spec'], extra: Partial<ObjectMeta> = {}): R =>
+    ({ apiVersion: API_VERSION, kind, metadata: { ...extra, namespace, name }, spec }) as R;
+}
+
 /** `namespace/name`: the work-queue key of an object. */
 export function objectKey(meta: Pick<ObjectMeta, 'namespace' | 'name'>): string {
   return `${meta.namespace}/${meta.name}`;
-}
-
-/** `namespace/name` → its parts. */
-export function splitKey(key: string): { namespace: string; name: string } {
-  const slash = key.indexOf('/');
-  return { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
 }
 
 export function hasFinalizer(meta: ObjectMeta, finalizer: string): boolean {

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { LocationIdSchema, PeeringTypeSchema } from '../../domain/location.js';
 import { AsnSchema, ClientRequestIdSchema, SessionStatusSchema } from '../../domain/session.js';
-import { API_VERSION, PEERING_REQUEST } from './api-group.js';
+import { PEERING_REQUEST } from './api-group.js';
 import { ConditionListSchema } from './conditions.js';
-import type { Resource } from './object.js';
+import { resourceConstructor, type Resource } from './object.js';
 import { PeerApiCredentialsSchema, PeerApiUrlSchema } from './peer-api.js';
 import { DirectionSchema } from './peering-session.js';
 import { immutable, withRules, type CrossFieldRule } from './rules.js';
@@ -263,19 +263,4 @@ export type PeeringRequestStatus = z.infer<typeof PeeringRequestStatusSchema>;
 
 export type PeeringRequest = Resource<PeeringRequestSpec, PeeringRequestStatus>;
 
-/** Condition types of a PeeringRequest. */
-export const REQUEST_CONDITIONS = ['Accepted', 'Ready', 'Synced'] as const;
-
-export function peeringRequest(
-  namespace: string,
-  name: string,
-  spec: PeeringRequestSpec,
-  extra: Partial<PeeringRequest['metadata']> = {},
-): PeeringRequest {
-  return {
-    apiVersion: API_VERSION,
-    kind: PEERING_REQUEST.kind,
-    metadata: { ...extra, namespace, name },
-    spec,
-  };
-}
+export const peeringRequest = resourceConstructor<PeeringRequest>(PEERING_REQUEST.kind);

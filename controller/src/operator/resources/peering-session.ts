@@ -2,9 +2,9 @@ import { z } from 'zod';
 import { LocationSchema, PeeringTypeSchema } from '../../domain/location.js';
 import { BGP_STATES } from '../../router/driver.js';
 import { AsnSchema, SessionStatusSchema, type SessionTerms } from '../../domain/session.js';
-import { API_VERSION, PEERING_SESSION } from './api-group.js';
+import { PEERING_SESSION } from './api-group.js';
 import { ConditionListSchema } from './conditions.js';
-import type { Resource } from './object.js';
+import { resourceConstructor, type Resource } from './object.js';
 import { PeerApiCredentialsSchema, PeerApiUrlSchema } from './peer-api.js';
 import { immutable, withRules, type CrossFieldRule } from './rules.js';
 import {
@@ -149,16 +149,4 @@ export function sessionSpec(terms: SessionTerms, extra: SessionSpecExtra): Peeri
 }
 
 /** An empty PeeringSession object of a name, for building one. */
-export function peeringSession(
-  namespace: string,
-  name: string,
-  spec: PeeringSessionSpec,
-  extra: Partial<PeeringSession['metadata']> = {},
-): PeeringSession {
-  return {
-    apiVersion: API_VERSION,
-    kind: PEERING_SESSION.kind,
-    metadata: { ...extra, namespace, name },
-    spec,
-  };
-}
+export const peeringSession = resourceConstructor<PeeringSession>(PEERING_SESSION.kind);
