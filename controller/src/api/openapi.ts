@@ -77,7 +77,7 @@ const TRACE_HEADER = {
 };
 
 /**
- * Our OpenAPI 3.1 document (PROTOCOL.md §1), generated from the very schemas the server validates with.
+ * Our OpenAPI 3.1 document (docs/api.md §1), generated from the very schemas the server validates with.
  * The checked-in copy in `openapi/peering-api.json` is this document with `servers: [{url: '/v0.1'}]`; a test
  * fails when the two differ.
  */

@@ -2,7 +2,7 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { PeeringError } from '../domain/errors.js';
 
 /**
- * Opaque, tamper-evident page tokens bound to the query they answer (PROTOCOL.md §7): a token carries the
+ * Opaque, tamper-evident page tokens bound to the query they answer (docs/api.md §7): a token carries the
  * store's cursor and a digest of the query, sealed with an HMAC. A forged token, or one replayed on another
  * query or by another caller, is a 400.
  */

@@ -5,7 +5,7 @@ import { AsnSchema, ClientRequestIdSchema, MAX_SESSIONS_PER_REQUEST } from '../d
 import { SessionInputSchema, SessionSchema } from '../domain/session-wire.js';
 
 /**
- * The envelopes of the Peering API on the wire (PROTOCOL.md §6-§11). Sessions themselves are in
+ * The envelopes of the Peering API on the wire (docs/api.md §6-§11). Sessions themselves are in
  * `domain/session.ts`; these schemas are what the server validates with and what the OpenAPI document is
  * generated from, so the two cannot drift apart.
  */
@@ -123,4 +123,3 @@ export const ListLocationsQuerySchema = z.object({
   max_results: maxResults,
   next_token: NextTokenSchema.optional(),
 });
-

@@ -13,7 +13,7 @@ import {
 import type { RemoteFieldError } from './errors.js';
 
 /**
- * Tolerant reading of remote answers (PROTOCOL.md §3, §5, §11). The schemas are our server's own (`wire.ts`,
+ * Tolerant reading of remote answers (docs/api.md §3, §5, §11). The schemas are our server's own (`wire.ts`,
  * `domain/session.ts`), loosened where other implementations are known to differ: `messages` for `errors`,
  * the flipped local/peer reading, statuses in any case or unknown to us, CIDR addresses, a bare location id,
  * missing defaults. Unknown fields are dropped, never an error.

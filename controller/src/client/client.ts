@@ -134,7 +134,7 @@ interface CallResult {
 }
 
 /**
- * A typed client of a remote Peering API (draft-ramseyer-grow-peering-api as PROTOCOL.md reads it), tolerant
+ * A typed client of a remote Peering API (draft-ramseyer-grow-peering-api as docs/api.md reads it), tolerant
  * of other implementations and careful with retries: only calls that can be replayed safely are retried.
  *
  * @example
@@ -391,7 +391,7 @@ export class PeeringApiClient {
   }
 
   /**
-   * The session with a natural key, found through `GET /sessions` (PROTOCOL.md §4), or `undefined`.
+   * The session with a natural key, found through `GET /sessions` (docs/api.md §4), or `undefined`.
    *
    * @example
    * const session = await client.findSession({ localAsn: 64501, peerAsn: 64500, location: 'pdb:ix:1', localIp: '192.0.2.2', peerIp: '192.0.2.1' });

@@ -1,7 +1,7 @@
 import { ERROR_CATALOG, PeeringError, type ErrorCode, type FieldError } from '../domain/errors.js';
 
 /**
- * One error item as a remote Peering API reported it, after tolerant reading (PROTOCOL.md §11): `name` is the
+ * One error item as a remote Peering API reported it, after tolerant reading (docs/api.md §11): `name` is the
  * field path in the server's wire reading (`local_*` = the server), `field` the same path in OUR reading
  * (`local_*` = us, `peer_*` = the remote network), `code` the remote's own code, kept even when it is not in
  * our catalog.

@@ -169,7 +169,7 @@ export const ERROR_CATALOG = {
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;
 
-/** One entry of the wire error list (PROTOCOL.md §11). */
+/** One entry of the wire error list (docs/api.md §11). */
 export interface FieldError {
   /** Field path such as `sessions[2].peer_ip`, or `request` for the request as a whole. */
   name: string;

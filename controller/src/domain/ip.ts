@@ -10,7 +10,7 @@ export interface IpAddress {
 }
 
 /**
- * Parses one address, accepting the CIDR form `192.0.2.1/24` (PROTOCOL.md §4) and reducing it to the address.
+ * Parses one address, accepting the CIDR form `192.0.2.1/24` (docs/api.md §4) and reducing it to the address.
  * Zone ids (`fe80::1%eth0`) are refused: they mean nothing to a remote network.
  * Returns a reason string instead of throwing, so callers can name their own field.
  */

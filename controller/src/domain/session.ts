@@ -28,7 +28,7 @@ export function rolesAreCorrect(local: BgpRole, peer: BgpRole): boolean {
   return CORRECT_ROLE_PAIRS.has(`${local}/${peer}`);
 }
 
-/** Status vocabulary (PROTOCOL.md §5), lower case on the wire. */
+/** Status vocabulary (docs/api.md §5), lower case on the wire. */
 export const SESSION_STATUSES = [
   'pending',
   'approved',

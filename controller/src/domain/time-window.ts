@@ -12,7 +12,7 @@ export const ACCEPTED_STATES: ReadonlySet<SessionStatus> = new Set([
 export const WAITING_STATES: ReadonlySet<SessionStatus> = new Set(['approved', 'configured']);
 
 /**
- * When the time window of a session ends (PROTOCOL.md §13), in epoch milliseconds: one window after the session
+ * When the time window of a session ends (docs/api.md §13), in epoch milliseconds: one window after the session
  * was accepted (approved, automatically or by a person), while it waits for BGP. Undefined when the window does
  * not run: the session is not waiting, or not accepted yet. The request's arrival does not count: a session
  * approved by hand six days after it was asked for still gets a whole window.

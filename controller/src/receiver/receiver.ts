@@ -245,7 +245,7 @@ export class Receiver {
   }
 
   /**
-   * Approved sessions not established within the time window become `unestablished` (PROTOCOL.md §13), by the
+   * Approved sessions not established within the time window become `unestablished` (docs/api.md §13), by the
    * rule the operator applies too ({@link windowExpired}: counted from the approval). Only `peering-operator
    * serve` sweeps; under the operator, the leader's session reconciler applies the window.
    */
@@ -372,7 +372,7 @@ export class Receiver {
       );
     }
     const session = await this.deps.store.get(sessionId);
-    // Not yours and not there look the same, so ids cannot be probed (PROTOCOL.md §8).
+    // Not yours and not there look the same, so ids cannot be probed (docs/api.md §8).
     if (!session || !allowed(identity, session.terms.peerAsn)) {
       throw new PeeringError('SESSION_NOT_FOUND', `no session ${sessionId} is visible to you`, 'session_id');
     }

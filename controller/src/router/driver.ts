@@ -332,7 +332,7 @@ export function maxPrefixesFor(
 }
 
 /**
- * The Peering API status of a session (PROTOCOL.md §5) from what the router reports and the previous status:
+ * The Peering API status of a session (docs/api.md §5) from what the router reports and the previous status:
  * `established` while BGP is established; `down` when it was established and is not now; otherwise
  * `configured`. A session the router does not report keeps its previous status (the caller knows why).
  *

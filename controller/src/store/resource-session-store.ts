@@ -51,7 +51,7 @@ export class ResourceSessionStore implements SessionStore {
       const seen = await this.requests.get(this.namespace, name);
       if (seen) return this.replay(seen);
     }
-    // A session whose natural key exists already is answered as it is (PROTOCOL.md §6).
+    // A session whose natural key exists already is answered as it is (docs/api.md §6).
     const chosen: { fresh: boolean; session: NewSession | StoredSession }[] = [];
     for (const session of sessions) {
       const existing = await this.sessions.get(this.namespace, sessionName(session.terms));

@@ -88,7 +88,7 @@ describeWithSample('PeeringApiClient against our own server (AS13335 asks AS1516
     const repeat = await client.requestSessions([AMS_V4, AMS_V6], { requestId });
     expect(repeat.requestId).toBe(answer.requestId);
     expect(repeat.sessions.map((s) => s.sessionId)).toEqual(answer.sessions.map((s) => s.sessionId));
-    // A new request id for the same natural keys still yields the same sessions (PROTOCOL.md §6).
+    // A new request id for the same natural keys still yields the same sessions (docs/api.md §6).
     const again = await client.requestSessions([AMS_V4]);
     expect(again.sessions[0]?.sessionId).toBe(answer.sessions[0]?.sessionId);
   });

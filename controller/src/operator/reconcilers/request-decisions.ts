@@ -119,7 +119,7 @@ export function sessionsToRemove(
 }
 
 /**
- * The peer's per-session errors (`sessions[2].peer_ip`, PROTOCOL.md §6) → one rejection per session of the
+ * The peer's per-session errors (`sessions[2].peer_ip`, docs/api.md §6) → one rejection per session of the
  * batch. Errors not tied to an index concern every session.
  */
 export function rejectionsOf(
