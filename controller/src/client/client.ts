@@ -29,11 +29,10 @@ import {
   DEFAULT_RETRY_POLICY,
   parseRetryAfter,
   retryDelay,
-  systemClock,
   type AttemptOutcome,
-  type Clock,
   type RetryPolicy,
 } from './retry.js';
+import { systemClock, type Clock } from '../time/clock.js';
 import { TransportFailure, exchange, type HttpAnswer } from './transport.js';
 
 export interface PeeringApiClientOptions {

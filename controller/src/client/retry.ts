@@ -1,4 +1,4 @@
-import { setTimeout as delay } from 'node:timers/promises';
+import { backoffDelay } from '../time/backoff.js';
 
 /**
  * When and how long the client waits before trying a call again. Pure functions over the outcome of one
@@ -26,17 +26,6 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
 export type AttemptOutcome =
   { kind: 'network' } | { kind: 'answer'; status: number; retryAfterMs?: number | undefined };
 
-/** Injectable time, so tests of backoff run in microseconds. */
-export interface Clock {
-  now(): number;
-  sleep(ms: number, signal?: AbortSignal): Promise<void>;
-}
-
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  sleep: (ms, signal) => delay(ms, undefined, signal === undefined ? undefined : { signal }),
-};
-
 /** Statuses worth another try: the server is overloaded or briefly broken (not 501: it will not change). */
 export function isRetryableStatus(status: number): boolean {
   return status === 429 || status === 500 || status === 502 || status === 503 || status === 504;
@@ -62,8 +51,11 @@ export function retryDelay(
 ): number | undefined {
   if (!replayable || attempt + 1 >= policy.attempts) return undefined;
   if (outcome.kind === 'answer' && !isRetryableStatus(outcome.status)) return undefined;
-  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** attempt);
-  const backoff = Math.round(ceiling / 2 + (random() * ceiling) / 2);
+  const backoff = backoffDelay(
+    attempt + 1,
+    { baseMs: policy.baseDelayMs, maxMs: policy.maxDelayMs, jitter: 'equal' },
+    random,
+  );
   if (outcome.kind === 'answer' && outcome.retryAfterMs !== undefined) {
     if (outcome.retryAfterMs > policy.maxRetryAfterMs) return undefined;
     return outcome.retryAfterMs + Math.round(random() * Math.min(1000, policy.baseDelayMs));

@@ -14,7 +14,7 @@ import { objectKey } from './resources/object.js';
 import type { PeeringRequest } from './resources/peering-request.js';
 import type { PeeringSession } from './resources/peering-session.js';
 import { SessionRouter } from '../router/session-router.js';
-import { systemClock, type Clock } from './runtime/clock.js';
+import { systemClock, type Clock } from '../time/clock.js';
 import { Controller, type Reconcile } from './runtime/controller.js';
 import { startHealthServer, type HealthServer } from './runtime/health.js';
 import { Informer, type InformerOptions } from './runtime/informer.js';

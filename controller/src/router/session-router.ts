@@ -1,6 +1,6 @@
 import { PeeringError } from '../domain/errors.js';
 import type { ApplyResult, DesiredSession, ObservedSession, RouterDriver, SessionOutcome } from './driver.js';
-import { systemClock, type Clock, type TimerHandle } from '../operator/runtime/clock.js';
+import { systemClock, type Clock, type TimerHandle } from '../time/clock.js';
 
 interface Pending {
   upsert?: DesiredSession;

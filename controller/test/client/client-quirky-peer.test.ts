@@ -1,7 +1,7 @@
 import { PeeringApiClient } from '../../src/client/client.js';
 import type { SessionTermsInput } from '../../src/domain/session.js';
 import { PeeringApiError } from '../../src/client/errors.js';
-import type { Clock } from '../../src/client/retry.js';
+import { ManualClock } from '../../src/time/clock.js';
 import { QuirkyPeer, json } from './quirky-peer.js';
 
 // We are AS64501; the quirky remote network is AS64500. Only the backoff waits use a fake clock; attempt
@@ -37,14 +37,18 @@ function wireSession(overrides: Record<string, unknown> = {}) {
   };
 }
 
-class FakeClock implements Clock {
-  time = 1_000_000;
+/** Backoff waits pass at once, and are recorded. */
+class FakeClock extends ManualClock {
   readonly sleeps: number[] = [];
-  now = () => this.time;
-  sleep = async (ms: number) => {
+
+  constructor() {
+    super(1_000_000);
+  }
+
+  override async sleep(ms: number): Promise<void> {
     this.sleeps.push(ms);
-    this.time += ms;
-  };
+    await this.advance(ms);
+  }
 }
 
 describe('PeeringApiClient against a quirky remote peer', () => {

@@ -1,4 +1,4 @@
-import { ManualClock, settle } from '../../src/operator/runtime/clock.js';
+import { ManualClock, settle } from '../../src/time/clock.js';
 import { Controller } from '../../src/operator/runtime/controller.js';
 import { OperatorMetrics } from '../../src/operator/runtime/metrics.js';
 

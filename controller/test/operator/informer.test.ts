@@ -1,6 +1,6 @@
 import { PEERING_SESSION } from '../../src/operator/resources/api-group.js';
 import type { Resource } from '../../src/operator/resources/object.js';
-import { ManualClock } from '../../src/operator/runtime/clock.js';
+import { ManualClock } from '../../src/time/clock.js';
 import { Informer, type InformerEvent } from '../../src/operator/runtime/informer.js';
 import { OperatorMetrics } from '../../src/operator/runtime/metrics.js';
 import { ResourceGoneError } from '../../src/operator/backing/errors.js';

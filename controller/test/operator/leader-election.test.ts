@@ -1,4 +1,4 @@
-import { ManualClock } from '../../src/operator/runtime/clock.js';
+import { ManualClock } from '../../src/time/clock.js';
 import {
   LeaderElector,
   type LeaseRecord,

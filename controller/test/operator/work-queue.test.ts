@@ -1,6 +1,6 @@
-import { ManualClock, settle } from '../../src/operator/runtime/clock.js';
+import { ManualClock, settle } from '../../src/time/clock.js';
 import { WorkQueue } from '../../src/operator/runtime/work-queue.js';
-import { TokenBucket } from '../../src/operator/runtime/rate-limit.js';
+import { TokenBucket } from '../../src/time/rate-limit.js';
 
 describe('WorkQueue', () => {
   it('never queues a key twice', async () => {

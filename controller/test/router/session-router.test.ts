@@ -1,7 +1,7 @@
 import { desiredSession } from '../../src/router/driver.js';
 import { RecordingRouterDriver } from '../../src/router/recording.js';
 import { SessionRouter } from '../../src/router/session-router.js';
-import { ManualClock } from '../../src/operator/runtime/clock.js';
+import { ManualClock } from '../../src/time/clock.js';
 import { sampleTerms } from '../support/stored.js';
 
 const session = (i: number) => desiredSession(sampleTerms({ peerIp: `10.99.100.${i}` }), {});

@@ -24,7 +24,7 @@ import type {
 import { peeringSession, sessionSpec, type PeeringSession } from '../resources/peering-session.js';
 import { connectOutbound, type PeerTokenSources } from '../peer/credentials.js';
 import type { PeerApi, PeerApiConnector } from '../peer/peer-api.js';
-import type { Clock } from '../runtime/clock.js';
+import type { Clock } from '../../time/clock.js';
 import type { EventRecorder } from '../runtime/events.js';
 import { sessionLabels, sessionName } from './naming.js';
 import {

@@ -11,7 +11,7 @@ import type { PeeringSession } from '../resources/peering-session.js';
 import type { Discovery, DiscoveryQuery } from '../../discovery/common-locations.js';
 import type { PeerTokenSources } from '../peer/credentials.js';
 import type { PeerApiConnector } from '../peer/peer-api.js';
-import { systemClock, type Clock } from '../runtime/clock.js';
+import { systemClock, type Clock } from '../../time/clock.js';
 import type { ReconcileResult } from '../runtime/controller.js';
 import type { EventRecorder } from '../runtime/events.js';
 import { silentLogger, type Logger } from '../runtime/logger.js';

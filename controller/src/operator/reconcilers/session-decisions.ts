@@ -1,5 +1,6 @@
 import type { SessionStatus } from '../../domain/session.js';
 import { ACCEPTED_STATES, windowExpired } from '../../domain/time-window.js';
+import { backoffDelay } from '../../time/backoff.js';
 import type { ObservedSession } from '../../router/driver.js';
 import type { DesiredCondition } from '../resources/conditions.js';
 import type { BgpObservation, Direction, PeeringSessionStatus } from '../resources/peering-session.js';
@@ -42,7 +43,7 @@ export function nextPollMs(
   now: number,
   schedule: PollSchedule = DEFAULT_POLL_SCHEDULE,
 ): number | undefined {
-  if (failures > 0) return Math.min(schedule.maxMs, schedule.failureBaseMs * 2 ** Math.min(failures - 1, 20));
+  if (failures > 0) return backoffDelay(failures, { baseMs: schedule.failureBaseMs, maxMs: schedule.maxMs });
   if (state !== undefined && FINAL_STATES.has(state)) return undefined;
   if (state === 'established') return schedule.establishedMs;
   const age = acceptedAt === undefined ? 0 : Math.max(0, now - Date.parse(acceptedAt));

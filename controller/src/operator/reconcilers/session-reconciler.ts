@@ -30,7 +30,7 @@ import {
 import { connectOutbound, type PeerTokenSources } from '../peer/credentials.js';
 import type { PeerApi, PeerApiConnector } from '../peer/peer-api.js';
 import type { SessionRouter } from '../../router/session-router.js';
-import { systemClock, type Clock } from '../runtime/clock.js';
+import { systemClock, type Clock } from '../../time/clock.js';
 import type { ReconcileResult } from '../runtime/controller.js';
 import type { EventRecorder } from '../runtime/events.js';
 import { silentLogger, type Logger } from '../runtime/logger.js';

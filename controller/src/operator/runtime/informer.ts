@@ -1,8 +1,9 @@
+import { backoffDelay } from '../../time/backoff.js';
 import type { Resource } from '../resources/object.js';
 import { objectKey } from '../resources/object.js';
 import { ResourceGoneError } from '../backing/errors.js';
 import type { ResourceCollection, Selection, WatchHandle } from '../backing/resource-collection.js';
-import { systemClock, type Clock, type TimerHandle } from './clock.js';
+import { systemClock, type Clock, type TimerHandle } from '../../time/clock.js';
 import { silentLogger, type Logger } from './logger.js';
 import type { OperatorMetrics } from './metrics.js';
 
@@ -200,8 +201,8 @@ export class Informer<T extends Resource<unknown, unknown>> {
   private retryLater(error: Error): void {
     this.watch?.stop();
     this.watch = undefined;
-    const wait = Math.min(this.maxRetryMs, this.retryMs * 2 ** Math.min(this.failures, 20));
     this.failures++;
+    const wait = backoffDelay(this.failures, { baseMs: this.retryMs, maxMs: this.maxRetryMs });
     this.logger.warn('informer failed; retrying', { error, waitMs: wait });
     this.retryTimer?.cancel();
     this.retryTimer = this.clock.setTimer(wait, () => void this.restart('error'));

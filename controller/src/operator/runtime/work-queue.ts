@@ -1,5 +1,5 @@
-import { systemClock, type Clock, type TimerHandle } from './clock.js';
-import { ExponentialBackoff, TokenBucket } from './rate-limit.js';
+import { systemClock, type Clock, type TimerHandle } from '../../time/clock.js';
+import { ExponentialBackoff, TokenBucket } from '../../time/rate-limit.js';
 
 export interface WorkQueueOptions {
   clock?: Clock;

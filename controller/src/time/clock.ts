@@ -1,16 +1,40 @@
+import { setTimeout as delay } from 'node:timers/promises';
+
 /** A pending timer of a {@link Clock}. */
 export interface TimerHandle {
   cancel(): void;
 }
 
 /**
- * Time as the operator's runtime sees it: the work queue's backoff, the leader election and the informer watchdog
- * all ask this, so tests drive them with {@link ManualClock} instead of waiting.
+ * Time, injectable: the client's retries, the operator's work queue, leader election and informer watchdog all
+ * ask this one interface, so tests drive them with {@link ManualClock} (or a clock of their own) instead of
+ * waiting.
  */
 export interface Clock {
   now(): number;
   /** Calls `callback` after `ms`; the timer never keeps the process alive on its own. */
   setTimer(ms: number, callback: () => void): TimerHandle;
+  /** Resolves after `ms`; rejects with the signal's reason when it aborts first. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+/** Sleeps on a clock's timers, cancelled by the signal. */
+function sleepOn(clock: Pick<Clock, 'setTimer'>, ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const onAbort = () => {
+      timer.cancel();
+      reject(signal?.reason);
+    };
+    const timer = clock.setTimer(ms, () => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    });
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
 }
 
 export const systemClock: Clock = {
@@ -20,12 +44,9 @@ export const systemClock: Clock = {
     timer.unref();
     return { cancel: () => clearTimeout(timer) };
   },
+  // A sleep someone awaits keeps the process alive, as a plain setTimeout would.
+  sleep: (ms, signal) => delay(Math.max(0, ms), undefined, signal === undefined ? undefined : { signal }),
 };
-
-/** Resolves after `ms` of the clock's time. */
-export function sleep(clock: Clock, ms: number): Promise<void> {
-  return new Promise((resolve) => clock.setTimer(ms, resolve));
-}
 
 /**
  * A clock that moves only when told to: `advance(ms)` fires every timer due by then, in order.
@@ -47,6 +68,10 @@ export class ManualClock implements Clock {
 
   now(): number {
     return this.current;
+  }
+
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    return sleepOn(this, ms, signal);
   }
 
   setTimer(ms: number, callback: () => void): TimerHandle {
