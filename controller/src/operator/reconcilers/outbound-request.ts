@@ -56,9 +56,11 @@ export interface OutboundRequestDeps {
   /** The sessions of a request (informer cache, by the request label). */
   sessionsOf: (namespace: string, requestName: string) => PeeringSession[];
   secrets: SecretReader;
+  /** Tokens for peers' APIs from the resources' credentials. */
   tokens: PeerTokenSources;
   peers: PeerApiConnector;
   events: EventRecorder;
+  /** Finds candidate sessions from PeeringDB for requests without explicit sessions. */
   discover?: ((query: DiscoveryQuery) => Promise<Discovery>) | undefined;
   crashPoints?: CrashPoints | undefined;
   clock: Clock;

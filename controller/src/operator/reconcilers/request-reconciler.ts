@@ -7,40 +7,23 @@ import {
   type PeeringRequest,
   type PeeringRequestStatus,
 } from '../resources/peering-request.js';
-import type { PeeringSession } from '../resources/peering-session.js';
-import type { Discovery, DiscoveryQuery } from '../../discovery/common-locations.js';
-import type { PeerTokenSources } from '../peer/credentials.js';
-import type { PeerApiConnector } from '../peer/peer-api.js';
 import { systemClock, type Clock } from '../../time/clock.js';
 import type { ReconcileResult } from '../runtime/controller.js';
-import type { EventRecorder } from '../runtime/events.js';
 import { silentLogger, type Logger } from '../runtime/logger.js';
-import type { ResourceCollection, SecretReader } from '../backing/resource-collection.js';
 import { ensureFinalizer, releaseFinalizer } from './finalizers.js';
-import { InboundRequests } from './inbound-request.js';
-import { OutboundRequests, type CrashPoints, type RequestPass } from './outbound-request.js';
+import { InboundRequests, type InboundRequestDeps } from './inbound-request.js';
+import { OutboundRequests, type OutboundRequestDeps, type RequestPass } from './outbound-request.js';
 import { requestConditions, requestPhase } from './request-decisions.js';
 import { recordTransitions, sameStatus } from './status.js';
 
 export type { CrashPoints } from './outbound-request.js';
 
-export interface RequestReconcilerDeps {
-  requests: ResourceCollection<PeeringRequest>;
-  sessions: ResourceCollection<PeeringSession>;
+export interface RequestReconcilerDeps
+  extends Omit<OutboundRequestDeps, 'clock' | 'newId' | 'writeConditions'>, InboundRequestDeps {
   cached: (key: string) => PeeringRequest | undefined;
-  /** The sessions of a request (informer cache, by the request label). */
-  sessionsOf: (namespace: string, requestName: string) => PeeringSession[];
-  secrets: SecretReader;
-  /** Tokens for peers' APIs from the resources' credentials. */
-  tokens: PeerTokenSources;
-  peers: PeerApiConnector;
-  events: EventRecorder;
-  /** Finds candidate sessions from PeeringDB for requests without explicit sessions. */
-  discover?: ((query: DiscoveryQuery) => Promise<Discovery>) | undefined;
   clock?: Clock;
   logger?: Logger;
   newId?: () => string;
-  crashPoints?: CrashPoints | undefined;
 }
 
 /**

@@ -8,8 +8,10 @@ import { PeerApiCredentialsSchema, PeerApiUrlSchema } from './peer-api.js';
 import { DirectionSchema } from './peering-session.js';
 import { immutable, withRules, type CrossFieldRule } from './rules.js';
 import {
+  DISTINCT_ASNS,
   IpAddressSchema,
   SESSION_RULES,
+  outboundNeedsPeerApi,
   celLocationKind,
   locationKind,
   sessionOptionFields,
@@ -140,18 +142,8 @@ const RequestSpecObject = z
 type RequestSpecShape = z.output<typeof RequestSpecObject>;
 
 export const REQUEST_SPEC_RULES: CrossFieldRule<RequestSpecShape>[] = [
-  {
-    rule: 'self.localAsn != self.peerAsn',
-    message: 'localAsn and peerAsn must differ',
-    fieldPath: '.peerAsn',
-    holds: (s) => s.localAsn !== s.peerAsn,
-  },
-  {
-    rule: "self.direction != 'Outbound' || (has(self.peerApiUrl) && has(self.credentials))",
-    message: 'an Outbound request needs peerApiUrl and credentials',
-    fieldPath: '.peerApiUrl',
-    holds: (s) => s.direction !== 'Outbound' || (s.peerApiUrl !== undefined && s.credentials !== undefined),
-  },
+  DISTINCT_ASNS,
+  outboundNeedsPeerApi('request'),
   {
     rule: "(self.direction == 'Inbound') == has(self.inbound)",
     message: 'inbound is written by our API server, on Inbound requests only',

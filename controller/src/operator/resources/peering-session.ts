@@ -8,8 +8,10 @@ import { resourceConstructor, type Resource } from './object.js';
 import { PeerApiCredentialsSchema, PeerApiUrlSchema } from './peer-api.js';
 import { immutable, withRules, type CrossFieldRule } from './rules.js';
 import {
+  DISTINCT_ASNS,
   IpAddressSchema,
   SESSION_RULES,
+  outboundNeedsPeerApi,
   celLocationKind,
   locationKind,
   sessionOptionFields,
@@ -65,18 +67,8 @@ export const SESSION_SPEC_RULES: CrossFieldRule<SessionSpecShape>[] = [
     fieldPath: '.peerType',
     holds: (s) => s.peerType === s.location.type,
   },
-  {
-    rule: 'self.localAsn != self.peerAsn',
-    message: 'localAsn and peerAsn must differ',
-    fieldPath: '.peerAsn',
-    holds: (s) => s.localAsn !== s.peerAsn,
-  },
-  {
-    rule: "self.direction != 'Outbound' || (has(self.peerApiUrl) && has(self.credentials))",
-    message: 'an Outbound session needs peerApiUrl and credentials',
-    fieldPath: '.peerApiUrl',
-    holds: (s) => s.direction !== 'Outbound' || (s.peerApiUrl !== undefined && s.credentials !== undefined),
-  },
+  DISTINCT_ASNS,
+  outboundNeedsPeerApi('session'),
   immutable('direction'),
   immutable('sessionId'),
   immutable('localAsn'),

@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { locationKind } from '../../domain/location.js';
-import { BgpRoleSchema, SESSION_DEFAULTS } from '../../domain/session.js';
+import { BgpRoleSchema, SESSION_DEFAULTS, type DefaultedOption } from '../../domain/session.js';
 import {
   SESSION_RULES as DOMAIN_SESSION_RULES,
   type RuleSubject,
@@ -42,6 +42,11 @@ export type SecretKeyReference = z.infer<typeof SecretKeyReferenceSchema>;
 /** RFC 9234 role as an integer, the draft's encoding. */
 export const RoleFieldSchema = BgpRoleSchema;
 
+/** A boolean option whose default is the domain's (`SESSION_DEFAULTS`), so the CRD states the same default. */
+function defaulted(option: DefaultedOption, description: string) {
+  return z.boolean().default(SESSION_DEFAULTS[option]).meta({ description });
+}
+
 /** The draft's optional per-session options, in our reading (`local` = this network). */
 export const sessionOptionFields = {
   localBgpRole: RoleFieldSchema.optional().meta({
@@ -50,22 +55,13 @@ export const sessionOptionFields = {
   peerBgpRole: RoleFieldSchema.optional().meta({
     description: "The peer's RFC 9234 role; with localBgpRole it must be role-correct",
   }),
-  localInsertAsn: z
-    .boolean()
-    .default(SESSION_DEFAULTS.localInsertAsn)
-    .meta({ description: 'We insert our ASN into the AS path' }),
-  peerInsertAsn: z
-    .boolean()
-    .default(SESSION_DEFAULTS.peerInsertAsn)
-    .meta({ description: 'The peer inserts its ASN into the AS path' }),
-  localMonitoringSession: z
-    .boolean()
-    .default(SESSION_DEFAULTS.localMonitoringSession)
-    .meta({ description: 'Our side only monitors (forwards no routes)' }),
-  peerMonitoringSession: z
-    .boolean()
-    .default(SESSION_DEFAULTS.peerMonitoringSession)
-    .meta({ description: "The peer's side only monitors (forwards no routes)" }),
+  localInsertAsn: defaulted('localInsertAsn', 'We insert our ASN into the AS path'),
+  peerInsertAsn: defaulted('peerInsertAsn', 'The peer inserts its ASN into the AS path'),
+  localMonitoringSession: defaulted('localMonitoringSession', 'Our side only monitors (forwards no routes)'),
+  peerMonitoringSession: defaulted(
+    'peerMonitoringSession',
+    "The peer's side only monitors (forwards no routes)",
+  ),
   sessionSecretRef: SecretKeyReferenceSchema.optional().meta({
     description: 'MD5/TCP-AO secret of the session, by Secret reference (never inline)',
   }),
@@ -103,6 +99,26 @@ export const SESSION_RULES: CrossFieldRule<RuleSubject>[] = DOMAIN_SESSION_RULES
   fieldPath: `.${r.field}`,
   holds: (s) => r.holds(s),
 }));
+
+/** A resource about one pair of networks names two different ones. */
+export const DISTINCT_ASNS: CrossFieldRule<{ localAsn: number; peerAsn: number }> = {
+  rule: 'self.localAsn != self.peerAsn',
+  message: 'localAsn and peerAsn must differ',
+  fieldPath: '.peerAsn',
+  holds: (s) => s.localAsn !== s.peerAsn,
+};
+
+/** An Outbound request or session says where the peer's API is and how to call it. */
+export function outboundNeedsPeerApi(
+  what: 'request' | 'session',
+): CrossFieldRule<{ direction: string; peerApiUrl?: unknown; credentials?: unknown }> {
+  return {
+    rule: "self.direction != 'Outbound' || (has(self.peerApiUrl) && has(self.credentials))",
+    message: `an Outbound ${what} needs peerApiUrl and credentials`,
+    fieldPath: '.peerApiUrl',
+    holds: (s) => s.direction !== 'Outbound' || (s.peerApiUrl !== undefined && s.credentials !== undefined),
+  };
+}
 
 /** `public` for `pdb:ix:*`, `private` for `pdb:fac:*`, in CEL. */
 export function celLocationKind(idExpression: string): string {
