@@ -1,7 +1,24 @@
-import { setConditions, type Condition } from '../../src/operator/resources/conditions.js';
+import {
+  setConditions,
+  type Condition,
+  type DesiredCondition,
+} from '../../src/operator/resources/conditions.js';
 
 const T0 = new Date('2026-01-01T00:00:00Z');
 const T1 = new Date('2026-01-01T00:05:00Z');
+
+const ready = (status: DesiredCondition['status'], reason: string, message = ''): DesiredCondition => ({
+  type: 'Ready',
+  status,
+  reason,
+  message,
+});
+
+/** One condition written at T0, then another at T1: what the second write does. */
+function setTwice(first: DesiredCondition, then: DesiredCondition, generations: [number, number] = [1, 1]) {
+  const before = setConditions(undefined, [first], generations[0], T0);
+  return setConditions(before.conditions, [then], generations[1], T1);
+}
 
 describe('setConditions', () => {
   it('adds a missing condition with the time and generation', () => {
@@ -28,35 +45,17 @@ describe('setConditions', () => {
   });
 
   it('reports no change, and keeps the list identical, when nothing differs', () => {
-    const first = setConditions(
-      undefined,
-      [{ type: 'Ready', status: 'True', reason: 'Up', message: 'ok' }],
-      1,
-      T0,
-    );
-    const again = setConditions(
-      first.conditions,
-      [{ type: 'Ready', status: 'True', reason: 'Up', message: 'ok' }],
-      1,
-      T1,
-    );
+    const first = setConditions(undefined, [ready('True', 'Up', 'ok')], 1, T0);
+    const again = setConditions(first.conditions, [ready('True', 'Up', 'ok')], 1, T1);
     expect(again.changed).toBe(false);
     expect(again.transitions).toEqual([]);
     expect(again.conditions).toEqual(first.conditions);
   });
 
   it('keeps lastTransitionTime when only the reason or message changes, and reports no transition', () => {
-    const first = setConditions(
-      undefined,
-      [{ type: 'Synced', status: 'False', reason: 'RemoteUnavailable', message: 'a' }],
-      1,
-      T0,
-    );
-    const next = setConditions(
-      first.conditions,
-      [{ type: 'Synced', status: 'False', reason: 'Timeout', message: 'b' }],
-      1,
-      T1,
+    const next = setTwice(
+      { type: 'Synced', status: 'False', reason: 'RemoteUnavailable', message: 'a' },
+      { type: 'Synced', status: 'False', reason: 'Timeout', message: 'b' },
     );
     expect(next.changed).toBe(true);
     expect(next.transitions).toEqual([]);
@@ -65,18 +64,7 @@ describe('setConditions', () => {
   });
 
   it('moves lastTransitionTime and reports a transition when the status flips', () => {
-    const first = setConditions(
-      undefined,
-      [{ type: 'Ready', status: 'False', reason: 'Waiting', message: '' }],
-      1,
-      T0,
-    );
-    const next = setConditions(
-      first.conditions,
-      [{ type: 'Ready', status: 'True', reason: 'Established', message: 'up' }],
-      2,
-      T1,
-    );
+    const next = setTwice(ready('False', 'Waiting'), ready('True', 'Established', 'up'), [1, 2]);
     expect(next.conditions[0]).toMatchObject({
       status: 'True',
       lastTransitionTime: T1.toISOString(),
