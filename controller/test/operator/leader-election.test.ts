@@ -48,15 +48,21 @@ function replica(leases: MemoryLeases, clock: ManualClock, identity: string) {
   return { elector, log };
 }
 
+/** Two replicas on one Lease, "a" started 100 ms before "b". */
+async function twoReplicas() {
+  const clock = new ManualClock();
+  const leases = new MemoryLeases();
+  const a = replica(leases, clock, 'a');
+  const b = replica(leases, clock, 'b');
+  a.elector.start();
+  await clock.advance(100);
+  b.elector.start();
+  return { clock, leases, a, b };
+}
+
 describe('LeaderElector', () => {
   it('lets exactly one of two replicas lead', async () => {
-    const clock = new ManualClock();
-    const leases = new MemoryLeases();
-    const a = replica(leases, clock, 'a');
-    const b = replica(leases, clock, 'b');
-    a.elector.start();
-    await clock.advance(100);
-    b.elector.start();
+    const { clock, leases, a, b } = await twoReplicas();
     await clock.advance(60_000);
     expect([a.elector.isLeader, b.elector.isLeader]).toEqual([true, false]);
     expect(leases.record?.holderIdentity).toBe('a');
@@ -64,13 +70,7 @@ describe('LeaderElector', () => {
   });
 
   it('has the standby take over within 15 s of the leader dying', async () => {
-    const clock = new ManualClock();
-    const leases = new MemoryLeases();
-    const a = replica(leases, clock, 'a');
-    const b = replica(leases, clock, 'b');
-    a.elector.start();
-    await clock.advance(100);
-    b.elector.start();
+    const { clock, leases, b } = await twoReplicas();
     await clock.advance(30_000);
     // "a" dies: it stops renewing without a word (a SIGKILL, a node gone).
     leases.down.add('a');
@@ -101,13 +101,7 @@ describe('LeaderElector', () => {
   });
 
   it('releases the lease on a graceful stop so the standby takes over at once', async () => {
-    const clock = new ManualClock();
-    const leases = new MemoryLeases();
-    const a = replica(leases, clock, 'a');
-    const b = replica(leases, clock, 'b');
-    a.elector.start();
-    await clock.advance(100);
-    b.elector.start();
+    const { clock, a, b } = await twoReplicas();
     await clock.advance(10_000);
     await a.elector.stop();
     await clock.advance(2_100);
