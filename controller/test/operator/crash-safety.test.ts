@@ -1,11 +1,11 @@
 import { describeWithControlPlane } from '../../../test-support/kube/describe-with-control-plane.js';
-import { API_VERSION } from '../../src/operator/resources/api-group.js';
 import type { CrashPoints } from '../../src/operator/reconcilers/request-reconciler.js';
 import { postsAnswered } from './support/api-metrics.js';
 import { BgpFabric } from './support/bgp-fabric.js';
 import { CRDS_DIR, eventually, kubectlApply } from './support/cluster.js';
 import { createPeerTokenSecret, startClusterNetwork } from './support/cluster-network.js';
 import type { Network } from './support/network.js';
+import { outboundRequest } from './fixtures/manifests.js';
 
 const A = 64500;
 const B = 64501;
@@ -79,18 +79,14 @@ describeWithControlPlane('crash safety of outbound requests (operator killed at 
         },
       });
       await kubectlApply(plane(), [
-        {
-          apiVersion: API_VERSION,
-          kind: 'PeeringRequest',
-          metadata: { name, namespace: nsA },
-          spec: {
-            localAsn: A,
-            peerAsn: B,
-            peerApiUrl: netB.apiUrl,
-            credentials: { bearerTokenSecretRef: { name: 'peer-as64501', key: 'token' } },
-            sessions: [session],
-          },
-        },
+        outboundRequest({
+          name,
+          namespace: nsA,
+          localAsn: A,
+          peerAsn: B,
+          peerApiUrl: netB.apiUrl,
+          sessions: [session],
+        }),
       ]);
       await crash;
       await first.operator.kill();

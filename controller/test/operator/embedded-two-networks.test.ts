@@ -1,11 +1,10 @@
-import { API_VERSION } from '../../src/operator/resources/api-group.js';
-import type { PeeringRequest } from '../../src/operator/resources/peering-request.js';
 import type { PeeringSession } from '../../src/operator/resources/peering-session.js';
 import { RecordingRouterDriver } from '../../src/router/recording.js';
 import { startTestIssuer, type TestIssuer } from '../support/issuer.js';
 import { BgpFabric } from './support/bgp-fabric.js';
 import { eventually } from './support/cluster.js';
 import { startNetwork, temporaryEmbeddedBacking, tokenOf, type Network } from './support/network.js';
+import { outboundRequest } from './fixtures/manifests.js';
 
 const A = 64500;
 const B = 64501;
@@ -42,31 +41,14 @@ describe('two networks on the embedded store (standalone mode)', () => {
   });
 
   it('peers A with B: matching sessions on both sides, established, statuses agreeing', async () => {
-    const request: PeeringRequest = {
-      apiVersion: API_VERSION,
-      kind: 'PeeringRequest',
-      metadata: { namespace: 'default', name: 'as64501' },
-      spec: {
-        direction: 'Outbound',
-        localAsn: A,
-        peerAsn: B,
-        peerApiUrl: netB.apiUrl,
-        credentials: { bearerTokenSecretRef: { name: 'peer-b', key: 'token' } },
-        addressFamilies: ['ipv4', 'ipv6'],
-        approved: false,
-        sessions: [
-          {
-            location: 'pdb:ix:1',
-            localIp: '192.0.2.1',
-            peerIp: '192.0.2.2',
-            localInsertAsn: true,
-            peerInsertAsn: true,
-            localMonitoringSession: false,
-            peerMonitoringSession: false,
-          },
-        ],
-      },
-    };
+    const request = outboundRequest({
+      name: 'as64501',
+      namespace: 'default',
+      localAsn: A,
+      peerAsn: B,
+      peerApiUrl: netB.apiUrl,
+      tokenSecret: 'peer-b',
+    });
     await a.backing.requests.create(request);
     const established = async (backing: typeof a.backing) => {
       const { items } = await backing.sessions.list();
@@ -145,12 +127,10 @@ describe('an outbound request authenticated with OAuth 2.0 client credentials', 
   });
 
   it('gets a JWT for the peer’s API from the issuer the peer trusts, and is accepted', async () => {
-    await a.backing.requests.create({
-      apiVersion: API_VERSION,
-      kind: 'PeeringRequest',
-      metadata: { namespace: 'default', name: 'as64501-oauth' },
-      spec: {
-        direction: 'Outbound',
+    await a.backing.requests.create(
+      outboundRequest({
+        name: 'as64501-oauth',
+        namespace: 'default',
         localAsn: A,
         peerAsn: B,
         peerApiUrl: netB.apiUrl,
@@ -163,21 +143,8 @@ describe('an outbound request authenticated with OAuth 2.0 client credentials', 
             resource: 'http://127.0.0.1/v0.1',
           },
         },
-        addressFamilies: ['ipv4', 'ipv6'],
-        approved: false,
-        sessions: [
-          {
-            location: 'pdb:ix:1',
-            localIp: '192.0.2.1',
-            peerIp: '192.0.2.2',
-            localInsertAsn: true,
-            peerInsertAsn: true,
-            localMonitoringSession: false,
-            peerMonitoringSession: false,
-          },
-        ],
-      },
-    });
+      }),
+    );
     const status = await eventually(
       async () => {
         const r = await a.backing.requests.get('default', 'as64501-oauth');

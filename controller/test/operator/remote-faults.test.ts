@@ -1,6 +1,5 @@
 import { describeWithControlPlane } from '../../../test-support/kube/describe-with-control-plane.js';
 import { ClientPeerApiConnector } from '../../src/operator/peer/peer-api.js';
-import { API_VERSION } from '../../src/operator/resources/api-group.js';
 import { OperatorMetrics } from '../../src/operator/runtime/metrics.js';
 import { postsAnswered } from './support/api-metrics.js';
 import { BgpFabric } from './support/bgp-fabric.js';
@@ -8,6 +7,7 @@ import { CRDS_DIR, eventually, kubectlApply } from './support/cluster.js';
 import { createPeerTokenSecret, startClusterNetwork } from './support/cluster-network.js';
 import { FaultProxy, type FaultMode } from './support/fault-proxy.js';
 import type { Network } from './support/network.js';
+import { outboundRequest } from './fixtures/manifests.js';
 
 const A = 64500;
 const B = 64501;
@@ -73,18 +73,7 @@ describeWithControlPlane(
     it('requests through every fault without a hot loop and without a second POST, then converges', async () => {
       await proxy.set('down');
       await kubectlApply(plane(), [
-        {
-          apiVersion: API_VERSION,
-          kind: 'PeeringRequest',
-          metadata: { name: 'as64501', namespace: nsA },
-          spec: {
-            localAsn: A,
-            peerAsn: B,
-            peerApiUrl: proxy.url,
-            credentials: { bearerTokenSecretRef: { name: 'peer-as64501', key: 'token' } },
-            sessions: [{ location: 'pdb:ix:1', localIp: '192.0.2.1', peerIp: '192.0.2.2' }],
-          },
-        },
+        outboundRequest({ name: 'as64501', namespace: nsA, localAsn: A, peerAsn: B, peerApiUrl: proxy.url }),
       ]);
       const reasonIs = async (reason: string) =>
         eventually(

@@ -25,6 +25,7 @@ import {
   tokenOf,
   type Network,
 } from './support/network.js';
+import { outboundRequest } from './fixtures/manifests.js';
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -66,18 +67,13 @@ describe('peering-operator run --standalone (a subprocess) peering with another 
       join(work, 'manifests', 'as64501.yaml'),
       [
         { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'peer-b' }, stringData: { token: tokenOf(A) } },
-        {
-          apiVersion: 'peering.autopeer.dev/v1alpha1',
-          kind: 'PeeringRequest',
-          metadata: { name: 'as64501' },
-          spec: {
-            localAsn: A,
-            peerAsn: B,
-            peerApiUrl: netB.apiUrl,
-            credentials: { bearerTokenSecretRef: { name: 'peer-b', key: 'token' } },
-            sessions: [{ location: 'pdb:ix:1', localIp: '192.0.2.1', peerIp: '192.0.2.2' }],
-          },
-        },
+        outboundRequest({
+          name: 'as64501',
+          localAsn: A,
+          peerAsn: B,
+          peerApiUrl: netB.apiUrl,
+          tokenSecret: 'peer-b',
+        }),
       ]
         .map((o) => stringify(o))
         .join('---\n'),

@@ -1,9 +1,9 @@
 import { describeWithControlPlane } from '../../../test-support/kube/describe-with-control-plane.js';
-import { API_VERSION } from '../../src/operator/resources/api-group.js';
 import { BgpFabric } from './support/bgp-fabric.js';
 import { CRDS_DIR, eventually, kubectlApply } from './support/cluster.js';
 import { createPeerTokenSecret, startClusterNetwork } from './support/cluster-network.js';
 import type { Network } from './support/network.js';
+import { outboundRequest } from './fixtures/manifests.js';
 
 const A = 64500;
 const B = 64501;
@@ -56,29 +56,25 @@ describeWithControlPlane('two networks, each with its operator, on a real API se
 
   it("ends an outbound request on A with matching PeeringSessions on A and B, a partial rejection in A's status", async () => {
     await kubectlApply(plane(), [
-      {
-        apiVersion: API_VERSION,
-        kind: 'PeeringRequest',
-        metadata: { name: 'as64501', namespace: nsA },
-        spec: {
-          localAsn: A,
-          peerAsn: B,
-          peerApiUrl: netB.apiUrl,
-          credentials: { bearerTokenSecretRef: { name: 'peer-as64501', key: 'token' } },
-          sessions: [
-            {
-              location: 'pdb:ix:1',
-              localIp: '192.0.2.1',
-              peerIp: '192.0.2.2',
-              localBgpRole: 4,
-              peerBgpRole: 4,
-            },
-            { location: 'pdb:ix:1', localIp: '2001:db8:1::1', peerIp: '2001:db8:1::2' },
-            // Not A's address at this exchange in PeeringDB: B refuses this one.
-            { location: 'pdb:ix:1', localIp: '192.0.2.77', peerIp: '192.0.2.2' },
-          ],
-        },
-      },
+      outboundRequest({
+        name: 'as64501',
+        namespace: nsA,
+        localAsn: A,
+        peerAsn: B,
+        peerApiUrl: netB.apiUrl,
+        sessions: [
+          {
+            location: 'pdb:ix:1',
+            localIp: '192.0.2.1',
+            peerIp: '192.0.2.2',
+            localBgpRole: 4,
+            peerBgpRole: 4,
+          },
+          { location: 'pdb:ix:1', localIp: '2001:db8:1::1', peerIp: '2001:db8:1::2' },
+          // Not A's address at this exchange in PeeringDB: B refuses this one.
+          { location: 'pdb:ix:1', localIp: '192.0.2.77', peerIp: '192.0.2.2' },
+        ],
+      }),
     ]);
     const established = (list: Listed<SessionView>) =>
       list.items.length === 2 && list.items.every((s) => s.status?.state === 'established') && list;
@@ -163,18 +159,14 @@ describeWithControlPlane('two networks, each with its operator, on a real API se
 
   it('waits for a person to approve private peering on B (spec.approved: true), then establishes it', async () => {
     await kubectlApply(plane(), [
-      {
-        apiVersion: API_VERSION,
-        kind: 'PeeringRequest',
-        metadata: { name: 'as64501-private', namespace: nsA },
-        spec: {
-          localAsn: A,
-          peerAsn: B,
-          peerApiUrl: netB.apiUrl,
-          credentials: { bearerTokenSecretRef: { name: 'peer-as64501', key: 'token' } },
-          sessions: [{ location: 'pdb:fac:1', localIp: '10.0.0.1', peerIp: '10.0.0.2' }],
-        },
-      },
+      outboundRequest({
+        name: 'as64501-private',
+        namespace: nsA,
+        localAsn: A,
+        peerAsn: B,
+        peerApiUrl: netB.apiUrl,
+        sessions: [{ location: 'pdb:fac:1', localIp: '10.0.0.1', peerIp: '10.0.0.2' }],
+      }),
     ]);
     const inboundName = await eventually(
       async () => {

@@ -12,7 +12,7 @@ export const CRDS_DIR = resolve(import.meta.dirname, '../../../../crds');
 /** `kubectl apply` of some objects (as the admin); resolves with kubectl's output, rejects with its error. */
 export async function kubectlApply(
   plane: ControlPlane,
-  objects: readonly Record<string, unknown>[],
+  objects: readonly object[],
   extraArgs: string[] = [],
 ): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'peering-apply-'));
