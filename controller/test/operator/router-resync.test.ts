@@ -4,12 +4,10 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { naturalKey } from '../../src/domain/session.js';
 import { embeddedBacking } from '../../src/operator/backing/backing.js';
-import { ANNOTATION, LABEL } from '../../src/operator/resources/api-group.js';
-import type { PeeringSession } from '../../src/operator/resources/peering-session.js';
 import { desiredSession } from '../../src/router/driver.js';
 import { RecordingRouterDriver } from '../../src/router/recording.js';
 import { sampleTerms } from '../support/stored.js';
-import { goodSession } from './fixtures/manifests.js';
+import { approvedInboundSession } from './fixtures/manifests.js';
 import { startNetwork, type Network } from './support/network.js';
 
 async function until(condition: () => boolean, ms = 5_000): Promise<void> {
@@ -31,13 +29,7 @@ describe('the router after a crash (issue 13, ADR 0004 §5)', () => {
 
     // First life: one inbound session, approved, goes on the router.
     const first = embeddedBacking(dir);
-    const session = goodSession('ns', 'as64501-ix1') as unknown as PeeringSession;
-    session.metadata.labels = {
-      [LABEL.direction]: 'inbound',
-      [LABEL.peerAsn]: '64501',
-      [LABEL.sessionId]: session.spec.sessionId,
-    };
-    session.metadata.annotations = { [ANNOTATION.initialState]: 'approved' };
+    const session = approvedInboundSession();
     await first.sessions.create(session);
     const desiredKey = naturalKey(session.spec);
     network = await start(first);

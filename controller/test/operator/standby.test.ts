@@ -1,11 +1,9 @@
 import { jest } from '@jest/globals';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ANNOTATION, LABEL } from '../../src/operator/resources/api-group.js';
-import type { PeeringSession } from '../../src/operator/resources/peering-session.js';
 import type { LeaseRecord, LeaseStore } from '../../src/operator/runtime/leader-election.js';
 import { ResourceConflictError } from '../../src/operator/backing/errors.js';
 import { RecordingRouterDriver } from '../../src/router/recording.js';
-import { goodSession } from './fixtures/manifests.js';
+import { approvedInboundSession } from './fixtures/manifests.js';
 import { startNetwork, temporaryEmbeddedBacking, type Network } from './support/network.js';
 
 /** A Lease another replica holds for an hour: whoever asks stays a standby. */
@@ -52,13 +50,7 @@ describe('a standby replica (issue 13)', () => {
         'clearTimeout',
       ],
     });
-    const session = goodSession('ns', 'as64501-ix1') as unknown as PeeringSession;
-    session.metadata.labels = {
-      [LABEL.direction]: 'inbound',
-      [LABEL.peerAsn]: '64501',
-      [LABEL.sessionId]: session.spec.sessionId,
-    };
-    session.metadata.annotations = { [ANNOTATION.initialState]: 'approved' };
+    const session = approvedInboundSession();
     const created = await backing.sessions.create(session);
 
     network = await startNetwork({
