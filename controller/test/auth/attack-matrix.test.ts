@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { JWK } from 'jose';
 import { call, type ApiAnswer } from '../support/conformance.js';
-import { startTestApi, type TestApi } from '../support/api-server.js';
+import { EXAMPLE_SESSION, startTestApi, type TestApi } from '../support/api-server.js';
 import { startTestIssuer, type TestIssuer } from '../support/issuer.js';
 import { EXAMPLES_DIR } from '../support/sample.js';
 import {
@@ -18,13 +18,7 @@ import {
 // WWW-Authenticate challenge on 401, and a body that gives nothing away.
 const API_URL = 'http://127.0.0.1/v0.1';
 const UNREACHABLE_ISSUER = 'http://127.0.0.1:1/oauth2';
-const session = {
-  local_asn: 64500,
-  local_ip: '192.0.2.1',
-  peer_asn: 64501,
-  peer_ip: '192.0.2.2',
-  location: { id: 'pdb:ix:1', type: 'public' },
-};
+const session = EXAMPLE_SESSION;
 
 type ErrorBody = { errors: { name: string; code: string; errors: string[] }[] };
 

@@ -1,5 +1,5 @@
 import { call } from '../support/conformance.js';
-import { startTestApi, type TestApi } from '../support/api-server.js';
+import { EXAMPLE_SESSION, startTestApi, type TestApi } from '../support/api-server.js';
 import { startTestIssuer, type TestIssuer } from '../support/issuer.js';
 import { EXAMPLES_DIR } from '../support/sample.js';
 import { join } from 'node:path';
@@ -7,13 +7,7 @@ import { join } from 'node:path';
 // AS64500 runs the Peering API (examples/peeringdb); AS64501 asks for sessions at exchange 1, with tokens of
 // both kinds from the real PeeringDB-like issuer, configured the way `peering-operator serve` reads it.
 const API_URL = 'http://127.0.0.1/v0.1';
-const session = {
-  local_asn: 64500,
-  local_ip: '192.0.2.1',
-  peer_asn: 64501,
-  peer_ip: '192.0.2.2',
-  location: { id: 'pdb:ix:1', type: 'public' },
-};
+const session = EXAMPLE_SESSION;
 const sessionV6 = { ...session, local_ip: '2001:db8:1::1', peer_ip: '2001:db8:1::2' };
 
 type Answer = { request_id: string; sessions: { session_id: string }[]; errors: { code: string }[] };

@@ -1,20 +1,17 @@
-import { join } from 'node:path';
 import { JwtAccessTokenVerifier } from '../../src/auth/jwt-verifier.js';
-import { call } from '../support/conformance.js';
-import { startTestApi, type TestApi } from '../support/api-server.js';
+import { EXAMPLE_API_URL as API_URL, startExampleApi, type TestApi } from '../support/api-server.js';
 import { startTestIssuer, type TestIssuer } from '../support/issuer.js';
-import { EXAMPLES_DIR } from '../support/sample.js';
 import { decodeParts } from './forge.js';
 
 // The issuer rotates its signing key while the API serves. The verifier's clock is the test's, so minutes
 // pass without waiting: the key set is cached 10 minutes, refreshed on an unknown kid at most every 30 s.
-const API_URL = 'http://127.0.0.1/v0.1';
 const COOLDOWN_MS = 30_000;
 const MAX_AGE_MS = 10 * 60_000;
 
 describe('JWKS rotation during a run', () => {
   let issuer: TestIssuer;
   let api: TestApi;
+  let status: (token: string) => Promise<number>;
   let clock = Date.now();
 
   beforeAll(async () => {
@@ -26,19 +23,12 @@ describe('JWKS rotation during a run', () => {
       jwksMaxAgeMs: MAX_AGE_MS,
       now: () => clock,
     });
-    api = await startTestApi({
-      config: { asns: [64500], apiUrl: API_URL },
-      peeringDbDir: join(EXAMPLES_DIR, 'peeringdb'),
-      authenticators: [verifier],
-    });
+    ({ api, status } = await startExampleApi([verifier]));
   });
   afterAll(async () => {
     await api?.stop();
     await issuer?.stop();
   });
-
-  const status = async (token: string) =>
-    (await call(api.baseUrl, 'GET', '/sessions?asn=64501', { token, conform: false })).status;
 
   test('a new key is accepted once published, a removed key is rejected once the cache ages out', async () => {
     const oldToken = await issuer.jwtFor(64501, API_URL);

@@ -1,22 +1,19 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { PeeringDbProfileVerifier } from '../../src/auth/peeringdb-verifier.js';
 import { PeeringError } from '../../src/domain/errors.js';
-import { call } from '../support/conformance.js';
-import { startTestApi, type TestApi } from '../support/api-server.js';
+import { EXAMPLE_API_URL as API_URL, startExampleApi, type TestApi } from '../support/api-server.js';
 import { startTestIssuer, type TestIssuer } from '../support/issuer.js';
-import { EXAMPLES_DIR } from '../support/sample.js';
 
 // PeeringDB's opaque tokens: the answer of /profile/v1 is cached under the token's hash, never longer than
 // the TTL nor the token's life, and a PeeringDB that cannot answer lets nobody in. The verifier's clock is the
 // test's; its fetch is the real one, counted.
-const API_URL = 'http://127.0.0.1/v0.1';
 const TTL_MS = 5 * 60_000;
 
 describe('PeeringDB profile verifier', () => {
   let issuer: TestIssuer;
   let api: TestApi;
+  let status: (token: string) => Promise<number>;
   let clock = Date.now();
   let profileCalls = 0;
   const countingFetch: typeof fetch = (input, init) => {
@@ -32,19 +29,12 @@ describe('PeeringDB profile verifier', () => {
       now: () => clock,
       fetch: countingFetch,
     });
-    api = await startTestApi({
-      config: { asns: [64500], apiUrl: API_URL },
-      peeringDbDir: join(EXAMPLES_DIR, 'peeringdb'),
-      authenticators: [verifier],
-    });
+    ({ api, status } = await startExampleApi([verifier]));
   });
   afterAll(async () => {
     await api?.stop();
     await issuer?.stop();
   });
-
-  const status = async (token: string) =>
-    (await call(api.baseUrl, 'GET', '/sessions?asn=64501', { token, conform: false })).status;
   const revoke = async (token: string) => {
     const response = await fetch(`${issuer.issuer}/revoke_token/`, {
       method: 'POST',
