@@ -34,23 +34,18 @@ describe('peeringctl login and token as subprocesses', () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  test('login prints the URL, completes on the loopback redirect and stores the login 0600; then commands use it', async () => {
+  /** `peeringctl login` against the test issuer, running, and the authorization URL it printed. */
+  const startLogin = async (file: string, extra: string[]) => {
     const progress = stderrWatcher();
     const running = peeringctl(
-      [
-        'login',
-        '--issuer',
-        issuer.issuer,
-        '--client-id',
-        'peeringctl',
-        '--token-file',
-        tokenFile,
-        '-o',
-        'json',
-      ],
+      ['login', '--issuer', issuer.issuer, '--client-id', 'peeringctl', '--token-file', file, ...extra],
       { env, onStderr: progress.onStderr, timeoutMs: 20_000 },
     );
-    const url = await authorizationUrl(progress);
+    return { running, url: await authorizationUrl(progress) };
+  };
+
+  test('login prints the URL, completes on the loopback redirect and stores the login 0600; then commands use it', async () => {
+    const { running, url } = await startLogin(tokenFile, ['-o', 'json']);
     await issuer.browser('admin64501')(url);
     const done = await running;
     expect(done.code).toBe(0);
@@ -114,22 +109,7 @@ describe('peeringctl login and token as subprocesses', () => {
     expect(missing.code).toBe(5);
     expect(missing.stderr).toContain('run peeringctl login');
 
-    const progress = stderrWatcher();
-    const running = peeringctl(
-      [
-        'login',
-        '--issuer',
-        issuer.issuer,
-        '--client-id',
-        'peeringctl',
-        '--token-file',
-        join(dir, 'other.json'),
-        '--login-timeout',
-        '2s',
-      ],
-      { env, onStderr: progress.onStderr, timeoutMs: 20_000 },
-    );
-    const url = await authorizationUrl(progress);
+    const { running, url } = await startLogin(join(dir, 'other.json'), ['--login-timeout', '2s']);
     await issuer
       .browser(
         'admin64501',
