@@ -99,15 +99,18 @@ describe('token sources', () => {
   });
 
   describe('authorization code login, then the refresh token grant', () => {
-    const login = async (file: string, username = 'admin64501', resource?: string) =>
+    /** A login at the test issuer into `file`, the browser's part played by `openBrowser`. */
+    const loginWith = (file: string, openBrowser: (url: string) => Promise<void>, resource?: string) =>
       loginWithAuthorizationCode({
         issuer: issuer.issuer,
         clientId: 'peeringctl',
         tokenFile: file,
         resource,
-        openBrowser: issuer.browser(username),
+        openBrowser,
         timeoutMs: 10_000,
       });
+    const login = async (file: string, username = 'admin64501', resource?: string) =>
+      loginWith(file, issuer.browser(username), resource);
     const stored = (file: string) =>
       JSON.parse(readFileSync(file, 'utf8')) as { refresh_token: string; access_token: string };
     const refreshGrant = (refreshToken: string) =>
@@ -199,15 +202,9 @@ describe('token sources', () => {
       const file = join(dir, 'login-f.json');
       let redirect = '';
       await expect(
-        loginWithAuthorizationCode({
-          issuer: issuer.issuer,
-          clientId: 'peeringctl',
-          tokenFile: file,
-          openBrowser: async (url) => {
-            redirect = new URL(url).searchParams.get('redirect_uri') ?? '';
-            await issuer.browser('admin64501', 'not-the-password')(url);
-          },
-          timeoutMs: 10_000,
+        loginWith(file, async (url) => {
+          redirect = new URL(url).searchParams.get('redirect_uri') ?? '';
+          await issuer.browser('admin64501', 'not-the-password')(url);
         }),
       ).rejects.toThrow(/401/);
       expect(() => statSync(file)).toThrow();
@@ -217,17 +214,9 @@ describe('token sources', () => {
     test('a forged callback (wrong state) is refused', async () => {
       const file = join(dir, 'login-g.json');
       await expect(
-        loginWithAuthorizationCode({
-          issuer: issuer.issuer,
-          clientId: 'peeringctl',
-          tokenFile: file,
-          openBrowser: async (url) => {
-            const redirect = new URL(url).searchParams.get('redirect_uri')!;
-            await fetch(
-              `${redirect}?code=stolen-code&state=not-ours&iss=${encodeURIComponent(issuer.issuer)}`,
-            );
-          },
-          timeoutMs: 10_000,
+        loginWith(file, async (url) => {
+          const redirect = new URL(url).searchParams.get('redirect_uri')!;
+          await fetch(`${redirect}?code=stolen-code&state=not-ours&iss=${encodeURIComponent(issuer.issuer)}`);
         }),
       ).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
       expect(() => statSync(file)).toThrow();
