@@ -7,7 +7,7 @@ import {
   SESSION_SPEC_RULES,
 } from '../../src/operator/resources/peering-session.js';
 import { brokenTransitionRules } from '../../src/operator/resources/rules.js';
-import { BAD_MANIFESTS, badObject, goodRequest, goodSession } from './fixtures/manifests.js';
+import { BAD_MANIFESTS, SESSION_COLUMNS, badObject, goodRequest, goodSession } from './fixtures/manifests.js';
 
 const CRDS_DIR = resolve(import.meta.dirname, '../../../crds');
 
@@ -49,16 +49,7 @@ describe('CRDs generated from the zod schemas', () => {
 
   it('give sessions the columns a peering coordinator asks for, with session id and message only in -o wide', () => {
     const columns = versionOf('peering.autopeer.dev_peeringsessions.yaml').additionalPrinterColumns;
-    expect(columns.filter((c) => !c.priority).map((c) => c.name.toUpperCase())).toEqual([
-      'PEER ASN',
-      'LOCATION',
-      'LOCAL IP',
-      'PEER IP',
-      'STATE',
-      'BGP',
-      'READY',
-      'AGE',
-    ]);
+    expect(columns.filter((c) => !c.priority).map((c) => c.name.toUpperCase())).toEqual(SESSION_COLUMNS);
     expect(columns.filter((c) => c.priority === 1).map((c) => c.name.toUpperCase())).toEqual([
       'SESSION ID',
       'MESSAGE',
