@@ -1,17 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { z } from 'zod';
 import { PeeringError } from '../domain/errors.js';
 import type { PeeringDb } from './peeringdb.js';
 import {
-  FacSchema,
-  IxPfxSchema,
-  IxSchema,
-  NetFacSchema,
-  NetIxLanSchema,
-  NetSchema,
-  envelopeOf,
-  isLive,
+  readEnvelope,
+  type ObjectName,
+  type RecordOf,
   type Fac,
   type Ix,
   type IxPfx,
@@ -37,12 +31,12 @@ export class FilePeeringDb implements PeeringDb {
 
   static async load(directory: string): Promise<FilePeeringDb> {
     const [nets, ports, ixes, prefixes, netfacs, facs] = await Promise.all([
-      readObjects(directory, 'net', NetSchema),
-      readObjects(directory, 'netixlan', NetIxLanSchema),
-      readObjects(directory, 'ix', IxSchema),
-      readObjects(directory, 'ixpfx', IxPfxSchema),
-      readObjects(directory, 'netfac', NetFacSchema),
-      readObjects(directory, 'fac', FacSchema),
+      readObjects(directory, 'net'),
+      readObjects(directory, 'netixlan'),
+      readObjects(directory, 'ix'),
+      readObjects(directory, 'ixpfx'),
+      readObjects(directory, 'netfac'),
+      readObjects(directory, 'fac'),
     ]);
     return new FilePeeringDb(
       new Map(nets.map((n) => [n.asn, n])),
@@ -74,11 +68,7 @@ export class FilePeeringDb implements PeeringDb {
   }
 }
 
-async function readObjects<T extends z.ZodType<{ status?: string | undefined }>>(
-  directory: string,
-  object: string,
-  schema: T,
-): Promise<z.infer<T>[]> {
+async function readObjects<O extends ObjectName>(directory: string, object: O): Promise<RecordOf<O>[]> {
   const path = join(directory, `${object}.json`);
   let text: string;
   try {
@@ -87,16 +77,10 @@ async function readObjects<T extends z.ZodType<{ status?: string | undefined }>>
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw error;
   }
-  const parsed = envelopeOf(schema).safeParse(JSON.parse(text));
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new PeeringError(
-      'INVALID_CONFIG',
-      `${path}: ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'not a PeeringDB API dump'}`,
-      'peeringdb.dataDir',
-    );
-  }
-  return (parsed.data.data as z.infer<T>[]).filter(isLive);
+  const read = readEnvelope(object, JSON.parse(text));
+  if ('problem' in read)
+    throw new PeeringError('INVALID_CONFIG', `${path}: ${read.problem}`, 'peeringdb.dataDir');
+  return read.records;
 }
 
 function groupBy<T>(rows: T[], key: (row: T) => number): Map<number, T[]> {

@@ -1,17 +1,7 @@
 import { request } from 'undici';
-import type { z } from 'zod';
 import { PeeringError } from '../domain/errors.js';
 import type { PeeringDb } from './peeringdb.js';
-import {
-  FacSchema,
-  IxPfxSchema,
-  IxSchema,
-  NetFacSchema,
-  NetIxLanSchema,
-  NetSchema,
-  envelopeOf,
-  isLive,
-} from './records.js';
+import { readEnvelope, type ObjectName, type RecordOf } from './records.js';
 
 export interface LivePeeringDbOptions {
   /** Base URL of the API, `https://www.peeringdb.com/api` in production. */
@@ -36,43 +26,36 @@ export class LivePeeringDb implements PeeringDb {
   }
 
   async network(asn: number) {
-    return (await this.query('net', `asn=${asn}`, NetSchema))[0];
+    return (await this.query('net', `asn=${asn}`))[0];
   }
   netixlans(asn: number) {
-    return this.query('netixlan', `asn=${asn}`, NetIxLanSchema);
+    return this.query('netixlan', `asn=${asn}`);
   }
   async ix(ixId: number) {
-    return (await this.query('ix', `id=${ixId}`, IxSchema))[0];
+    return (await this.query('ix', `id=${ixId}`))[0];
   }
   prefixes(ixlanId: number) {
-    return this.query('ixpfx', `ixlan_id=${ixlanId}`, IxPfxSchema);
+    return this.query('ixpfx', `ixlan_id=${ixlanId}`);
   }
   netfacs(asn: number) {
-    return this.query('netfac', `local_asn=${asn}`, NetFacSchema);
+    return this.query('netfac', `local_asn=${asn}`);
   }
   async facility(facId: number) {
-    return (await this.query('fac', `id=${facId}`, FacSchema))[0];
+    return (await this.query('fac', `id=${facId}`))[0];
   }
 
-  private query<T extends z.ZodType<{ status?: string | undefined }>>(
-    object: string,
-    filter: string,
-    schema: T,
-  ): Promise<z.infer<T>[]> {
+  private query<O extends ObjectName>(object: O, filter: string): Promise<RecordOf<O>[]> {
     const key = `${object}?${filter}`;
     const hit = this.cache.get(key);
-    if (hit && this.now() - hit.at < this.ttl) return hit.value as Promise<z.infer<T>[]>;
-    const value = this.fetch(key, schema);
+    if (hit && this.now() - hit.at < this.ttl) return hit.value as Promise<RecordOf<O>[]>;
+    const value = this.fetch(object, key);
     this.cache.set(key, { at: this.now(), value });
     // A failure must not be cached: the next call tries again.
     value.catch(() => this.cache.delete(key));
     return value;
   }
 
-  private async fetch<T extends z.ZodType<{ status?: string | undefined }>>(
-    key: string,
-    schema: T,
-  ): Promise<z.infer<T>[]> {
+  private async fetch<O extends ObjectName>(object: O, key: string): Promise<RecordOf<O>[]> {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (this.options.apiKey) headers.authorization = `Api-Key ${this.options.apiKey}`;
     const url = `${this.options.url.replace(/\/$/, '')}/${key}`;
@@ -90,9 +73,9 @@ export class LivePeeringDb implements PeeringDb {
     }
     if (status !== 200)
       throw new PeeringError('REMOTE_UNAVAILABLE', `PeeringDB answered ${status} for ${url}`);
-    const parsed = envelopeOf(schema).safeParse(body);
-    if (!parsed.success)
+    const read = readEnvelope(object, body);
+    if ('problem' in read)
       throw new PeeringError('REMOTE_PROTOCOL', `PeeringDB's answer for ${url} is not an API envelope`);
-    return (parsed.data.data as z.infer<T>[]).filter(isLive);
+    return read.records;
   }
 }

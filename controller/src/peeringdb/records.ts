@@ -82,12 +82,35 @@ export const FacSchema = z.object({
 });
 export type Fac = z.infer<typeof FacSchema>;
 
-/** PeeringDB's API envelope: `data` is always an array. */
-export function envelopeOf<T extends z.ZodType>(record: T) {
-  return z.object({ data: z.array(record) });
-}
+/** The PeeringDB objects we read, by their API name (`/api/net`, or `net.json` in a dump folder). */
+export const OBJECTS = {
+  net: NetSchema,
+  netixlan: NetIxLanSchema,
+  ix: IxSchema,
+  ixpfx: IxPfxSchema,
+  netfac: NetFacSchema,
+  fac: FacSchema,
+} as const;
+export type ObjectName = keyof typeof OBJECTS;
+export type RecordOf<O extends ObjectName> = z.infer<(typeof OBJECTS)[O]>;
 
 /** Rows PeeringDB marks deleted (`status: "deleted"`, seen with `since=`) are never used. */
 export function isLive(row: { status?: string | undefined }): boolean {
   return row.status === undefined || row.status === 'ok';
+}
+
+/**
+ * The live records of one object from PeeringDB's API envelope (`{"data": [...]}`), or the first problem with
+ * it: the one reading of an answer, whether it came from the API or from a dump on disk.
+ */
+export function readEnvelope<O extends ObjectName>(
+  object: O,
+  body: unknown,
+): { records: RecordOf<O>[] } | { problem: string } {
+  const parsed = z.object({ data: z.array(OBJECTS[object]) }).safeParse(body);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    return { problem: `${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'not a PeeringDB API envelope'}` };
+  }
+  return { records: (parsed.data.data as RecordOf<O>[]).filter(isLive) };
 }
