@@ -6,12 +6,10 @@ import { PEERING_SESSION } from './api-group.js';
 import { ConditionListSchema } from './conditions.js';
 import { resourceConstructor, type Resource } from './object.js';
 import { PeerApiCredentialsSchema, PeerApiUrlSchema } from './peer-api.js';
-import { immutable, withRules, type CrossFieldRule } from './rules.js';
+import { DISTINCT_ASNS, immutable, outboundNeedsPeerApi, withRules, type CrossFieldRule } from './rules.js';
 import {
-  DISTINCT_ASNS,
   IpAddressSchema,
   SESSION_RULES,
-  outboundNeedsPeerApi,
   celLocationKind,
   locationKind,
   sessionOptionFields,

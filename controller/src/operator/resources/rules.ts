@@ -116,3 +116,23 @@ export function immutable<T>(
       JSON.stringify(value[field]) === JSON.stringify(old[field]),
   };
 }
+
+/** A resource about one pair of networks names two different ones. */
+export const DISTINCT_ASNS: CrossFieldRule<{ localAsn: number; peerAsn: number }> = {
+  rule: 'self.localAsn != self.peerAsn',
+  message: 'localAsn and peerAsn must differ',
+  fieldPath: '.peerAsn',
+  holds: (s) => s.localAsn !== s.peerAsn,
+};
+
+/** An Outbound request or session says where the peer's API is and how to call it. */
+export function outboundNeedsPeerApi(
+  what: 'request' | 'session',
+): CrossFieldRule<{ direction: string; peerApiUrl?: unknown; credentials?: unknown }> {
+  return {
+    rule: "self.direction != 'Outbound' || (has(self.peerApiUrl) && has(self.credentials))",
+    message: `an Outbound ${what} needs peerApiUrl and credentials`,
+    fieldPath: '.peerApiUrl',
+    holds: (s) => s.direction !== 'Outbound' || (s.peerApiUrl !== undefined && s.credentials !== undefined),
+  };
+}
