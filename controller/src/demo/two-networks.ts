@@ -14,7 +14,7 @@ import { silentLogger, type Logger } from '../operator/runtime/logger.js';
 import { FilePeeringDb } from '../peeringdb/files.js';
 import { BirdRouterDriver, type SessionDefaults } from '../router/bird/bird-driver.js';
 import { BirdProcess } from '../router/bird/bird-process.js';
-import type { BgpTimers } from '../router/driver.js';
+import { FAST_BGP_TIMERS, type BgpTimers } from '../router/driver.js';
 
 /** The demo's exchange: the Loopback IX of `examples/demo/peeringdb/` (peering LAN 127.0.0.0/24). */
 export const DEMO_LOCATION = 'pdb:ix:127';
@@ -57,14 +57,7 @@ export const DEMO_NETWORKS: readonly [DemoNetworkPlan, DemoNetworkPlan] = [
  * BGP timers for the demo and the end-to-end tests: a session comes up about a second after both ends are
  * configured, and a dead peer is noticed within three.
  */
-export const DEMO_BGP_TIMERS: BgpTimers = {
-  hold: 3,
-  keepalive: 1,
-  connectRetry: 1,
-  connectDelay: 1,
-  errorWaitMin: 1,
-  errorWaitMax: 2,
-};
+export const DEMO_BGP_TIMERS: BgpTimers = FAST_BGP_TIMERS;
 
 /**
  * How often the demo's operators look at their router and at the peer: every half second while a session is

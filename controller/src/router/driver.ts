@@ -71,6 +71,19 @@ export interface BgpTimers {
 }
 
 /**
+ * Timers for labs, demos and end-to-end tests: a session comes up about a second after both ends are configured,
+ * and a dead peer is noticed within three. Far too eager for a production exchange.
+ */
+export const FAST_BGP_TIMERS: Readonly<BgpTimers> = Object.freeze({
+  hold: 3,
+  keepalive: 1,
+  connectRetry: 1,
+  connectDelay: 1,
+  errorWaitMin: 1,
+  errorWaitMax: 2,
+});
+
+/**
  * One session as the router should run it, in our reading (`local` is this network).
  *
  * Build it from agreed terms with {@link desiredSession}; every field is validated again by the driver

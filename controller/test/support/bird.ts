@@ -2,7 +2,13 @@ import { randomInt } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { BgpTimers, DesiredSession, ObservedSession, RouterDriver } from '../../src/router/driver.js';
+import {
+  FAST_BGP_TIMERS,
+  type BgpTimers,
+  type DesiredSession,
+  type ObservedSession,
+  type RouterDriver,
+} from '../../src/router/driver.js';
 import { BirdRouterDriver, type BirdRouterDriverOptions } from '../../src/router/bird/bird-driver.js';
 import { BirdProcess, findBirdBinary } from '../../src/router/bird/bird-process.js';
 import { bindable } from '../../src/demo/two-networks.js';
@@ -27,15 +33,8 @@ import type { BirdReply } from '../../src/router/bird/control-socket.js';
  * });
  */
 
-/** Timers that bring a session up in about a second and notice a dead peer in three. */
-export const TEST_BGP_TIMERS: BgpTimers = {
-  hold: 3,
-  keepalive: 1,
-  connectRetry: 1,
-  connectDelay: 1,
-  errorWaitMin: 1,
-  errorWaitMax: 2,
-};
+/** Timers that bring a session up in about a second and notice a dead peer in three: the demo's. */
+export const TEST_BGP_TIMERS: BgpTimers = FAST_BGP_TIMERS;
 
 /**
  * Filters the tests name: `export_announced` exports only what this router originates (its `announce4`/
@@ -66,13 +65,10 @@ export interface BirdOptions {
   name?: string;
 }
 
-export interface RunningBird extends Readonly<BirdOptions> {
-  readonly name: string;
-  readonly dir: string;
-  readonly configPath: string;
-  readonly socketPath: string;
-  readonly includeDir: string;
-  readonly logPath: string;
+export interface RunningBird
+  extends
+    Readonly<Omit<BirdOptions, 'name'>>,
+    Pick<BirdProcess, 'name' | 'dir' | 'configPath' | 'socketPath' | 'includeDir' | 'logPath'> {
   /**
    * A driver for this BIRD: port, fast timers and multihop as session defaults, merged with `sessionDefaults` given
    * (BIRD refuses next hops on the loopback interface for directly connected sessions, so loopback sessions are
