@@ -12,7 +12,7 @@
 //   node bench/e2e-establish.mjs --kubernetes                     # each operator on a real kube-apiserver
 //
 // Target: apply → established (reported by both operators) within 15 s.
-import { spawnSync } from 'node:child_process';
+import { controlPlaneBinaries } from './support.mjs';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -44,13 +44,7 @@ try {
     const { KubeClient } = await import(dist('controller/src/operator/backing/kube/client.js'));
     const { kubernetesBacking } = await import(dist('controller/src/operator/backing/backing.js'));
     const { chartRbac } = await import(dist('controller/test/operator/support/rbac.js'));
-    // The harness's build script lives next to its sources, not in dist/: ask it for the binaries.
-    const binaries =
-      process.env.KUBEBUILDER_ASSETS ??
-      spawnSync('bash', [join(root, 'test-support/kube/build.sh')], { encoding: 'utf8' })
-        .stdout.trim()
-        .split('\n')
-        .pop();
+    const binaries = controlPlaneBinaries(root);
     plane = await startControlPlane({
       crds: join(root, 'crds'),
       source: { kind: 'binaries', dir: binaries, origin: 'cache' },

@@ -9,6 +9,7 @@
 //   BENCH_CREATE=bare-no-policy node bench/operator-10k.mjs      # see CREATE below
 //
 // Targets: all Configured within 60 s, peak RSS at most 300 MiB.
+import { controlPlaneBinaries } from './support.mjs';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -49,13 +50,7 @@ const MODE = process.env.BENCH_MODE === 'backlog' ? 'backlog' : 'live';
 const GROUP = 'peering.autopeer.dev';
 const work = mkdtempSync(join(tmpdir(), 'peering-bench-operator-'));
 
-// The harness's build script lives next to its sources, not in dist/: ask it for the binaries (it builds them once).
-const binaries =
-  process.env.KUBEBUILDER_ASSETS ??
-  spawnSync('bash', [join(root, 'test-support/kube/build.sh')], { encoding: 'utf8' })
-    .stdout.trim()
-    .split('\n')
-    .pop();
+const binaries = controlPlaneBinaries(root);
 // The operator runs with the heap limit the chart gives it (values.yaml nodeHeapMiB), unless BENCH_NODE_ARGS says
 // otherwise: on this 24 GiB machine V8 would otherwise allow itself 4 GiB and collect lazily.
 const chartValues = parse(readFileSync(join(root, 'charts/peering-operator/values.yaml'), 'utf8'));
