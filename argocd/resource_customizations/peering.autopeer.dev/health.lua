@@ -1,11 +1,19 @@
--- Argo CD health of a peering.autopeer.dev PeeringRequest (the sessions asked of one peer network).
+-- Argo CD health of peering.autopeer.dev resources, one script for both kinds (argocd-cm maps both keys to it).
+-- PeeringRequest (the sessions asked of one peer network):
 --   Healthy      the Ready condition is True
 --   Progressing  pending, requesting, waiting for approval, approved or requested (sessions being configured),
 --                a status not yet written for this generation, or a deletion waiting for de-peering
 --   Degraded     rejected (wholly or in part), expired (not established within the time window) or failed,
 --                with the condition's message
+-- PeeringSession (one BGP session):
+--   Healthy      the Ready condition is True
+--   Progressing  pending, approved or configured (waiting for a person, the router or BGP), a status not yet
+--                written for this generation, or a deletion waiting for de-peering
+--   Degraded     rejected, unestablished (not up within the time window) or down, with the condition's message
 -- Argo CD runs custom checks with the base, table and os libraries only: no string library here.
-local hs = { status = "Progressing", message = "Waiting for the operator to report on the request" }
+local request = obj.kind == "PeeringRequest"
+local noun = request and "request" or "session"
+local hs = { status = "Progressing", message = "Waiting for the operator to report on the " .. noun }
 
 local function condition(conditions, kind)
   if conditions == nil then
@@ -30,11 +38,10 @@ local function explanation(conditions, kinds)
   return nil
 end
 
-local degraded = { Rejected = true, PartiallyRejected = true, Expired = true, Failed = true }
-
 local status = obj.status
 if obj.metadata.deletionTimestamp ~= nil then
-  hs.message = "Being deleted: waiting for its sessions to be de-peered"
+  hs.message = request and "Being deleted: waiting for its sessions to be de-peered"
+    or "Being deleted: waiting for de-peering to finish"
   return hs
 end
 if status == nil then
@@ -53,25 +60,35 @@ if ready ~= nil and ready.status == "True" then
   return hs
 end
 
-local phase = status.phase
-local why = explanation(conditions, { "Accepted", "Ready", "Synced" })
-if phase ~= nil and degraded[phase] then
+-- A request is decided by its phase, a session by its state.
+local word, why, degraded
+if request then
+  word = status.phase
+  why = explanation(conditions, { "Accepted", "Ready", "Synced" })
+  degraded = { Rejected = true, PartiallyRejected = true, Expired = true, Failed = true }
+else
+  word = status.state
+  why = explanation(conditions, { "Ready", "Established", "Configured", "Accepted", "Synced" })
+  degraded = { rejected = true, unestablished = true, down = true }
+end
+local described = word ~= nil and ((request and "Request is " or "Session is ") .. word) or nil
+
+if word ~= nil and degraded[word] then
   hs.status = "Degraded"
-  hs.message = why or ("Request is " .. phase)
-  -- Partly accepted: Accepted is True and only counts; the peer's reason is in the list of rejections.
+  hs.message = why or status.stateReason or described
+  -- Partly accepted: Accepted is True and only counts; the peer's reason is in the list of rejections. Inbound
+  -- rejections of input that did not parse name no session, so every part of one may be missing.
   local first = status.rejected ~= nil and status.rejected[1] or nil
-  if phase == "PartiallyRejected" and first ~= nil then
+  if word == "PartiallyRejected" and first ~= nil then
     local accepted = condition(conditions, "Accepted")
     local counts = (accepted ~= nil and accepted.message) or "some sessions were rejected"
-    hs.message = counts .. "; rejected: " .. first.location .. " " .. first.localIp .. "-" .. first.peerIp .. ": " .. first.message
+    local which = (first.location or "a session") .. " " .. (first.localIp or "") .. "-" .. (first.peerIp or "")
+    hs.message = counts .. "; rejected: " .. which .. ": " .. (first.message or first.code or "no reason given")
   end
   return hs
 end
-if phase ~= nil then
-  hs.message = why or ("Request is " .. phase)
-else
-  hs.message = why or hs.message
-end
+-- pending, approved, configured; or established by the peer's account while our router has not seen BGP up yet.
+hs.message = why or described or hs.message
 -- Still progressing, but the last exchange with the peer failed (it is retried with backoff): show that too.
 local synced = condition(conditions, "Synced")
 if synced ~= nil and synced.status == "False" and synced.message ~= nil and synced.message ~= hs.message then
