@@ -146,32 +146,27 @@ const SessionNameSchema = ClientRequestIdSchema.refine((name) => /[A-Za-z0-9]/.t
   message: 'must contain a letter or digit',
 });
 
+/** The props that describe one session, wherever it is declared (a PeeringSession, or inside a PeeringRequest). */
+const TERMS_KEYS = [
+  'location',
+  'localIp',
+  'peerIp',
+  'localBgpRole',
+  'peerBgpRole',
+  'secretEnv',
+  'decommissioned',
+] as const;
 const SESSION_KEYS = [
   'localAsn',
   'peerAsn',
   'apiUrl',
   'tokenEnv',
-  'location',
-  'localIp',
-  'peerIp',
-  'localBgpRole',
-  'peerBgpRole',
-  'secretEnv',
-  'decommissioned',
+  ...TERMS_KEYS,
   'backing',
   'peeringctl',
 ] as const;
 const PEER_KEYS = ['localAsn', 'peerAsn', 'apiUrl', 'tokenEnv', 'backing', 'peeringctl', 'sessions'] as const;
-const REQUESTED_SESSION_KEYS = [
-  'name',
-  'location',
-  'localIp',
-  'peerIp',
-  'localBgpRole',
-  'peerBgpRole',
-  'secretEnv',
-  'decommissioned',
-] as const;
+const REQUESTED_SESSION_KEYS = ['name', ...TERMS_KEYS] as const;
 
 /** Objects this module produced: valid by construction, never re-checked. */
 const validated = new WeakSet<object>();

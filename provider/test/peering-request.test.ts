@@ -9,7 +9,7 @@ import { PeeringRequest } from '../src/peering-request.js';
 import { PeeringSession } from '../src/peering-session.js';
 import type { PeeringRequestProps } from '../src/session-props.js';
 import { TerraformData } from '../src/terraform-data.js';
-import { AMS_IX, CLOUDFLARE, GOOGLE, cloudflareToGoogleV4 } from './support/ams-ix.js';
+import { AMS_IX, CLOUDFLARE, GOOGLE, cloudflareToGoogleV4, AMS_IX_V6_PEER_ROLES } from './support/ams-ix.js';
 
 Testing.setupJest();
 
@@ -28,14 +28,7 @@ const google: PeeringRequestProps = {
       peerIp: GOOGLE.v4[0],
       secretEnv: 'BGP_AMS',
     },
-    {
-      name: 'ams-ix-v6',
-      location: AMS_IX,
-      localIp: CLOUDFLARE.v6,
-      peerIp: GOOGLE.v6[0],
-      localBgpRole: 4,
-      peerBgpRole: 4,
-    },
+    AMS_IX_V6_PEER_ROLES,
     {
       name: 'ams-ix-v4-old',
       location: AMS_IX,

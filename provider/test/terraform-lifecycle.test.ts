@@ -6,7 +6,7 @@ import { Testing, TerraformStack } from 'cdktf';
 import { describeWithSample } from '../../controller/test/support/sample.js';
 import { PeeringRequest } from '../src/peering-request.js';
 import type { PeeringRequestProps } from '../src/session-props.js';
-import { AMS_IX, CLOUDFLARE, GOOGLE } from './support/ams-ix.js';
+import { AMS_IX, CLOUDFLARE, GOOGLE, AMS_IX_V6_PEER_ROLES } from './support/ams-ix.js';
 import { startPeerApi, type ListedSession, type PeerApi } from './support/peer-api.js';
 import { TerraformDir, describeWithTerraform } from './support/terraform.js';
 
@@ -40,15 +40,7 @@ describeWithSample('Terraform lifecycle of a PeeringRequest (terraform_data)', (
             peerIp: change.v4PeerIp ?? GOOGLE.v4[0],
             secretEnv: 'BGP_SECRET_AMS_IX',
           },
-          {
-            name: 'ams-ix-v6',
-            location: AMS_IX,
-            localIp: CLOUDFLARE.v6,
-            peerIp: GOOGLE.v6[0],
-            localBgpRole: 4,
-            peerBgpRole: 4,
-            decommissioned: change.v6Decommissioned ?? false,
-          },
+          { ...AMS_IX_V6_PEER_ROLES, decommissioned: change.v6Decommissioned ?? false },
         ],
       };
       new PeeringRequest(stack, 'google', props);

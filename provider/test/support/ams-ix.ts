@@ -28,3 +28,13 @@ export function cloudflareToGoogleV4(apiUrl: string) {
     peerIp: GOOGLE.v4[0],
   };
 }
+
+/** Props of Cloudflare's IPv6 session with Google's first port, with RFC 9234 peer roles, inside a request. */
+export const AMS_IX_V6_PEER_ROLES = {
+  name: 'ams-ix-v6',
+  location: AMS_IX,
+  localIp: CLOUDFLARE.v6,
+  peerIp: GOOGLE.v6[0],
+  localBgpRole: 4,
+  peerBgpRole: 4,
+} as const;
