@@ -20,7 +20,8 @@ import type { PeeringSession } from '../operator/resources/peering-session.js';
 import { isConflict } from '../operator/backing/errors.js';
 import type { ResourceCollection } from '../operator/backing/resource-collection.js';
 import { clientRequestHash, inboundRequestName, sessionName } from '../operator/reconcilers/naming.js';
-import { reasonOf, requestedSession } from '../operator/reconcilers/request-decisions.js';
+import { reasonOf } from '../operator/reconcilers/request-decisions.js';
+import { requestedSession } from '../operator/reconcilers/request-terms.js';
 import { inboundSession } from '../operator/reconcilers/inbound-request.js';
 
 /**

@@ -1,14 +1,16 @@
 import {
-  keyRecord,
   reasonOf,
-  recordKey,
   rejectionsOf,
   requestPhase,
-  requestedTerms,
   sessionsToRemove,
   sessionsToRequest,
-  termsOfRecord,
 } from '../../src/operator/reconcilers/request-decisions.js';
+import {
+  keyRecord,
+  recordKey,
+  requestedTerms,
+  termsOfRecord,
+} from '../../src/operator/reconcilers/request-terms.js';
 import {
   firstPollDue,
   nextPollMs,

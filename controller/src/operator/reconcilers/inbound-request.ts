@@ -12,7 +12,7 @@ import { isConflict } from '../backing/errors.js';
 import type { ResourceCollection } from '../backing/resource-collection.js';
 import type { EventRecorder } from '../runtime/events.js';
 import { sessionLabels, sessionName } from './naming.js';
-import { requestedTerms } from './request-decisions.js';
+import { requestedTerms } from './request-terms.js';
 import type { RequestPass } from './outbound-request.js';
 
 export interface InboundRequestDeps {

@@ -27,17 +27,8 @@ import type { PeerApi, PeerApiConnector } from '../peer/peer-api.js';
 import type { Clock } from '../../time/clock.js';
 import type { EventRecorder } from '../runtime/events.js';
 import { sessionLabels, sessionName } from './naming.js';
-import {
-  discoveredSession,
-  keyRecord,
-  recordKey,
-  rejectionsOf,
-  requestPhase,
-  requestedTerms,
-  sessionsToRemove,
-  sessionsToRequest,
-  termsOfRecord,
-} from './request-decisions.js';
+import { rejectionsOf, requestPhase, sessionsToRemove, sessionsToRequest } from './request-decisions.js';
+import { discoveredSession, keyRecord, recordKey, requestedTerms, termsOfRecord } from './request-terms.js';
 import { asFailure } from './session-reconciler.js';
 
 /** Points where a test may stop the operator as a crash would (issue: kill it at each step). */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { LocationIdSchema, PeeringTypeSchema } from '../../domain/location.js';
+import { LocationIdSchema, PeeringTypeSchema, locationKind } from '../../domain/location.js';
 import { AsnSchema, ClientRequestIdSchema, SessionStatusSchema } from '../../domain/session.js';
 import { PEERING_REQUEST } from './api-group.js';
 import { ConditionListSchema } from './conditions.js';
@@ -7,13 +7,7 @@ import { resourceConstructor, type Resource } from './object.js';
 import { PeerApiCredentialsSchema, PeerApiUrlSchema } from './peer-api.js';
 import { DirectionSchema } from './peering-session.js';
 import { DISTINCT_ASNS, immutable, outboundNeedsPeerApi, withRules, type CrossFieldRule } from './rules.js';
-import {
-  IpAddressSchema,
-  SESSION_RULES,
-  celLocationKind,
-  locationKind,
-  sessionOptionFields,
-} from './session-fields.js';
+import { IpAddressSchema, SESSION_RULES, celLocationKind, sessionOptionFields } from './session-fields.js';
 
 export const MAX_SESSIONS_PER_RESOURCE = 100;
 

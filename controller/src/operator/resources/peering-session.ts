@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { LocationSchema, PeeringTypeSchema } from '../../domain/location.js';
+import { LocationSchema, PeeringTypeSchema, locationKind } from '../../domain/location.js';
 import { BGP_STATES } from '../../router/driver.js';
 import { AsnSchema, SessionStatusSchema, type SessionTerms } from '../../domain/session.js';
 import { PEERING_SESSION } from './api-group.js';
@@ -7,13 +7,7 @@ import { ConditionListSchema } from './conditions.js';
 import { resourceConstructor, type Resource } from './object.js';
 import { PeerApiCredentialsSchema, PeerApiUrlSchema } from './peer-api.js';
 import { DISTINCT_ASNS, immutable, outboundNeedsPeerApi, withRules, type CrossFieldRule } from './rules.js';
-import {
-  IpAddressSchema,
-  SESSION_RULES,
-  celLocationKind,
-  locationKind,
-  sessionOptionFields,
-} from './session-fields.js';
+import { IpAddressSchema, SESSION_RULES, celLocationKind, sessionOptionFields } from './session-fields.js';
 
 export const DirectionSchema = z.enum(['Outbound', 'Inbound']).meta({
   description: 'Outbound: this network asked the peer; Inbound: the peer asked us through our Peering API',

@@ -1,6 +1,5 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { locationKind } from '../../domain/location.js';
 import { BgpRoleSchema, SESSION_DEFAULTS, type DefaultedOption } from '../../domain/session.js';
 import {
   SESSION_RULES as DOMAIN_SESSION_RULES,
@@ -105,4 +104,3 @@ export function celLocationKind(idExpression: string): string {
   return `(${idExpression}.startsWith('pdb:fac:') ? 'private' : 'public')`;
 }
 
-export { locationKind };
