@@ -16,38 +16,37 @@ export abstract class ControlPlaneError extends Error {
   abstract readonly code: ControlPlaneErrorCode;
 }
 
-/** Neither KUBECONFIG, KUBEBUILDER_ASSETS, cached binaries nor Go are there. */
-export class ControlPlaneUnavailableError extends ControlPlaneError {
-  readonly code = 'ERR_CONTROL_PLANE_UNAVAILABLE';
-  override readonly name = 'ControlPlaneUnavailableError';
+/** One failure of the control plane, a class of its own (for `instanceof`) with its stable code. */
+function failure(code: ControlPlaneErrorCode, name: string) {
+  return class extends ControlPlaneError {
+    readonly code = code;
+    override readonly name = name;
+  };
 }
+
+/** Neither KUBECONFIG, KUBEBUILDER_ASSETS, cached binaries nor Go are there. */
+export const ControlPlaneUnavailableError = failure(
+  'ERR_CONTROL_PLANE_UNAVAILABLE',
+  'ControlPlaneUnavailableError',
+);
+export type ControlPlaneUnavailableError = InstanceType<typeof ControlPlaneUnavailableError>;
 
 /** test-support/kube/build.sh exited non-zero. */
-export class ControlPlaneBuildError extends ControlPlaneError {
-  readonly code = 'ERR_CONTROL_PLANE_BUILD';
-  override readonly name = 'ControlPlaneBuildError';
-}
+export const ControlPlaneBuildError = failure('ERR_CONTROL_PLANE_BUILD', 'ControlPlaneBuildError');
+export type ControlPlaneBuildError = InstanceType<typeof ControlPlaneBuildError>;
 
 /** etcd or kube-apiserver exited or did not become ready; the message carries its log tail. */
-export class ControlPlaneStartError extends ControlPlaneError {
-  readonly code = 'ERR_CONTROL_PLANE_START';
-  override readonly name = 'ControlPlaneStartError';
-}
+export const ControlPlaneStartError = failure('ERR_CONTROL_PLANE_START', 'ControlPlaneStartError');
+export type ControlPlaneStartError = InstanceType<typeof ControlPlaneStartError>;
 
 /** A method was called after stop(). */
-export class ControlPlaneStoppedError extends ControlPlaneError {
-  readonly code = 'ERR_CONTROL_PLANE_STOPPED';
-  override readonly name = 'ControlPlaneStoppedError';
-}
+export const ControlPlaneStoppedError = failure('ERR_CONTROL_PLANE_STOPPED', 'ControlPlaneStoppedError');
+export type ControlPlaneStoppedError = InstanceType<typeof ControlPlaneStoppedError>;
 
 /** A CRD file could not be read or holds something other than CustomResourceDefinitions. */
-export class CrdSourceError extends ControlPlaneError {
-  readonly code = 'ERR_CRD_SOURCE';
-  override readonly name = 'CrdSourceError';
-}
+export const CrdSourceError = failure('ERR_CRD_SOURCE', 'CrdSourceError');
+export type CrdSourceError = InstanceType<typeof CrdSourceError>;
 
 /** The API server accepted a CRD but never reported it Established (or rejected its names). */
-export class CrdNotEstablishedError extends ControlPlaneError {
-  readonly code = 'ERR_CRD_NOT_ESTABLISHED';
-  override readonly name = 'CrdNotEstablishedError';
-}
+export const CrdNotEstablishedError = failure('ERR_CRD_NOT_ESTABLISHED', 'CrdNotEstablishedError');
+export type CrdNotEstablishedError = InstanceType<typeof CrdNotEstablishedError>;

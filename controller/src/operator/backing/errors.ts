@@ -25,37 +25,31 @@ export class ResourceConflictError extends ResourceStoreError {
   }
 }
 
-/** 404: no such object. */
-export class ResourceNotFoundError extends ResourceStoreError {
-  override readonly name = 'ResourceNotFoundError';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, 404, options);
-  }
+/** A failure of a fixed status, in its own class so that callers can tell them apart with `instanceof`. */
+function failureOfStatus(name: string, status: number) {
+  return class extends ResourceStoreError {
+    override readonly name = name;
+    constructor(message: string, options?: { cause?: unknown }) {
+      super(message, status, options);
+    }
+  };
 }
+
+/** 404: no such object. */
+export const ResourceNotFoundError = failureOfStatus('ResourceNotFoundError', 404);
+export type ResourceNotFoundError = InstanceType<typeof ResourceNotFoundError>;
 
 /** 422: the object breaks its schema or a CEL rule; the message names the field. */
-export class ResourceInvalidError extends ResourceStoreError {
-  override readonly name = 'ResourceInvalidError';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, 422, options);
-  }
-}
+export const ResourceInvalidError = failureOfStatus('ResourceInvalidError', 422);
+export type ResourceInvalidError = InstanceType<typeof ResourceInvalidError>;
 
 /** 410: a watch asked for a version the store no longer keeps; relist. */
-export class ResourceGoneError extends ResourceStoreError {
-  override readonly name = 'ResourceGoneError';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, 410, options);
-  }
-}
+export const ResourceGoneError = failureOfStatus('ResourceGoneError', 410);
+export type ResourceGoneError = InstanceType<typeof ResourceGoneError>;
 
 /** A Secret or one of its keys is missing; the message says which. */
-export class SecretMissingError extends ResourceStoreError {
-  override readonly name = 'SecretMissingError';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, 404, options);
-  }
-}
+export const SecretMissingError = failureOfStatus('SecretMissingError', 404);
+export type SecretMissingError = InstanceType<typeof SecretMissingError>;
 
 export function isConflict(error: unknown): error is ResourceConflictError {
   return error instanceof ResourceConflictError;
