@@ -82,6 +82,19 @@ export async function openPeeringDb(options: {
   });
 }
 
+/**
+ * The options that name one session, as `request` and `delete` take them: both networks, the location and both
+ * addresses, each with `note` after its help (e.g. " (natural key)").
+ */
+export function sessionKeyOptions(command: Command, note = ''): Command {
+  return command
+    .option('--local-asn <asn>', `your network${note}`, parse.asn)
+    .option('--peer-asn <asn>', `the remote network${note}`, parse.asn)
+    .option('--location <id>', `pdb:ix:<id> (public) or pdb:fac:<id> (private)${note}`, parse.location)
+    .option('--local-ip <ip>', `your address there${note}`, parse.ip)
+    .option('--peer-ip <ip>', `the peer's address there${note}`, parse.ip);
+}
+
 /** Commander argument parsers: a bad value is a usage error naming the rule. */
 export const parse = {
   asn(value: string): number {

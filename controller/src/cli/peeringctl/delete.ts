@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { PeeringApiClient } from '../../client/client.js';
 import { PeeringError } from '../../domain/errors.js';
-import { globalsOf, openClient, parse } from './context.js';
+import { globalsOf, openClient, sessionKeyOptions } from './context.js';
 import { EXIT, UsageError } from './exit-codes.js';
 import { errorLines, print } from './output.js';
 
@@ -21,7 +21,7 @@ interface Deletion {
 
 /** `peeringctl delete`: removes sessions; one already gone counts as done, so a Terraform destroy is idempotent. */
 export function registerDelete(program: Command): void {
-  program
+  const command = program
     .command('delete')
     .description(
       'Delete sessions by id, or one session by its natural key; an absent session is not an error',
@@ -29,12 +29,8 @@ export function registerDelete(program: Command): void {
     .option('--session-id <id>', 'a session to delete (repeatable)', (v: string, p: string[] = []) => [
       ...p,
       v,
-    ])
-    .option('--local-asn <asn>', 'your network (narrows the search by natural key)', parse.asn)
-    .option('--peer-asn <asn>', 'the remote network (natural key)', parse.asn)
-    .option('--location <id>', 'pdb:ix:<id> or pdb:fac:<id> (natural key)', parse.location)
-    .option('--local-ip <ip>', 'your address (natural key)', parse.ip)
-    .option('--peer-ip <ip>', "the peer's address (natural key)", parse.ip)
+    ]);
+  sessionKeyOptions(command, ' (natural key)')
     .addHelpText(
       'after',
       `

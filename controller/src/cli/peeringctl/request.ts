@@ -5,7 +5,7 @@ import type { SessionTermsInput } from '../../domain/session.js';
 import type { RemoteFieldError } from '../../client/errors.js';
 import type { BgpRole } from '../../domain/session.js';
 import { ClientRequestIdSchema, MAX_SESSIONS_PER_REQUEST } from '../../domain/session.js';
-import { globalsOf, openClient, parse } from './context.js';
+import { globalsOf, openClient, parse, sessionKeyOptions } from './context.js';
 import { discover, peeringDbOptions } from './discover.js';
 import { EXIT, UsageError } from './exit-codes.js';
 import { errorLines, errorView, print, sessionTable, sessionView } from './output.js';
@@ -43,12 +43,8 @@ export function registerRequest(program: Command): void {
     .description(
       'Request BGP sessions from the remote network (POST /sessions), from flags or a PeeringRequest file',
     )
-    .option('-f, --file <file>', 'a PeeringRequest YAML file ("-" for standard input)')
-    .option('--local-asn <asn>', 'your network', parse.asn)
-    .option('--peer-asn <asn>', 'the remote network', parse.asn)
-    .option('--location <id>', 'pdb:ix:<id> (public) or pdb:fac:<id> (private)', parse.location)
-    .option('--local-ip <ip>', 'your address there', parse.ip)
-    .option('--peer-ip <ip>', "the peer's address there", parse.ip)
+    .option('-f, --file <file>', 'a PeeringRequest YAML file ("-" for standard input)');
+  sessionKeyOptions(command)
     .option('--local-bgp-role <role>', 'your RFC 9234 role (0-4); give both roles or neither', parse.role)
     .option('--peer-bgp-role <role>', "the peer's RFC 9234 role (0-4)", parse.role)
     .option(
