@@ -7,7 +7,7 @@ import { discoverSessions } from '../../src/discovery/common-locations.js';
 import { FilePeeringDb } from '../../src/peeringdb/files.js';
 import { startTestApi, type TestApi } from '../support/api-server.js';
 import { describeWithSample } from '../support/sample.js';
-import { peeringctl, requireBuild, stderrWatcher } from './run-peeringctl.js';
+import { expectExit, peeringctl, requireBuild, stderrWatcher } from './run-peeringctl.js';
 
 // We are Cloudflare (AS13335) with peeringctl; the remote Peering API is Google's (AS15169): a REAL server of
 // ours on loopback over the 2022 PeeringDB sample. peeringctl runs as a subprocess from dist/, as users run it.
@@ -82,14 +82,10 @@ describeWithSample('peeringctl as a subprocess against our server (AS13335 asks 
       peeringctl(['list'], { env: { PEERING_API_TOKEN: TOKEN } }),
       peeringctl(['list', '-o', 'xml'], { env }),
     ]);
-    expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toContain("unknown option '--frobnicate'");
-    expect(badAsn.code).toBe(2);
-    expect(badAsn.stderr).toContain('expected an ASN');
-    expect(missing.code).toBe(2);
-    expect(missing.stderr).toContain('missing --location, --local-ip, --peer-ip');
-    expect(noApi.code).toBe(2);
-    expect(noApi.stderr).toContain('--api-url');
+    expectExit(unknown, 2, "unknown option '--frobnicate'");
+    expectExit(badAsn, 2, 'expected an ASN');
+    expectExit(missing, 2, 'missing --location, --local-ip, --peer-ip');
+    expectExit(noApi, 2, '--api-url');
     expect(badOutput.code).toBe(2);
   });
 
@@ -236,8 +232,7 @@ describeWithSample('peeringctl as a subprocess against our server (AS13335 asks 
     expect(byKey.stderr).toMatch(/1 accepted, 0 not accepted/);
 
     const secret = await peeringctl(['request', ...ASNS, ...AMS, '--secret-env', 'MD5_SECRET'], { env });
-    expect(secret.code).toBe(2);
-    expect(secret.stderr).toContain('MD5_SECRET is not set');
+    expectExit(secret, 2, 'MD5_SECRET is not set');
     const withSecret = await peeringctl(
       ['request', ...ASNS, ...AMS, '--secret-env', 'MD5_SECRET', '-o', 'json'],
       {
@@ -286,8 +281,7 @@ spec:
         env,
       },
     );
-    expect(whole.code).toBe(4);
-    expect(whole.stderr).toContain('PEER_IP_NOT_REGISTERED (sessions[0].local_ip)');
+    expectExit(whole, 4, 'PEER_IP_NOT_REGISTERED (sessions[0].local_ip)');
   });
 
   test('request -f with locations discovers the sessions; an invalid file exits 3 naming the field', async () => {
@@ -357,14 +351,12 @@ spec:
 `,
     );
     const invalid = await peeringctl(['request', '-f', bad], { env });
-    expect(invalid.code).toBe(3);
-    expect(invalid.stderr).toContain('spec.sessions[0].peerIp: must be an IPv4 or IPv6 address');
+    expectExit(invalid, 3, 'spec.sessions[0].peerIp: must be an IPv4 or IPv6 address');
     const wrongKind = await peeringctl(
       ['request', '-f', file('kind.yaml', 'apiVersion: v1\nkind: ConfigMap\n')],
       { env },
     );
-    expect(wrongKind.code).toBe(3);
-    expect(wrongKind.stderr).toContain('apiVersion: must be peering.autopeer.dev/v1alpha1');
+    expectExit(wrongKind, 3, 'apiVersion: must be peering.autopeer.dev/v1alpha1');
     const both = await peeringctl(['request', '-f', bad, ...ASNS], { env });
     expect(both.code).toBe(2);
   });
@@ -450,12 +442,10 @@ spec:
       ['status', '--session-id', id, '--watch', '--interval', '100ms', '--watch-timeout', '500ms'],
       { env },
     );
-    expect(slow.code).toBe(8);
-    expect(slow.stderr).toContain('gave up after');
+    expectExit(slow, 8, 'gave up after');
 
     const unknown = await peeringctl(['status', '--session-id', randomUUID()], { env });
-    expect(unknown.code).toBe(6);
-    expect(unknown.stderr).toContain('SESSION_NOT_FOUND');
+    expectExit(unknown, 6, 'SESSION_NOT_FOUND');
   });
 
   test('delete by natural key and by id; already absent is success', async () => {
@@ -498,11 +488,8 @@ spec:
     expect(doc.code).toBe(0);
     expect(json<{ openapi: string }>(doc.stdout).openapi).toMatch(/^3\.1/);
     expect((parseYaml(yaml.stdout) as { openapi: string }).openapi).toMatch(/^3\.1/);
-    expect(wrongToken.code).toBe(5);
-    expect(wrongToken.stderr).toContain('UNAUTHENTICATED');
-    expect(notOurs.code).toBe(5);
-    expect(notOurs.stderr).toContain('FORBIDDEN_ASN');
-    expect(unreachable.code).toBe(1);
-    expect(unreachable.stderr).toContain('REMOTE_UNAVAILABLE');
+    expectExit(wrongToken, 5, 'UNAUTHENTICATED');
+    expectExit(notOurs, 5, 'FORBIDDEN_ASN');
+    expectExit(unreachable, 1, 'REMOTE_UNAVAILABLE');
   });
 });

@@ -79,3 +79,13 @@ export function stderrWatcher(): {
     },
   };
 }
+
+/** A run ended with `code`, and its standard error says `text`. */
+export function expectExit(
+  result: { code: number | null; stderr: string },
+  code: number,
+  text: string,
+): void {
+  expect(result.stderr).toContain(text);
+  expect(result.code).toBe(code);
+}
