@@ -4,14 +4,7 @@ import { join } from 'node:path';
 import type { FieldError } from '../domain/errors.js';
 import { naturalKey, type SessionStatus, type SessionTerms } from '../domain/session.js';
 import { ACCEPTED_STATES } from '../domain/time-window.js';
-import type {
-  NewSession,
-  SessionPage,
-  SessionStore,
-  StoredRequest,
-  StoredSession,
-  SubmitResult,
-} from './store.js';
+import type * as store from './store.js';
 
 interface SessionRow {
   seq: number;
@@ -81,12 +74,12 @@ const CACHED_SESSIONS = 20_000;
  * data directory stops at start-up instead of sharing it. Because nothing else can write the file, sessions
  * read by id are cached decoded, and every write of this store drops what it changes from the cache.
  */
-export class SqliteSessionStore implements SessionStore {
+export class SqliteSessionStore implements store.SessionStore {
   private readonly db: Database.Database;
   private readonly statements;
   private readonly dynamic = new Map<string, Database.Statement<unknown[], SessionRow>>();
   /** Read-through cache by session id, evicted oldest first; entries are frozen, so no caller can alter one. */
-  private readonly cache = new Map<string, StoredSession>();
+  private readonly cache = new Map<string, store.StoredSession>();
 
   constructor(
     dataDir: string,
@@ -145,9 +138,9 @@ export class SqliteSessionStore implements SessionStore {
     };
   }
 
-  async submit(request: StoredRequest, sessions: NewSession[]): Promise<SubmitResult> {
+  async submit(request: store.StoredRequest, sessions: store.NewSession[]): Promise<store.SubmitResult> {
     return this.db
-      .transaction((): SubmitResult => {
+      .transaction((): store.SubmitResult => {
         if (request.clientRequestId !== undefined) {
           const seen = this.statements.requestByClientId.get(request.peerAsn, request.clientRequestId);
           if (seen) return { request: toRequest(seen), sessions: this.sessionsOf(seen), replayed: true };
@@ -198,7 +191,7 @@ export class SqliteSessionStore implements SessionStore {
       .immediate();
   }
 
-  async findRequest(peerAsns: readonly number[], id: string): Promise<StoredRequest | undefined> {
+  async findRequest(peerAsns: readonly number[], id: string): Promise<store.StoredRequest | undefined> {
     const byServerId = this.statements.requestById.get(id);
     if (byServerId && peerAsns.includes(byServerId.peer_asn)) return toRequest(byServerId);
     for (const asn of peerAsns) {
@@ -208,7 +201,7 @@ export class SqliteSessionStore implements SessionStore {
     return undefined;
   }
 
-  async get(sessionId: string): Promise<StoredSession | undefined> {
+  async get(sessionId: string): Promise<store.StoredSession | undefined> {
     const cached = this.cache.get(sessionId);
     if (cached) return cached;
     const row = this.statements.byId.get(sessionId);
@@ -224,7 +217,7 @@ export class SqliteSessionStore implements SessionStore {
     requestId?: string | undefined;
     cursor?: string | undefined;
     limit: number;
-  }): Promise<SessionPage> {
+  }): Promise<store.SessionPage> {
     const after = query.cursor === undefined ? 0 : Number(query.cursor);
     if (query.peerAsns.length === 0) return { sessions: [] };
     const marks = query.peerAsns.map(() => '?').join(',');
@@ -265,7 +258,7 @@ export class SqliteSessionStore implements SessionStore {
     return this.statements.countByStatus.get(peerAsn, status)?.n ?? 0;
   }
 
-  async all(): Promise<StoredSession[]> {
+  async all(): Promise<store.StoredSession[]> {
     return this.statements.all.all().map(toSession);
   }
 
@@ -284,7 +277,7 @@ export class SqliteSessionStore implements SessionStore {
   }
 
   /** The sessions a request answered with, as they are now (removed ones left out). */
-  private sessionsOf(request: RequestRow): StoredSession[] {
+  private sessionsOf(request: RequestRow): store.StoredSession[] {
     const ids = JSON.parse(request.session_ids) as string[];
     return ids.flatMap((id) => {
       const row = this.statements.byId.get(id);
@@ -293,7 +286,7 @@ export class SqliteSessionStore implements SessionStore {
   }
 }
 
-function toSession(row: SessionRow): StoredSession {
+function toSession(row: SessionRow): store.StoredSession {
   return {
     sessionId: row.session_id,
     requestId: row.request_id,
@@ -325,13 +318,13 @@ function migrate(db: Database.Database): void {
   }).immediate();
 }
 
-function freeze(session: StoredSession): StoredSession {
+function freeze(session: store.StoredSession): store.StoredSession {
   Object.freeze(session.terms.location);
   Object.freeze(session.terms);
   return Object.freeze(session);
 }
 
-function toRequest(row: RequestRow): StoredRequest {
+function toRequest(row: RequestRow): store.StoredRequest {
   return {
     requestId: row.request_id,
     peerAsn: row.peer_asn,
