@@ -59,6 +59,12 @@ describeWithSample('peeringctl as a subprocess against our server (AS13335 asks 
     writeFileSync(path, text);
     return path;
   };
+  /** A PeeringRequest file of Cloudflare (AS13335) asking Google (AS15169), with more of its spec in YAML. */
+  const requestFile = (name: string, spec: string) =>
+    file(
+      name,
+      `apiVersion: peering.autopeer.dev/v1alpha1\nkind: PeeringRequest\nspec:\n  localAsn: 13335\n  peerAsn: 15169\n${spec}`,
+    );
 
   test('--help of peeringctl and of every command, with examples; the root lists the exit codes', async () => {
     const root = await peeringctl(['--help']);
@@ -285,17 +291,7 @@ spec:
   });
 
   test('request -f with locations discovers the sessions; an invalid file exits 3 naming the field', async () => {
-    const path = file(
-      'locations.yaml',
-      `apiVersion: peering.autopeer.dev/v1alpha1
-kind: PeeringRequest
-spec:
-  localAsn: 13335
-  peerAsn: 15169
-  locations: [pdb:ix:31]
-  addressFamilies: [ipv6]
-`,
-    );
+    const path = requestFile('locations.yaml', '  locations: [pdb:ix:31]\n  addressFamilies: [ipv6]\n');
     const run = await peeringctl(['request', '-f', path, '--peeringdb-dir', sample, '-o', 'json'], { env });
     expect(run.code).toBe(0);
     const sessions = json<{ sessions: SessionJson[] }>(run.stdout).sessions;
@@ -307,10 +303,7 @@ spec:
     ]);
 
     // Neither sessions nor locations: every shared exchange, sent as requests of at most 100 sessions.
-    const everything = file(
-      'everything.yaml',
-      'apiVersion: peering.autopeer.dev/v1alpha1\nkind: PeeringRequest\nspec: { localAsn: 13335, peerAsn: 15169 }\n',
-    );
+    const everything = requestFile('everything.yaml', '');
     const expected = await discoverSessions(await FilePeeringDb.load(sample), {
       localAsn: 13335,
       peerAsn: 15169,
@@ -339,16 +332,9 @@ spec:
       'test',
     );
 
-    const bad = file(
+    const bad = requestFile(
       'bad.yaml',
-      `apiVersion: peering.autopeer.dev/v1alpha1
-kind: PeeringRequest
-spec:
-  localAsn: 13335
-  peerAsn: 15169
-  sessions:
-    - { location: pdb:ix:26, localIp: 80.249.211.140, peerIp: not-an-ip }
-`,
+      '  sessions:\n    - { location: pdb:ix:26, localIp: 80.249.211.140, peerIp: not-an-ip }\n',
     );
     const invalid = await peeringctl(['request', '-f', bad], { env });
     expectExit(invalid, 3, 'spec.sessions[0].peerIp: must be an IPv4 or IPv6 address');
