@@ -152,7 +152,10 @@ export function openApiDocument(serverUrl = '/v0.1'): JsonObject {
         delete: {
           operationId: 'deleteSession',
           summary: 'Remove a session (de-peer)',
-          responses: withTrace({ 204: { description: 'Removed' }, ...pick(400, 401, 404, 422, 429, 503) }),
+          responses: withTrace({
+            204: { description: 'Removed' },
+            ...pick(400, 401, 403, 404, 422, 429, 503),
+          }),
         },
       },
       '/locations': {

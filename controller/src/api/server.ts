@@ -76,7 +76,9 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
-    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 256 },
+    // Any id that fits in a request line reaches our handler, which answers a malformed one 400 in the catalog's
+    // shape (the router's own limit would answer 414 in fastify's).
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 16_384 },
     return503OnClosing: true,
     // Per-request "incoming/completed" lines cost a child logger per request on the hot path; the metrics count
     // every request, and writes and failures are logged explicitly below with the request id.
@@ -334,10 +336,14 @@ function sendError(reply: FastifyReply, request: FastifyRequest, error: PeeringE
   // The body stays generic; the operator needs to know which dependency failed and how.
   else if (error.status === 503) request.log.warn({ err: error.cause, code: error.code }, error.message);
   if (error.status === 401) {
+    // RFC 6750 §3.1: a request without credentials gets the challenge and no error code.
+    const sentBearer = /^bearer\s/i.test(request.headers.authorization ?? '');
     const description = error.message.replace(/["\\]/g, '');
     reply.header(
       'www-authenticate',
-      `Bearer realm="peering-api", error="invalid_token", error_description="${description}"`,
+      sentBearer
+        ? `Bearer realm="peering-api", error="invalid_token", error_description="${description}"`
+        : 'Bearer realm="peering-api"',
     );
   }
   if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));

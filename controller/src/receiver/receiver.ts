@@ -171,13 +171,16 @@ export class Receiver {
 
   /** `GET /sessions/{id}`: 404 for a session that does not exist or is not the caller's (never 403). */
   async getSession(identity: Identity, sessionId: string): Promise<WireSession> {
-    return toWire(await this.visibleSession(identity, sessionId, canRead), 'local');
+    return toWire(await this.visibleSession(identity, sessionId, 'read'), 'local');
   }
 
-  /** `DELETE /sessions/{id}`: gone from reads at once; de-configuration follows. */
+  /**
+   * `DELETE /sessions/{id}`: gone from reads at once; de-configuration follows. 404 as for `GET`; 403 for a caller
+   * that may see the session but not manage its network's sessions.
+   */
   async removeSession(identity: Identity, sessionId: string): Promise<void> {
-    await this.visibleSession(identity, sessionId, canWrite);
-    await this.deps.store.remove([sessionId], auditName(identity));
+    const session = await this.visibleSession(identity, sessionId, 'remove');
+    await this.deps.store.remove([session.sessionId], auditName(identity));
   }
 
   /** `DELETE /sessions` (batch): per-item answer, like `POST`. */
@@ -189,7 +192,7 @@ export class Receiver {
     const removable: StoredSession[] = [];
     for (const [index, id] of sessionIds.entries()) {
       try {
-        removable.push(await this.visibleSession(identity, id, canWrite));
+        removable.push(await this.visibleSession(identity, id, 'remove'));
       } catch (error) {
         if (!(error instanceof PeeringError)) throw error;
         errors.push({ name: `sessions[${index}].session_id`, code: error.code, errors: [error.message] });
@@ -359,10 +362,15 @@ export class Receiver {
     return [asn];
   }
 
+  /**
+   * The session of an id, for reading or for removal. A session the caller may not read answers as one that does
+   * not exist, so ids cannot be probed (docs/api.md §8); one it may read but not remove is a 403, so a read-only
+   * member of the owning network is told, and nobody believes a de-peering happened that did not.
+   */
   private async visibleSession(
     identity: Identity,
     sessionId: string,
-    allowed: (identity: Identity, asn: number) => boolean,
+    access: 'read' | 'remove',
   ): Promise<StoredSession> {
     if (!SESSION_ID.test(sessionId)) {
       throw new PeeringError(
@@ -371,10 +379,18 @@ export class Receiver {
         'session_id',
       );
     }
-    const session = await this.deps.store.get(sessionId);
-    // Not yours and not there look the same, so ids cannot be probed (docs/api.md §8).
-    if (!session || !allowed(identity, session.terms.peerAsn)) {
-      throw new PeeringError('SESSION_NOT_FOUND', `no session ${sessionId} is visible to you`, 'session_id');
+    // UUIDs are case-insensitive on input (RFC 9562 §4); ours are stored in lower case.
+    const id = sessionId.toLowerCase();
+    const session = await this.deps.store.get(id);
+    if (!session || !canRead(identity, session.terms.peerAsn)) {
+      throw new PeeringError('SESSION_NOT_FOUND', `no session ${id} is visible to you`, 'session_id');
+    }
+    if (access === 'remove' && !canWrite(identity, session.terms.peerAsn)) {
+      throw new PeeringError(
+        'FORBIDDEN_ASN',
+        `your identity may read but not manage the peering sessions of AS${session.terms.peerAsn}`,
+        'session_id',
+      );
     }
     return session;
   }

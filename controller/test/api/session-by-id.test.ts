@@ -1,0 +1,110 @@
+import { join } from 'node:path';
+import { call } from '../support/conformance.js';
+import { EXAMPLE_SESSION, startTestApi, type TestApi } from '../support/api-server.js';
+import { EXAMPLES_DIR } from '../support/sample.js';
+
+// A session by its id as another network would probe it (issue 14): a member of the owning network with read
+// permission only, ids in upper case and far too long, and a request without any credentials.
+const ADMIN = {
+  token: 'token-as64501-admin-000000001',
+  subject: 'admin',
+  networks: [{ asn: 64501, perms: 15 }],
+};
+const READER = {
+  token: 'token-as64501-reader-00000001',
+  subject: 'reader',
+  networks: [{ asn: 64501, perms: 1 }],
+};
+const OTHER = {
+  token: 'token-as64502-admin-000000001',
+  subject: 'other',
+  networks: [{ asn: 64502, perms: 15 }],
+};
+
+type ErrorBody = { errors: { name: string; code: string; errors: string[] }[] };
+
+describe('a session by its id', () => {
+  let api: TestApi;
+  let sessionId: string;
+
+  beforeAll(async () => {
+    api = await startTestApi({
+      config: { asns: [64500] },
+      peeringDbDir: join(EXAMPLES_DIR, 'peeringdb'),
+      tokens: [ADMIN, READER, OTHER],
+    });
+    const created = await call<{ sessions: { session_id: string }[] }>(api.baseUrl, 'POST', '/sessions', {
+      token: ADMIN.token,
+      body: { sessions: [EXAMPLE_SESSION] },
+    });
+    expect(created.status).toBe(200);
+    sessionId = created.body.sessions[0]!.session_id;
+  });
+  afterAll(async () => {
+    await api?.stop();
+  });
+
+  const get = (id: string, token: string) => call(api.baseUrl, 'GET', `/sessions/${id}`, { token });
+
+  it('refuses a read-only member’s DELETE with 403 FORBIDDEN_ASN, and the session stays', async () => {
+    expect((await get(sessionId, READER.token)).status).toBe(200);
+    const refused = await call<ErrorBody>(api.baseUrl, 'DELETE', `/sessions/${sessionId}`, {
+      token: READER.token,
+    });
+    expect(refused.status).toBe(403);
+    expect(refused.body.errors[0]).toMatchObject({ name: 'session_id', code: 'FORBIDDEN_ASN' });
+    const batch = await call<ErrorBody & { sessions: unknown[] }>(api.baseUrl, 'DELETE', '/sessions', {
+      token: READER.token,
+      body: [{ session_id: sessionId }],
+    });
+    expect(batch.status).toBe(200);
+    expect(batch.body.sessions).toEqual([]);
+    expect(batch.body.errors[0]).toMatchObject({ name: 'sessions[0].session_id', code: 'FORBIDDEN_ASN' });
+    expect((await get(sessionId, ADMIN.token)).status).toBe(200);
+  });
+
+  it('still answers 404 to a network that may not see the session at all, for reads and deletes alike', async () => {
+    expect((await get(sessionId, OTHER.token)).status).toBe(404);
+    const hidden = await call<ErrorBody>(api.baseUrl, 'DELETE', `/sessions/${sessionId}`, {
+      token: OTHER.token,
+    });
+    expect(hidden.status).toBe(404);
+    expect(hidden.body.errors[0]?.code).toBe('SESSION_NOT_FOUND');
+  });
+
+  it('reads an id written in upper case as the same session (RFC 9562 §4)', async () => {
+    const upper = await get(sessionId.toUpperCase(), ADMIN.token);
+    expect(upper.status).toBe(200);
+    expect((upper.body as { session_id: string }).session_id).toBe(sessionId);
+  });
+
+  it.each([300, 5_000])(
+    'answers a %i-character id 400 INVALID_SESSION_ID in the catalog’s shape',
+    async (length) => {
+      const answer = await call<ErrorBody>(api.baseUrl, 'GET', `/sessions/${'a'.repeat(length)}`, {
+        token: ADMIN.token,
+      });
+      expect(answer.status).toBe(400);
+      expect(answer.body.errors[0]).toMatchObject({ name: 'session_id', code: 'INVALID_SESSION_ID' });
+    },
+  );
+
+  it('challenges a request without credentials with no error code, and a bad token with invalid_token', async () => {
+    const bare = await call(api.baseUrl, 'GET', `/sessions/${sessionId}`);
+    expect(bare.status).toBe(401);
+    expect(bare.headers['www-authenticate']).toBe('Bearer realm="peering-api"');
+    const wrong = await call(api.baseUrl, 'GET', `/sessions/${sessionId}`, {
+      token: 'not-a-token-0000000000',
+    });
+    expect(wrong.status).toBe(401);
+    expect(wrong.headers['www-authenticate']).toMatch(/^Bearer realm="peering-api", error="invalid_token"/);
+  });
+
+  it('removes the session by its upper-case id for a member who may manage it', async () => {
+    const removed = await call(api.baseUrl, 'DELETE', `/sessions/${sessionId.toUpperCase()}`, {
+      token: ADMIN.token,
+    });
+    expect(removed.status).toBe(204);
+    expect((await get(sessionId, ADMIN.token)).status).toBe(404);
+  });
+});
