@@ -313,7 +313,7 @@ describeWithSample('Peering API sessions (AS13335 asks AS15169)', (sample) => {
       200,
     );
     expect((await call(api.baseUrl, 'DELETE', `/sessions/${id}`, { token: CF_READONLY.token })).status).toBe(
-      404,
+      403,
     );
   });
 
@@ -361,9 +361,11 @@ describeWithSample('Peering API sessions (AS13335 asks AS15169)', (sample) => {
   test('401 without or with a bad token, with an RFC 6750 challenge; request ids are echoed', async () => {
     const none = await call(api.baseUrl, 'GET', '/sessions');
     expect(none.status).toBe(401);
-    expect(none.headers['www-authenticate']).toMatch(/^Bearer realm="peering-api", error="invalid_token"/);
+    // RFC 6750 §3.1: no credentials, no error code.
+    expect(none.headers['www-authenticate']).toBe('Bearer realm="peering-api"');
     const bad = await call(api.baseUrl, 'GET', '/sessions', { token: 'not-a-valid-token-123' });
     expect(bad.status).toBe(401);
+    expect(bad.headers['www-authenticate']).toMatch(/^Bearer realm="peering-api", error="invalid_token"/);
     const traced = await call(api.baseUrl, 'GET', '/sessions', {
       token: CF.token,
       headers: { 'x-request-id': 'trace-abc.1' },

@@ -84,7 +84,7 @@ describe('peering-operator issuer and serve with auth.issuers', () => {
     expect(created.status).toBe(200);
     const anonymous = await fetch(`${baseUrl}/sessions`);
     expect(anonymous.status).toBe(401);
-    expect(anonymous.headers.get('www-authenticate')).toMatch(/^Bearer .*error="invalid_token"/);
+    expect(anonymous.headers.get('www-authenticate')).toBe('Bearer realm="peering-api"');
   });
 });
 

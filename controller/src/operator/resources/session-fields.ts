@@ -103,4 +103,3 @@ export const SESSION_RULES: CrossFieldRule<RuleSubject>[] = DOMAIN_SESSION_RULES
 export function celLocationKind(idExpression: string): string {
   return `(${idExpression}.startsWith('pdb:fac:') ? 'private' : 'public')`;
 }
-
