@@ -4,6 +4,7 @@ import { LocationInputSchema, LocationSchema, PeeringTypeSchema, type Location }
 import {
   AsnSchema,
   BgpRoleSchema,
+  SessionSecretSchema,
   SessionStatusSchema,
   sessionTerms,
   type BgpRole,
@@ -38,7 +39,7 @@ export const IpInputSchema = z
     example: '192.0.2.1',
   });
 
-const SecretSchema = z.string().min(1).max(80);
+const SecretSchema = SessionSecretSchema;
 
 /**
  * One BGP session as a client sends it (the draft's BGP Session structure, read the REQUEST/MONITORING way:

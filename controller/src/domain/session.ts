@@ -53,6 +53,22 @@ export function isSessionStatus(word: string): word is SessionStatus {
   return STATUS_WORDS.has(word);
 }
 
+/**
+ * Printable ASCII without `"` and `\`: the only characters every router configuration language (BIRD's, FRR's)
+ * carries safely inside a quoted string.
+ */
+export const SAFE_TEXT = /^[\x20-\x21\x23-\x5b\x5d-\x7e]*$/;
+
+/**
+ * A session's MD5/TCP-AO secret: what the API accepts is what a router can be given, so a session is never
+ * approved only to fail at the router (issue 14).
+ */
+export const SessionSecretSchema = z
+  .string()
+  .min(1)
+  .max(80, 'must be at most 80 characters (the TCP MD5 key limit)')
+  .regex(SAFE_TEXT, 'must be printable ASCII without " or \\');
+
 /** A key of a Kubernetes Secret (or any named secret store) holding a session's MD5/TCP-AO secret. */
 export interface SecretKeyRef {
   name: string;

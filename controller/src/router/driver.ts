@@ -5,6 +5,8 @@ import { ruleBreaches } from '../domain/session-rules.js';
 import {
   AsnSchema,
   BgpRoleSchema,
+  SAFE_TEXT,
+  SessionSecretSchema,
   addressFamily,
   naturalKey,
   type BgpRole,
@@ -171,8 +173,6 @@ export interface ObservedSession {
 }
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
-/** Printable ASCII without `"` and `\`: the only characters every router configuration language carries safely. */
-const SAFE_TEXT = /^[\x20-\x21\x23-\x5b\x5d-\x7e]*$/;
 const SESSION_KEY = /^[A-Za-z0-9|:._-]{1,200}$/;
 
 const AddressSchema = z.string().refine((value) => {
@@ -221,12 +221,8 @@ export const DesiredSessionSchema = z
     localRole: BgpRoleSchema.optional(),
     peerRole: BgpRoleSchema.optional(),
     requireRoles: z.boolean().optional(),
-    secret: z
-      .string()
-      .min(1)
-      .max(80, 'must be at most 80 characters (the TCP MD5 key limit)')
-      .regex(SAFE_TEXT, 'must be printable ASCII without " or \\')
-      .optional(),
+    // The API refuses what this refuses (one rule for secrets); the driver checks again, per ADR 0004.
+    secret: SessionSecretSchema.optional(),
     maxPrefixes: z.number().int().min(1).max(4294967295).optional(),
     importFilter: z
       .string()

@@ -116,6 +116,18 @@ const CASES: Case[] = [
   bad('peer_type in capitals', withSession({ peer_type: 'PUBLIC' }), 'sessions[0].peer_type'),
   bad('empty secret', withSession({ session_secret: '' }), 'sessions[0].session_secret'),
   bad('overlong secret', withSession({ session_secret: 'x'.repeat(200) }), 'sessions[0].session_secret'),
+  // What a router cannot be given is refused here, not after approval (issue 14): quotes, backslashes, NUL.
+  bad(
+    'a secret with a quote and a backslash',
+    withSession({ session_secret: 'a"b\\c' }),
+    'sessions[0].session_secret',
+  ),
+  bad(
+    'a secret with a NUL byte',
+    withSession({ session_secret: 'abc\u0000def' }),
+    'sessions[0].session_secret',
+  ),
+  bad('a secret with a newline', withSession({ md5: 'abc\ndef' }), 'sessions[0].md5'),
   bad('empty request_id', { request_id: '', sessions: [good] }, 'request_id'),
   bad('request_id with spaces', { request_id: 'a b', sessions: [good] }, 'request_id'),
   bad('return_url not a URL', { return_url: 'nope', sessions: [good] }, 'return_url'),
