@@ -50,7 +50,13 @@ export interface ApiServerOptions {
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-const ROUTES = [/\/sessions$/, /\/sessions\/[^/]+$/, /\/locations$/, /\/openapi\.json$/];
+/** Our routes and the methods each answers (HEAD with every GET), for 405 and its `Allow` (RFC 9110 §15.5.6). */
+const ROUTES: readonly [RegExp, string][] = [
+  [/\/sessions$/, 'GET, HEAD, POST, DELETE'],
+  [/\/sessions\/[^/]+$/, 'GET, HEAD, DELETE'],
+  [/\/locations$/, 'GET, HEAD'],
+  [/\/openapi\.json$/, 'GET, HEAD'],
+];
 
 const FASTIFY_ERRORS: Record<string, ErrorCode> = {
   FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
@@ -142,10 +148,20 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
   app.setErrorHandler((error, request, reply) => sendError(reply, request, toPeeringError(error)));
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0] ?? '';
-    const known = path.startsWith(options.basePath) && ROUTES.some((r) => r.test(path));
-    const problem = known
-      ? new PeeringError('METHOD_NOT_ALLOWED', `${request.method} is not supported on ${path}`, 'request')
-      : new PeeringError('NOT_FOUND', `no route ${request.method} ${path}`, 'request');
+    const allow = path.startsWith(options.basePath) ? ROUTES.find(([r]) => r.test(path))?.[1] : undefined;
+    if (allow === undefined) {
+      return sendError(
+        reply,
+        request,
+        new PeeringError('NOT_FOUND', `no route ${request.method} ${path}`, 'request'),
+      );
+    }
+    reply.header('allow', allow);
+    const problem = new PeeringError(
+      'METHOD_NOT_ALLOWED',
+      `${request.method} is not supported on ${path}`,
+      'request',
+    );
     return sendError(reply, request, problem);
   });
 

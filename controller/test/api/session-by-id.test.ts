@@ -100,6 +100,17 @@ describe('a session by its id', () => {
     expect(wrong.headers['www-authenticate']).toMatch(/^Bearer realm="peering-api", error="invalid_token"/);
   });
 
+  it.each([
+    ['PUT', '/sessions', 'GET, HEAD, POST, DELETE'],
+    ['PATCH', '/sessions/00000000-0000-4000-8000-000000000000', 'GET, HEAD, DELETE'],
+    ['POST', '/locations', 'GET, HEAD'],
+  ])('answers %s %s 405 with the methods it allows (RFC 9110 §15.5.6)', async (method, path, allow) => {
+    const answer = await call<ErrorBody>(api.baseUrl, method, path, { token: ADMIN.token, conform: false });
+    expect(answer.status).toBe(405);
+    expect(answer.headers.allow).toBe(allow);
+    expect(answer.body.errors[0]?.code).toBe('METHOD_NOT_ALLOWED');
+  });
+
   it('removes the session by its upper-case id for a member who may manage it', async () => {
     const removed = await call(api.baseUrl, 'DELETE', `/sessions/${sessionId.toUpperCase()}`, {
       token: ADMIN.token,
