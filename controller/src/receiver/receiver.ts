@@ -183,16 +183,23 @@ export class Receiver {
     await this.deps.store.remove([session.sessionId], auditName(identity));
   }
 
-  /** `DELETE /sessions` (batch): per-item answer, like `POST`. */
+  /** `DELETE /sessions` (batch): per-item answer, like `POST`; a session named twice is removed and reported once. */
   async removeSessions(
     identity: Identity,
     sessionIds: string[],
   ): Promise<{ sessions: WireSession[]; errors: FieldError[] }> {
     const errors: FieldError[] = [];
     const removable: StoredSession[] = [];
+    const named = new Set<string>();
     for (const [index, id] of sessionIds.entries()) {
       try {
-        removable.push(await this.visibleSession(identity, id, 'remove'));
+        const session = await this.visibleSession(identity, id, 'remove');
+        // Named twice: removed once, and the repeat said so, as a repeated session in POST is.
+        if (named.has(session.sessionId)) {
+          throw new PeeringError('DUPLICATE_IN_REQUEST', 'this session appears earlier in the same request');
+        }
+        named.add(session.sessionId);
+        removable.push(session);
       } catch (error) {
         if (!(error instanceof PeeringError)) throw error;
         errors.push({ name: `sessions[${index}].session_id`, code: error.code, errors: [error.message] });

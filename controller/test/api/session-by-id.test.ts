@@ -111,6 +111,28 @@ describe('a session by its id', () => {
     expect(answer.body.errors[0]?.code).toBe('METHOD_NOT_ALLOWED');
   });
 
+  it('removes a session named twice in one batch DELETE once, and says the repeat was one', async () => {
+    const created = await call<{ sessions: { session_id: string }[] }>(api.baseUrl, 'POST', '/sessions', {
+      token: ADMIN.token,
+      body: { sessions: [{ ...EXAMPLE_SESSION, local_ip: '2001:db8:1::1', peer_ip: '2001:db8:1::2' }] },
+    });
+    const id = created.body.sessions[0]!.session_id;
+    const batch = await call<ErrorBody & { sessions: { session_id: string }[] }>(
+      api.baseUrl,
+      'DELETE',
+      '/sessions',
+      {
+        token: ADMIN.token,
+        body: [{ session_id: id }, { session_id: id.toUpperCase() }],
+      },
+    );
+    expect(batch.status).toBe(200);
+    expect(batch.body.sessions.map((s) => s.session_id)).toEqual([id]);
+    expect(batch.body.errors).toEqual([
+      expect.objectContaining({ name: 'sessions[1].session_id', code: 'DUPLICATE_IN_REQUEST' }),
+    ]);
+  });
+
   it('removes the session by its upper-case id for a member who may manage it', async () => {
     const removed = await call(api.baseUrl, 'DELETE', `/sessions/${sessionId.toUpperCase()}`, {
       token: ADMIN.token,
