@@ -1,4 +1,6 @@
 import { join } from 'node:path';
+import { StaticTokenSource } from '../../src/auth/token-source.js';
+import { ClientPeerApiConnector } from '../../src/operator/peer/peer-api.js';
 import { call } from '../support/conformance.js';
 import { EXAMPLE_SESSION, startTestApi, type TestApi } from '../support/api-server.js';
 import { EXAMPLES_DIR } from '../support/sample.js';
@@ -61,6 +63,20 @@ describe('a session by its id', () => {
     expect(batch.body.sessions).toEqual([]);
     expect(batch.body.errors[0]).toMatchObject({ name: 'sessions[0].session_id', code: 'FORBIDDEN_ASN' });
     expect((await get(sessionId, ADMIN.token)).status).toBe(200);
+  });
+
+  it("is a failure to the operator's peer API too, never the success a 404 would be taken for", async () => {
+    const peers = new ClientPeerApiConnector();
+    const asReader = peers.connect({
+      url: api.baseUrl,
+      localAsn: 64501,
+      peerAsn: 64500,
+      token: new StaticTokenSource(READER.token),
+      credentialKey: 'reader',
+    });
+    await expect(asReader.deleteSession(sessionId)).rejects.toMatchObject({ code: 'FORBIDDEN_ASN' });
+    expect((await get(sessionId, ADMIN.token)).status).toBe(200);
+    await peers.close();
   });
 
   it('still answers 404 to a network that may not see the session at all, for reads and deletes alike', async () => {
