@@ -88,6 +88,11 @@ export const ERROR_CATALOG = {
     reason: 'DuplicateInRequest',
     summary: 'The same session appears twice in one request.',
   },
+  SESSION_EXISTS_WITH_OTHER_TERMS: {
+    status: 409,
+    reason: 'SessionExistsWithOtherTerms',
+    summary: 'A session with this natural key exists with other terms; it was left as it is.',
+  },
   // Identity and access
   UNAUTHENTICATED: {
     status: 401,

@@ -164,6 +164,28 @@ export function addressFamily(ip: string): AddressFamily {
   return ip.includes(':') ? 'ipv6' : 'ipv4';
 }
 
+/** The terms two requests for one natural key may disagree on: everything but the key and the secret. */
+const AGREED_TERMS = [
+  'localAsn',
+  'peerType',
+  'localBgpRole',
+  'peerBgpRole',
+  'localInsertAsn',
+  'peerInsertAsn',
+  'localMonitoringSession',
+  'peerMonitoringSession',
+] as const satisfies readonly (keyof SessionTerms)[];
+
+/**
+ * Where `asked` differs from the terms a session `has` (of the same natural key): the fields, in our reading.
+ *
+ * @example
+ * termsDifferences(existing.terms, requested); // ['localBgpRole', 'peerBgpRole'] when only the roles differ
+ */
+export function termsDifferences(has: SessionTerms, asked: SessionTerms): (keyof SessionTerms)[] {
+  return AGREED_TERMS.filter((field) => has[field] !== asked[field]);
+}
+
 /** What identifies a session: the other network, the location and both addresses. */
 export interface SessionKey {
   peerAsn: number;

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { canRead, canWrite, auditName, readableAsns, type Identity } from '../auth/identity.js';
 import { PeeringError, type FieldError } from '../domain/errors.js';
 import { ixLocationId, facilityLocationId, type Location, type PeeringType } from '../domain/location.js';
-import { naturalKey, type SessionTerms } from '../domain/session.js';
+import { naturalKey, termsDifferences, type SessionTerms } from '../domain/session.js';
+import { wireFieldName } from '../domain/session-rules.js';
 import {
   SessionInputSchema,
   swapFieldName,
@@ -36,6 +37,24 @@ interface Accepted {
   index: number;
   session: NewSession;
   ourSide: OurSide;
+}
+
+/** A session of the same natural key exists with other terms: named by the first difference, all of them listed. */
+function otherTerms(
+  sessionId: string,
+  differences: readonly (keyof SessionTerms)[],
+  ourSide: OurSide,
+): Rejection {
+  // Rejection fields are in our reading (the caller's reading is applied to `field` when the error is named).
+  const ours = differences.map((field) => wireFieldName(field));
+  const theirs = ours.map((field) => (ourSide === 'peer' ? swapFieldName(field) : field));
+  return {
+    field: ours[0] ?? 'sessions',
+    code: 'SESSION_EXISTS_WITH_OTHER_TERMS',
+    message:
+      `session ${sessionId} exists with other ${theirs.join(', ')}; it was left as it is ` +
+      '(remove it first, or ask for the same terms)',
+  };
 }
 
 const DUPLICATE_IN_REQUEST: Rejection = {
@@ -337,6 +356,14 @@ export class Receiver {
         continue;
       }
       seenKeys.add(key);
+      // Asking again for a session that exists is answered with it, but only for the same terms: other terms
+      // were not applied, and the caller must be told so (issue 14).
+      const existing = await this.deps.store.findByKey(terms);
+      const differences = existing ? termsDifferences(existing.terms, terms) : [];
+      if (existing && differences.length > 0) {
+        reject([otherTerms(existing.sessionId, differences, ourSide)]);
+        continue;
+      }
       const verdict = judgeSession(terms, await facts(terms), this.deps.policy);
       if (!verdict.accepted) {
         reject(verdict.rejections);

@@ -1,5 +1,5 @@
 import type { FieldError } from '../domain/errors.js';
-import { sessionTerms, type SessionStatus } from '../domain/session.js';
+import { sessionTerms, type SessionKey, type SessionStatus } from '../domain/session.js';
 import type {
   NewSession,
   SessionPage,
@@ -164,6 +164,11 @@ export class ResourceSessionStore implements SessionStore {
       if (byClientId && byClientId.spec.inbound?.clientRequestId === id) return toStoredRequest(byClientId);
     }
     return undefined;
+  }
+
+  async findByKey(key: SessionKey): Promise<StoredSession | undefined> {
+    const existing = await this.sessions.get(this.namespace, sessionName(key));
+    return existing && !isDeleting(existing.metadata) ? toStoredSession(existing) : undefined;
   }
 
   async get(sessionId: string): Promise<StoredSession | undefined> {

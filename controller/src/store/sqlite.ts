@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FieldError } from '../domain/errors.js';
-import { naturalKey, type SessionStatus, type SessionTerms } from '../domain/session.js';
+import { naturalKey, type SessionKey, type SessionStatus, type SessionTerms } from '../domain/session.js';
 import { ACCEPTED_STATES } from '../domain/time-window.js';
 import type * as store from './store.js';
 
@@ -244,6 +244,11 @@ export class SqliteSessionStore implements store.SessionStore {
     return this.db
       .transaction(() => sessionIds.filter((id) => this.statements.remove.run(at, by, id).changes === 1))
       .immediate();
+  }
+
+  async findByKey(key: SessionKey): Promise<store.StoredSession | undefined> {
+    const row = this.statements.byNaturalKey.get(naturalKey(key));
+    return row ? toSession(row) : undefined;
   }
 
   async setStatus(sessionId: string, status: SessionStatus, reason?: string): Promise<void> {

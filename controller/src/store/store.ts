@@ -1,5 +1,5 @@
 import type { FieldError } from '../domain/errors.js';
-import type { SessionStatus, SessionTerms } from '../domain/session.js';
+import type { SessionKey, SessionStatus, SessionTerms } from '../domain/session.js';
 
 /** A session as the receiver keeps it, in our own reading (`local` = this network). */
 export interface StoredSession {
@@ -63,6 +63,8 @@ export interface SessionStore {
   submit(request: StoredRequest, sessions: NewSession[]): Promise<SubmitResult>;
   findRequest(peerAsns: readonly number[], id: string): Promise<StoredRequest | undefined>;
   get(sessionId: string): Promise<StoredSession | undefined>;
+  /** The live session of a natural key (`naturalKey`), whoever asked for it. */
+  findByKey(key: SessionKey): Promise<StoredSession | undefined>;
   /** Sessions of the given peer ASNs in a stable order, optionally of one request, `limit` at a time. */
   list(query: {
     peerAsns: readonly number[];

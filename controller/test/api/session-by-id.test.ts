@@ -127,6 +127,60 @@ describe('a session by its id', () => {
     expect(answer.body.errors[0]?.code).toBe('METHOD_NOT_ALLOWED');
   });
 
+  it('answers a re-request with other terms per item, leaving the session as it is; the same terms stay idempotent', async () => {
+    type Answer = ErrorBody & { sessions: { session_id: string; local_bgp_role?: number }[] };
+    const post = (sessions: object[]) =>
+      call<Answer>(api.baseUrl, 'POST', '/sessions', { token: ADMIN.token, body: { sessions } });
+    const again = await post([EXAMPLE_SESSION]);
+    expect(again.status).toBe(200);
+    expect(again.body.sessions.map((s) => s.session_id)).toEqual([sessionId]);
+    expect(again.body.errors).toEqual([]);
+
+    const v6 = { ...EXAMPLE_SESSION, local_ip: '2001:db8:1::1', peer_ip: '2001:db8:1::2' };
+    const other = await post([{ ...EXAMPLE_SESSION, local_bgp_role: 4, peer_bgp_role: 4 }, v6]);
+    expect(other.status).toBe(200);
+    expect(other.body.sessions).toHaveLength(1);
+    expect(other.body.sessions[0]?.session_id).not.toBe(sessionId);
+    expect(other.body.errors).toEqual([
+      expect.objectContaining({
+        name: 'sessions[0].local_bgp_role',
+        code: 'SESSION_EXISTS_WITH_OTHER_TERMS',
+      }),
+    ]);
+    expect(other.body.errors[0]?.errors[0]).toMatch(/local_bgp_role, peer_bgp_role/);
+    // The DATA TYPES reading (local_* = the caller) gets the names in its own reading.
+    const flipped = await post([
+      {
+        local_asn: 64501,
+        local_ip: '192.0.2.2',
+        peer_asn: 64500,
+        peer_ip: '192.0.2.1',
+        location: 'pdb:ix:1',
+        local_insert_asn: false,
+      },
+    ]);
+    expect(flipped.status).toBe(400);
+    expect(flipped.body.errors).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          name: 'sessions[0].local_insert_asn',
+          code: 'SESSION_EXISTS_WITH_OTHER_TERMS',
+        }),
+      ]),
+    );
+    const unchanged = await call<{ local_bgp_role?: number; peer_insert_asn: boolean }>(
+      api.baseUrl,
+      'GET',
+      `/sessions/${sessionId}`,
+      { token: ADMIN.token },
+    );
+    expect(unchanged.body).toMatchObject({ peer_insert_asn: true });
+    expect(unchanged.body.local_bgp_role).toBeUndefined();
+    await call(api.baseUrl, 'DELETE', `/sessions/${other.body.sessions[0]!.session_id}`, {
+      token: ADMIN.token,
+    });
+  });
+
   it('removes a session named twice in one batch DELETE once, and says the repeat was one', async () => {
     const created = await call<{ sessions: { session_id: string }[] }>(api.baseUrl, 'POST', '/sessions', {
       token: ADMIN.token,

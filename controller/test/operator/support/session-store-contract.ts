@@ -57,6 +57,20 @@ export function sessionStoreContract(store: () => SessionStore): void {
     expect(second.sessions).toHaveLength(2);
   });
 
+  it('finds a live session by its natural key, in any address form, and not once removed', async () => {
+    const [stored] = (
+      await store().submit(request(64507), [session(terms(64507, 40, { localBgpRole: 4, peerBgpRole: 4 }))])
+    ).sessions;
+    const key = { peerAsn: 64507, location: 'pdb:ix:1', localIp: '192.0.2.40', peerIp: '192.0.2.140' };
+    expect(await store().findByKey(key)).toMatchObject({
+      sessionId: stored!.sessionId,
+      terms: { localBgpRole: 4, peerBgpRole: 4 },
+    });
+    expect(await store().findByKey({ ...key, peerAsn: 64508 })).toBeUndefined();
+    await store().remove([stored!.sessionId], 'test');
+    expect(await store().findByKey(key)).toBeUndefined();
+  });
+
   it('finds a request by our id and by the client id, only for its own peer', async () => {
     const { request: stored } = await store().submit(request(64503, 'ticket:42~a'), [
       session(terms(64503, 20)),
