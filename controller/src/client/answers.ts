@@ -1,7 +1,12 @@
 import { z } from 'zod';
-import { parseIpAddress } from '../domain/ip.js';
 import { locationKind, type Location } from '../domain/location.js';
-import { BgpRoleSchema, isSessionStatus, type SessionStatus, type SessionTerms } from '../domain/session.js';
+import {
+  BgpRoleSchema,
+  canonicalAddress,
+  isSessionStatus,
+  type SessionStatus,
+  type SessionTerms,
+} from '../domain/session.js';
 import { SessionSchema, swapFieldName, termsFromWire } from '../domain/session-wire.js';
 import {
   LocationListSchema,
@@ -33,10 +38,7 @@ export function isFinalStatus(status: RemoteStatus): boolean {
   return status === 'established' || status === 'rejected' || status === 'unestablished';
 }
 
-const LenientIpSchema = z.string().transform((value) => {
-  const parsed = parseIpAddress(value);
-  return typeof parsed === 'string' ? value : parsed.address;
-});
+const LenientIpSchema = z.string().transform(canonicalAddress);
 
 const LenientLocationSchema = z
   .union([z.string().min(1), z.object({ id: z.string().min(1), type: z.string().optional() })])

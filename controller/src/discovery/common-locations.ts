@@ -1,6 +1,7 @@
 import { PeeringError } from '../domain/errors.js';
 import { parseIpAddress, prefixContains, type AddressFamily } from '../domain/ip.js';
 import { ixLocationId, locationNumber, type Location } from '../domain/location.js';
+import { canonicalAddress } from '../domain/session.js';
 import type { PeeringDb } from '../peeringdb/peeringdb.js';
 import type { NetIxLan } from '../peeringdb/records.js';
 
@@ -285,12 +286,7 @@ function addresses(
 }
 
 function canonicalSet(ips: readonly string[]): Set<string> {
-  const out = new Set<string>();
-  for (const ip of ips) {
-    const parsed = parseIpAddress(ip);
-    out.add(typeof parsed === 'string' ? ip : parsed.address);
-  }
-  return out;
+  return new Set(ips.map(canonicalAddress));
 }
 
 /** `pdb:ix:26`, `26` or 26 → 26. */
