@@ -215,7 +215,7 @@ export class Receiver {
         const session = await this.visibleSession(identity, id, 'remove');
         // Named twice: removed once, and the repeat said so, as a repeated session in POST is.
         if (named.has(session.sessionId)) {
-          throw new PeeringError('DUPLICATE_IN_REQUEST', 'this session appears earlier in the same request');
+          throw new PeeringError('DUPLICATE_IN_REQUEST', DUPLICATE_IN_REQUEST.message);
         }
         named.add(session.sessionId);
         removable.push(session);

@@ -220,7 +220,7 @@ export class SessionReconciler {
     const terms = sessionTerms(spec);
     const routerKey = naturalKey(terms);
     if (status.state !== undefined && ROUTED_STATES.has(status.state)) {
-      const router = await this.configure(session, routerKey, spec.sessionSecretRef, terms);
+      const router = await this.configure(session, routerKey, terms);
       if (router.kind === 'configured') {
         status.bgp = router.bgp;
         // Inbound, our status is what our router says (docs/api.md §5); outbound it is the peer's word.
@@ -275,19 +275,13 @@ export class SessionReconciler {
         throw error;
       }
     }
-    const terms = sessionTerms(spec);
-    await this.deps.router.remove(naturalKey(terms));
+    await this.deps.router.remove(naturalKey(spec));
     await releaseFinalizer(this.deps.sessions, session, SESSION_FINALIZER);
     this.logger.info('de-peered', { key, sessionId: spec.sessionId, direction: spec.direction });
     return {};
   }
 
-  private async configure(
-    session: PeeringSession,
-    key: string,
-    secretRef: { name: string; key: string } | undefined,
-    terms: SessionTerms,
-  ): Promise<RouterView> {
+  private async configure(session: PeeringSession, key: string, terms: SessionTerms): Promise<RouterView> {
     // Configured for this generation and still on the router: only observe.
     // An unreachable router (BIRD restarting) is a refusal for this round, not a failed reconcile: the peer's
     // status and the conditions must still be written, or the resource freezes at its last state.
@@ -303,7 +297,7 @@ export class SessionReconciler {
     if (!observedNow) {
       let secret: string | undefined;
       try {
-        secret = await this.secretOf(session, secretRef);
+        secret = await this.secretOf(session, terms.sessionSecretRef);
       } catch (error) {
         return { kind: 'refused', reason: 'SecretMissing', message: (error as Error).message };
       }
@@ -345,7 +339,7 @@ export class SessionReconciler {
       const parsed = PeeringSessionSpecSchema.safeParse(session.spec);
       if (!parsed.success) continue;
       const terms = sessionTerms(parsed.data);
-      const secret = await this.secretOf(session, parsed.data.sessionSecretRef);
+      const secret = await this.secretOf(session, terms.sessionSecretRef);
       // PeeringDB unreachable is a failure here, not a missing limit: a limit left out would change the session.
       const maxPrefixes =
         this.options.router?.maxPrefixes ??
