@@ -115,8 +115,6 @@ export function ruleBreaches(subject: RuleSubject, only?: readonly SessionRuleId
   const out: RuleBreach[] = [];
   for (const rule of SESSION_RULES) {
     if (only && !only.includes(rule.id)) continue;
-    // A lone role is one breach (rolesPaired), not two.
-    if (rule.id === 'rolesCorrect' && out.some((b) => b.rule.id === 'rolesPaired')) continue;
     if (!rule.holds(subject)) {
       const field = rule.fieldFor?.(subject) ?? rule.field;
       out.push({ rule, field, code: rule.code, message: rule.explain(subject) });

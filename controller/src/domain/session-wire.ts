@@ -39,8 +39,6 @@ export const IpInputSchema = z
     example: '192.0.2.1',
   });
 
-const SecretSchema = SessionSecretSchema;
-
 /**
  * One BGP session as a client sends it (the draft's BGP Session structure, read the REQUEST/MONITORING way:
  * `local_*` is the receiving server, `peer_*` the initiator). Unknown fields are dropped, not echoed.
@@ -58,10 +56,10 @@ export const SessionInputSchema = z
     local_monitoring_session: z.boolean().optional(),
     peer_monitoring_session: z.boolean().optional(),
     peer_type: PeeringTypeSchema.optional(),
-    session_secret: SecretSchema.optional().meta({
+    session_secret: SessionSecretSchema.optional().meta({
       description: 'MD5/TCP-AO secret; write-only, never returned',
     }),
-    md5: SecretSchema.optional().meta({ description: 'Alias of session_secret', deprecated: true }),
+    md5: SessionSecretSchema.optional().meta({ description: 'Alias of session_secret', deprecated: true }),
     location: LocationInputSchema,
   })
   .meta({ title: 'SessionInput' });
