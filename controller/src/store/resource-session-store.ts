@@ -55,12 +55,8 @@ export class ResourceSessionStore implements SessionStore {
     // A session whose natural key exists already is answered as it is (docs/api.md §6).
     const chosen: { fresh: boolean; session: NewSession | StoredSession }[] = [];
     for (const session of sessions) {
-      const existing = await this.sessions.get(this.namespace, sessionName(session.terms));
-      chosen.push(
-        existing && !isDeleting(existing.metadata)
-          ? { fresh: false, session: toStoredSession(existing) }
-          : { fresh: true, session },
-      );
+      const existing = await this.findByKey(session.terms);
+      chosen.push(existing ? { fresh: false, session: existing } : { fresh: true, session });
     }
     const fresh = chosen.filter((c) => c.fresh).map((c) => c.session as NewSession);
     // The request shows the first session's ASNs; a session with others carries its own.
