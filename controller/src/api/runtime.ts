@@ -87,6 +87,7 @@ export async function startApiRuntime(config: Config, options: ApiRuntimeOptions
       denyAsns: config.policy.denyAsns,
       maxPendingSessionsPerPeer: config.policy.maxPendingSessionsPerPeer,
       maxSessionsPerRequest: config.policy.maxSessionsPerRequest,
+      allowLoopbackEndpoints: config.policy.allowLoopbackEndpoints,
     },
   });
   const app = await buildApiServer({

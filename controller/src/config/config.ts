@@ -140,6 +140,11 @@ export const ConfigSchema = z
         maxPendingSessionsPerPeer: z.number().int().min(0).max(100_000).default(1000),
         allowAsns: z.array(AsnSchema).optional(),
         denyAsns: z.array(AsnSchema).default([]),
+        /**
+         * Accept loopback addresses (127.0.0.0/8, ::1) as session endpoints. Only for a lab whose exchange is on
+         * the loopback interface, like the demo's; a production network never peers on one.
+         */
+        allowLoopbackEndpoints: z.boolean().default(false),
       })
       .prefault({}),
     limits: z

@@ -122,7 +122,7 @@ export function demoConfig(
     basePath: '/v0.1',
     peeringdb: { dataDir: options.peeringDbDir },
     store: { dataDir: 'store' },
-    policy: { approval: 'auto', timeWindow: '1h' },
+    policy: { approval: 'auto', timeWindow: '1h', allowLoopbackEndpoints: true },
     limits: { requestsPerMinute: 0 },
     auth: { issuers: [{ kind: 'jwt', issuer: options.issuer }] },
   };

@@ -88,6 +88,12 @@ export const ERROR_CATALOG = {
     reason: 'DuplicateInRequest',
     summary: 'The same session appears twice in one request.',
   },
+  UNUSABLE_ADDRESS: {
+    status: 400,
+    reason: 'UnusableAddress',
+    summary:
+      'An address can never be a BGP endpoint (unspecified, loopback, multicast, link-local, reserved) or is the same on both sides.',
+  },
   SESSION_EXISTS_WITH_OTHER_TERMS: {
     status: 409,
     reason: 'SessionExistsWithOtherTerms',

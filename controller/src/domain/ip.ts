@@ -75,3 +75,32 @@ export function prefixContains(prefix: string, address: IpAddress): boolean {
   list.addSubnet(network, length, family);
   return list.check(address.address, family);
 }
+
+/**
+ * Address ranges that can never be the far end of a BGP session between two networks (RFC 6890 special
+ * purposes): a session on one would be configured and never come up, or worse, talk to the router itself.
+ * Loopback is listed apart because a lab whose exchange lives on the loopback interface needs it.
+ */
+const NEVER_ENDPOINTS: readonly [string, string][] = [
+  ['0.0.0.0/8', 'an unspecified ("this network") address'],
+  ['169.254.0.0/16', 'a link-local address'],
+  ['224.0.0.0/4', 'a multicast address'],
+  ['240.0.0.0/4', 'a reserved or broadcast address'],
+  ['::/128', 'the unspecified address'],
+  ['fe80::/10', 'a link-local address'],
+  ['ff00::/8', 'a multicast address'],
+];
+const LOOPBACK: readonly [string, string][] = [
+  ['127.0.0.0/8', 'a loopback address'],
+  ['::1/128', 'the loopback address'],
+];
+
+/**
+ * Why `address` cannot be a BGP endpoint, or undefined when it can. `allowLoopback` is for labs whose exchange
+ * is on the loopback interface (the demo); production keeps it off.
+ */
+export function unusableEndpoint(address: IpAddress, allowLoopback = false): string | undefined {
+  const ranges = allowLoopback ? NEVER_ENDPOINTS : [...NEVER_ENDPOINTS, ...LOOPBACK];
+  const hit = ranges.find(([prefix]) => prefixContains(prefix, address));
+  return hit === undefined ? undefined : `${address.address} is ${hit[1]}, which can never be a BGP endpoint`;
+}

@@ -1,5 +1,5 @@
 import type { ErrorCode } from '../domain/errors.js';
-import { prefixContains, type IpAddress } from '../domain/ip.js';
+import { prefixContains, unusableEndpoint, type IpAddress } from '../domain/ip.js';
 import type { Location } from '../domain/location.js';
 import { addressFamily, type SessionStatus, type SessionTerms } from '../domain/session.js';
 import { ruleBreaches, wireFieldName } from '../domain/session-rules.js';
@@ -14,6 +14,8 @@ export interface ReceiverPolicy {
   denyAsns: readonly number[];
   maxPendingSessionsPerPeer: number;
   maxSessionsPerRequest: number;
+  /** Accept loopback addresses as endpoints: only for a lab whose exchange is on the loopback interface. */
+  allowLoopbackEndpoints?: boolean | undefined;
 }
 
 /** What PeeringDB says about one location, for one of our ASNs and one peer ASN. */
@@ -46,7 +48,13 @@ export type Verdict =
  * give the same verdict, and every rejection says why in a peering coordinator's words.
  */
 export function judgeSession(terms: SessionTerms, facts: LocationFacts, policy: ReceiverPolicy): Verdict {
-  const rejections = [...checkShape(terms), ...checkPeer(terms, policy), ...checkLocation(terms, facts)];
+  const unusable = checkEndpoints(terms, policy);
+  // An address that can never be an endpoint makes the PeeringDB checks of that address meaningless noise.
+  const rejections = [
+    ...checkShape(terms),
+    ...checkPeer(terms, policy),
+    ...(unusable.length > 0 ? unusable : checkLocation(terms, facts)),
+  ];
   if (rejections.length > 0) return { accepted: false, rejections };
   // Private peering needs a cross-connect ordered by people, so it is never approved automatically.
   const automatic = policy.approval === 'auto' && terms.peerType === 'public';
@@ -64,6 +72,29 @@ function checkShape(terms: SessionTerms): Rejection[] {
       field: 'peer_type',
       code: 'LOCATION_TYPE_MISMATCH',
       message: `peer_type ${terms.peerType} does not match the ${terms.location.type} location ${terms.location.id}`,
+    });
+  }
+  return out;
+}
+
+/** Both addresses can be BGP endpoints and differ, whatever the location type (PeeringDB vouches for neither at a facility). */
+function checkEndpoints(terms: SessionTerms, policy: ReceiverPolicy): Rejection[] {
+  const out: Rejection[] = [];
+  for (const [field, ip] of [
+    ['local_ip', terms.localIp],
+    ['peer_ip', terms.peerIp],
+  ] as const) {
+    const reason = unusableEndpoint(
+      { address: ip, family: addressFamily(ip) },
+      policy.allowLoopbackEndpoints,
+    );
+    if (reason !== undefined) out.push({ field, code: 'UNUSABLE_ADDRESS', message: reason });
+  }
+  if (terms.localIp === terms.peerIp) {
+    out.push({
+      field: 'peer_ip',
+      code: 'UNUSABLE_ADDRESS',
+      message: `local_ip and peer_ip are both ${terms.peerIp}; a session needs two ends`,
     });
   }
   return out;

@@ -193,6 +193,42 @@ describeWithSample('Peering API sessions (AS13335 asks AS15169)', (sample) => {
     });
   });
 
+  test('addresses that can never be BGP endpoints are refused with the field named, private and public alike (issue 14)', async () => {
+    const facilities = await call<{ locations: { id: string }[] }>(
+      api.baseUrl,
+      'GET',
+      '/locations?location_type=private&max_results=1',
+      { token: CF.token },
+    );
+    const facility = { id: facilities.body.locations[0]!.id, type: 'private' };
+    const privately = { ...amsV4, location: facility, peer_type: 'private' };
+    const v6 = { ...privately, local_ip: '2001:db8::1', peer_ip: '2001:db8::2' };
+    const cases: [Record<string, unknown>, string][] = [
+      [{ ...privately, local_ip: '0.0.0.0' }, 'local_ip'],
+      [{ ...privately, peer_ip: '127.0.0.1' }, 'peer_ip'],
+      [{ ...privately, peer_ip: '224.0.0.5' }, 'peer_ip'],
+      [{ ...privately, peer_ip: '169.254.0.1' }, 'peer_ip'],
+      [{ ...v6, local_ip: '::' }, 'local_ip'],
+      [{ ...v6, peer_ip: '::1' }, 'peer_ip'],
+      [{ ...v6, peer_ip: 'fe80::1' }, 'peer_ip'],
+      [{ ...v6, peer_ip: 'ff02::1' }, 'peer_ip'],
+      [{ ...privately, peer_ip: privately.local_ip }, 'peer_ip'],
+      [{ ...amsV4, peer_ip: '127.0.0.1' }, 'peer_ip'],
+    ];
+    const answer = await post(cases.map(([session]) => session));
+    // Nothing accepted: the whole request is refused (docs/api.md), each error on its field.
+    expect(answer.status).toBe(400);
+    expect(answer.body.errors.map((e) => [e.name, e.code])).toEqual(
+      cases.map(([, field], i) => [`sessions[${i}].${field}`, 'UNUSABLE_ADDRESS']),
+    );
+    expect(answer.body.errors[1]!.errors[0]).toMatch(/127\.0\.0\.1 is a loopback address/);
+    expect(await api.store.all()).toEqual([]);
+    // Ordinary addresses at the same facility are accepted (pending: a cross-connect needs people).
+    const fine = await post([{ ...privately, local_ip: '198.51.100.1', peer_ip: '198.51.100.2' }]);
+    expect(fine.body.errors).toEqual([]);
+    expect(fine.body.sessions[0]).toMatchObject({ status: 'pending' });
+  });
+
   test('the same POST twice gives the same session ids, also with a client request_id', async () => {
     const first = await post({ sessions: [amsV4, amsV6] });
     const second = await post({ sessions: [amsV6, amsV4] });

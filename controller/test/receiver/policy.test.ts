@@ -108,6 +108,54 @@ describe('judgeSession', () => {
     expect(codes({}, IX, { ...POLICY, allowAsns: [64501] })).toEqual([]);
   });
 
+  describe('refuses addresses that can never be BGP endpoints, at a facility as at an exchange', () => {
+    const privately = { location: FACILITY.location, peerType: 'private' as const };
+    const v6 = { localIp: '2001:db8::1', peerIp: '2001:db8::2' };
+    it.each([
+      ['0.0.0.0', {}],
+      ['0.1.2.3', {}],
+      ['127.0.0.1', {}],
+      ['127.255.0.9', {}],
+      ['224.0.0.5', {}],
+      ['239.1.1.1', {}],
+      ['169.254.10.1', {}],
+      ['255.255.255.255', {}],
+      ['::', v6],
+      ['::1', v6],
+      ['fe80::1', v6],
+      ['ff02::5', v6],
+    ])('%s', (address, family) => {
+      for (const [where, facts] of [
+        [privately, FACILITY],
+        [{}, IX],
+      ] as const) {
+        const peer = codes({ ...family, ...where, peerIp: address }, facts);
+        expect(peer).toEqual(['peer_ip UNUSABLE_ADDRESS']);
+        const local = codes({ ...family, ...where, localIp: address }, facts);
+        expect(local).toEqual(['local_ip UNUSABLE_ADDRESS']);
+      }
+    });
+
+    it('refuses one address on both sides', () => {
+      const same = { ...privately, localIp: '198.51.100.7', peerIp: '198.51.100.7' };
+      expect(codes(same, FACILITY)).toEqual(['peer_ip UNUSABLE_ADDRESS']);
+      const verdict = judgeSession({ ...TERMS, ...same }, FACILITY, POLICY);
+      expect(verdict.accepted ? '' : verdict.rejections[0]?.message).toContain('198.51.100.7');
+    });
+
+    it('accepts ordinary addresses at a facility, and loopback only where a lab allows it', () => {
+      expect(codes({ ...privately, localIp: '198.51.100.1', peerIp: '198.51.100.2' }, FACILITY)).toEqual([]);
+      const lab = { ...POLICY, allowLoopbackEndpoints: true };
+      const loopback = { ...privately, localIp: '127.0.0.2', peerIp: '127.0.0.3' };
+      expect(codes(loopback, FACILITY, lab)).toEqual([]);
+      expect(codes(loopback, FACILITY)).toEqual(['local_ip UNUSABLE_ADDRESS', 'peer_ip UNUSABLE_ADDRESS']);
+      // The lab switch opens loopback only, never the other ranges.
+      expect(codes({ ...privately, peerIp: '224.0.0.5' }, FACILITY, lab)).toEqual([
+        'peer_ip UNUSABLE_ADDRESS',
+      ]);
+    });
+  });
+
   it('says every reason at once, in a coordinator’s words', () => {
     const verdict = judgeSession({ ...TERMS, localIp: '192.0.2.9', peerIp: '192.0.2.3' }, IX, POLICY);
     expect(verdict).toMatchObject({ accepted: false });
