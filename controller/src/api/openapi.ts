@@ -2,9 +2,11 @@ import { z } from 'zod';
 import { ERROR_CATALOG } from '../domain/errors.js';
 import { SessionInputSchema, SessionSchema } from '../domain/session-wire.js';
 import {
+  QUERY_INTEGERS,
   BatchDeleteBodySchema,
   BatchDeleteResponseSchema,
   ErrorBodySchema,
+  FieldErrorSchema,
   ListLocationsQuerySchema,
   ListSessionsQuerySchema,
   LocationListSchema,
@@ -16,9 +18,59 @@ import {
 type JsonObject = Record<string, unknown>;
 
 function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonObject {
-  const out = z.toJSONSchema(schema, { target: 'draft-2020-12', io, unrepresentable: 'any' }) as JsonObject;
+  const out = z.toJSONSchema(schema, {
+    target: 'draft-2020-12',
+    io,
+    unrepresentable: 'any',
+    override: ({ zodSchema, jsonSchema: generated }) => {
+      const bounds = QUERY_INTEGERS.get(zodSchema as unknown as z.ZodType);
+      if (bounds === undefined) return;
+      // A query integer is checked as digits then range; documented as the integer it is, with its range.
+      for (const key of Object.keys(generated)) delete (generated as JsonObject)[key];
+      Object.assign(generated, { type: 'integer', ...bounds });
+    },
+  }) as JsonObject;
   delete out.$schema;
-  return out;
+  return io === 'input' ? asRequestSchema(out) : out;
+}
+
+/**
+ * What a request schema says beyond zod's output: no object may carry a `__proto__` key (refused on purpose,
+ * docs/api.md "Limits"), and no field carries an example of its own. Field examples combine into requests that
+ * break the session rules (one address on both sides); the document gives whole, coherent request examples.
+ */
+function asRequestSchema(schema: JsonObject): JsonObject {
+  const walk = (node: unknown): unknown => {
+    if (Array.isArray(node)) return node.map(walk);
+    if (typeof node !== 'object' || node === null) return node;
+    const out: JsonObject = {};
+    for (const [key, value] of Object.entries(node)) if (key !== 'example') out[key] = walk(value);
+    if (out.type === 'object') out.propertyNames = { not: { const: '__proto__' } };
+    return out;
+  };
+  return walk(schema) as JsonObject;
+}
+
+/**
+ * Replaces every copy of a named component inside the others by a `$ref` to it, so that each concept is
+ * written once in the document (and `SessionInput` is the item schema of a request, not an orphan).
+ */
+function factorComponents(schemas: Record<string, JsonObject>): Record<string, JsonObject> {
+  const names = Object.keys(schemas);
+  const texts = new Map(names.map((name) => [JSON.stringify(schemas[name]), name]));
+  const walk = (node: unknown, self: string): unknown => {
+    if (Array.isArray(node)) return node.map((n) => walk(n, self));
+    if (typeof node !== 'object' || node === null) return node;
+    const named = texts.get(JSON.stringify(node));
+    if (named !== undefined && named !== self) return ref(named);
+    return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, walk(v, self)]));
+  };
+  return Object.fromEntries(
+    names.map((name) => [
+      name,
+      Object.fromEntries(Object.entries(schemas[name] ?? {}).map(([k, v]) => [k, walk(v, name)])),
+    ]),
+  );
 }
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
@@ -35,6 +87,7 @@ const ERRORS = {
   403: errorResponse('The token does not hold the ASN with the permission needed'),
   404: errorResponse('No such session is visible to the caller'),
   413: errorResponse('The body is too large'),
+  406: errorResponse('The Accept header admits no JSON'),
   415: errorResponse('The body is not application/json'),
   422: errorResponse('Human intervention required'),
   429: {
@@ -72,6 +125,36 @@ const sessionIdParameter = {
   description: 'The id the server returned on creation or in a list',
 };
 
+/** One request the example server of the tests accepts as it is (`examples/peeringdb`, AS64501 asks AS64500). */
+const REQUEST_EXAMPLE = {
+  request_id: 'as64501-2026-12-03-1',
+  return_url: 'https://peering.as64501.example/v0.1',
+  sessions: [
+    {
+      local_asn: 64500,
+      local_ip: '192.0.2.1',
+      peer_asn: 64501,
+      peer_ip: '192.0.2.2',
+      peer_type: 'public',
+      location: { id: 'pdb:ix:1', type: 'public' },
+    },
+  ],
+};
+
+/** Where a stateful client (or tester) finds the id the by-id operations take. */
+const SESSION_LINKS = {
+  GetSession: {
+    operationId: 'getSession',
+    parameters: { session_id: '$response.body#/sessions/0/session_id' },
+    description: 'The first session of the answer',
+  },
+  DeleteSession: {
+    operationId: 'deleteSession',
+    parameters: { session_id: '$response.body#/sessions/0/session_id' },
+    description: 'Remove the first session of the answer',
+  },
+};
+
 const TRACE_HEADER = {
   'X-Request-Id': { schema: { type: 'string' }, description: 'Request-tracing id, echoed or generated' },
 };
@@ -103,39 +186,73 @@ export function openApiDocument(serverUrl = '/v0.1'): JsonObject {
     },
     servers: [{ url: serverUrl }],
     security: [{ bearer: [] }],
+    tags: [
+      { name: 'sessions', description: 'BGP sessions: request, follow, remove' },
+      { name: 'locations', description: 'Where the server network can be peered with' },
+      { name: 'meta', description: 'This document' },
+    ],
     paths: {
       '/sessions': {
         post: {
           operationId: 'requestSessions',
+          tags: ['sessions'],
           summary: 'Request BGP sessions (partial acceptance: rejected ones are listed in errors)',
-          requestBody: { required: true, content: json(ref('SessionArrayRequest')) },
+          description:
+            'Each session is judged on its own against PeeringDB and the server policy: accepted ones come back ' +
+            'with their id and status (`approved` or `pending`), rejected ones as `errors` named ' +
+            '`sessions[i].<field>`. When none is accepted the answer is `400` with the same errors. A session ' +
+            'whose natural key exists is answered as it is when asked with the same terms; with other terms it ' +
+            'is an error `SESSION_EXISTS_WITH_OTHER_TERMS`. A client `request_id` makes a retry return the ' +
+            'recorded answer.',
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': {
+                schema: ref('SessionArrayRequest'),
+                examples: { oneSession: { summary: 'AS64501 asks AS64500 at IX 1', value: REQUEST_EXAMPLE } },
+              },
+            },
+          },
           responses: withTrace({
             200: {
               description: 'Accepted sessions and per-session errors',
               content: json(ref('SessionArrayResponse')),
+              links: SESSION_LINKS,
             },
-            ...pick(400, 401, 403, 413, 415, 422, 429, 503),
+            ...pick(400, 401, 403, 406, 413, 415, 422, 429, 503),
           }),
         },
         get: {
           operationId: 'listSessions',
+          tags: ['sessions'],
           summary: "List the caller's sessions (paginated)",
+          description:
+            'Sessions of the ASNs the caller holds, in creation order; `next_token` continues a listing and is ' +
+            'bound to its query and caller.',
           parameters: queryParameters(ListSessionsQuerySchema),
           responses: withTrace({
-            200: { description: 'A page of sessions', content: json(ref('SessionList')) },
-            ...pick(400, 401, 403, 429, 503),
+            200: {
+              description: 'A page of sessions',
+              content: json(ref('SessionList')),
+              links: SESSION_LINKS,
+            },
+            ...pick(400, 401, 403, 406, 429, 503),
           }),
         },
         delete: {
           operationId: 'deleteSessions',
+          tags: ['sessions'],
           summary: 'Remove several sessions',
+          description:
+            'Each id is removed on its own: removed sessions come back in `sessions`, the others as `errors` ' +
+            '(an id named twice is removed once, the repeat is `DUPLICATE_IN_REQUEST`).',
           requestBody: { required: true, content: json(ref('SessionReferenceArray')) },
           responses: withTrace({
             200: {
               description: 'Removed sessions and per-session errors',
               content: json(ref('BatchDeleteResponse')),
             },
-            ...pick(400, 401, 403, 413, 415, 429, 503),
+            ...pick(400, 401, 403, 406, 413, 415, 429, 503),
           }),
         },
       },
@@ -143,39 +260,54 @@ export function openApiDocument(serverUrl = '/v0.1'): JsonObject {
         parameters: [sessionIdParameter],
         get: {
           operationId: 'getSession',
+          tags: ['sessions'],
           summary: 'One session',
+          description:
+            'A session of an ASN the caller holds. A session that does not exist and one of another network ' +
+            'are the same `404`, so ids cannot be probed.',
           responses: withTrace({
             200: { description: 'The session', content: json(ref('Session')) },
-            ...pick(400, 401, 404, 429, 503),
+            ...pick(400, 401, 404, 406, 429, 503),
           }),
         },
         delete: {
           operationId: 'deleteSession',
+          tags: ['sessions'],
           summary: 'Remove a session (de-peer)',
+          description:
+            'Gone from every read at once, then taken off the routers. A caller that can see the session but ' +
+            "not manage its network's sessions gets `403`.",
           responses: withTrace({
             204: { description: 'Removed' },
-            ...pick(400, 401, 403, 404, 422, 429, 503),
+            ...pick(400, 401, 403, 404, 406, 422, 429, 503),
           }),
         },
       },
       '/locations': {
         get: {
           operationId: 'listLocations',
+          tags: ['locations'],
           summary: 'Where the server network can be peered with (paginated)',
+          description:
+            'Internet exchanges (`public`) and facilities (`private`) where the server network is present in ' +
+            'PeeringDB, with its addresses at each exchange.',
           parameters: queryParameters(ListLocationsQuerySchema),
           responses: withTrace({
             200: { description: 'A page of locations', content: json(ref('LocationList')) },
-            ...pick(400, 401, 403, 429, 503),
+            ...pick(400, 401, 403, 406, 429, 503),
           }),
         },
       },
       '/openapi.json': {
         get: {
           operationId: 'getOpenApi',
+          tags: ['meta'],
           summary: 'This document',
+          description: "Served without authentication, with this server's URL in `servers`.",
           security: [],
           responses: withTrace({
             200: { description: 'The OpenAPI document', content: json({ type: 'object' }) },
+            ...pick(406),
           }),
         },
       },
@@ -188,7 +320,8 @@ export function openApiDocument(serverUrl = '/v0.1'): JsonObject {
           description: 'A PeeringDB access token, or an RFC 9068 JWT access token whose audience is this API',
         },
       },
-      schemas: {
+      schemas: factorComponents({
+        FieldError: jsonSchema(FieldErrorSchema, 'output'),
         Session: jsonSchema(SessionSchema, 'output'),
         SessionInput: jsonSchema(SessionInputSchema, 'input'),
         SessionArrayRequest: jsonSchema(SessionRequestBodySchema, 'input'),
@@ -198,7 +331,7 @@ export function openApiDocument(serverUrl = '/v0.1'): JsonObject {
         SessionReferenceArray: jsonSchema(BatchDeleteBodySchema, 'input'),
         BatchDeleteResponse: jsonSchema(BatchDeleteResponseSchema, 'output'),
         Error: jsonSchema(ErrorBodySchema, 'output'),
-      },
+      }),
     },
     'x-error-codes': Object.fromEntries(
       Object.entries(ERROR_CATALOG).map(([code, entry]) => [

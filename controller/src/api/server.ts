@@ -50,13 +50,22 @@ export interface ApiServerOptions {
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-/** Our routes and the methods each answers (HEAD with every GET), for 405 and its `Allow` (RFC 9110 §15.5.6). */
+/**
+ * Our routes under the base path and the methods each answers (HEAD with every GET), for 405 and its `Allow`
+ * (RFC 9110 §15.5.6).
+ */
 const ROUTES: readonly [RegExp, string][] = [
-  [/\/sessions$/, 'GET, HEAD, POST, DELETE'],
-  [/\/sessions\/[^/]+$/, 'GET, HEAD, DELETE'],
-  [/\/locations$/, 'GET, HEAD'],
-  [/\/openapi\.json$/, 'GET, HEAD'],
+  [/^\/sessions\/?$/, 'GET, HEAD, POST, DELETE'],
+  [/^\/sessions\/[^/]+\/?$/, 'GET, HEAD, DELETE'],
+  [/^\/locations\/?$/, 'GET, HEAD'],
+  [/^\/openapi\.json\/?$/, 'GET, HEAD'],
 ];
+/**
+ * After a 413 the rest of the body is read and dropped, up to this many bytes or this long, so that the client
+ * sees the answer instead of a reset connection (RFC 9112 §9.6); a client sending more is cut off.
+ */
+const DISCARD_BYTES = 64 * 1024 * 1024;
+const DISCARD_MS = 30_000;
 
 const FASTIFY_ERRORS: Record<string, ErrorCode> = {
   FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
@@ -136,6 +145,12 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
   // Hooks on every request are callback-style: an async hook costs a promise and a microtask turn each time.
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    // Route first (RFC 9110 §15.5.5-6): a request no route takes is 404 or 405 whatever its body, which is
+    // then never parsed (fastify would otherwise parse it for the not-found handler and answer 400 or 415).
+    if (request.is404) {
+      void answerUnrouted(request, reply, options.basePath);
+      return;
+    }
     done();
   });
   app.addHook('onResponse', (request, reply, done) => {
@@ -146,25 +161,7 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
   });
 
   app.setErrorHandler((error, request, reply) => sendError(reply, request, toPeeringError(error)));
-  app.setNotFoundHandler((request, reply) => {
-    const path = request.url.split('?')[0] ?? '';
-    const allow = path.startsWith(options.basePath) ? ROUTES.find(([r]) => r.test(path))?.[1] : undefined;
-    if (allow === undefined) {
-      return sendError(
-        reply,
-        request,
-        new PeeringError('NOT_FOUND', `no route ${request.method} ${path}`, 'request'),
-      );
-    }
-    reply.header('allow', allow);
-    const problem = new PeeringError(
-      'METHOD_NOT_ALLOWED',
-      `${request.method} is not supported on ${path}`,
-      'request',
-    );
-    return sendError(reply, request, problem);
-  });
-
+  app.setNotFoundHandler((request, reply) => answerUnrouted(request, reply, options.basePath));
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
     try {
@@ -181,6 +178,20 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
 
   await app.register(
     async (api) => {
+      api.addHook('onRequest', (request, _reply, done) => {
+        const accept = request.headers.accept;
+        if (accept === undefined || acceptsJson(accept)) {
+          done();
+          return;
+        }
+        done(
+          new PeeringError(
+            'NOT_ACCEPTABLE',
+            `this API answers only application/json, not ${accept.slice(0, 200)}`,
+            'accept',
+          ),
+        );
+      });
       api.get('/openapi.json', async () => document);
 
       api.register(async (secured) => {
@@ -289,6 +300,63 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
   return app;
 }
 
+/**
+ * Whether an `Accept` header admits our JSON (RFC 9110 §12.5.1): `application/json`, `application/*` or `*\/*`
+ * with a weight above 0. A 406 for anything else beats a body the client said it cannot read.
+ */
+export function acceptsJson(accept: string): boolean {
+  for (const range of accept.split(',')) {
+    const [type = '', ...parameters] = range.split(';');
+    const name = type.trim().toLowerCase();
+    if (name !== 'application/json' && name !== 'application/*' && name !== '*/*') continue;
+    const weight = parameters
+      .map((p) => /^\s*q\s*=\s*([0-9.]+)\s*$/i.exec(p)?.[1])
+      .find((q) => q !== undefined);
+    if (weight === undefined || Number(weight) > 0) return true;
+  }
+  return false;
+}
+
+/** 404 for a path we do not serve; 405 with `Allow` for a method one of our paths does not take. */
+function answerUnrouted(request: FastifyRequest, reply: FastifyReply, basePath: string) {
+  const path = request.url.split('?')[0] ?? '';
+  const rest = path.startsWith(basePath) ? path.slice(basePath.length) : undefined;
+  const allow = rest === undefined ? undefined : ROUTES.find(([r]) => r.test(rest))?.[1];
+  if (allow === undefined) {
+    return sendError(
+      reply,
+      request,
+      new PeeringError('NOT_FOUND', `no route ${request.method} ${path}`, 'request'),
+    );
+  }
+  reply.header('allow', allow);
+  const problem = new PeeringError(
+    'METHOD_NOT_ALLOWED',
+    `${request.method} is not supported on ${path}`,
+    'request',
+  );
+  return sendError(reply, request, problem);
+}
+
+/**
+ * Reads and drops what is left of a request body after the answer was sent, keeping the connection, up to a
+ * bound; past it the connection is closed.
+ */
+function discardBody(request: FastifyRequest): void {
+  const raw = request.raw;
+  if (raw.readableEnded) return;
+  let left = DISCARD_BYTES;
+  const cut = () => raw.socket?.destroy();
+  const timer = setTimeout(cut, DISCARD_MS);
+  timer.unref();
+  raw.on('data', (chunk: Buffer) => {
+    left -= chunk.length;
+    if (left < 0) cut();
+  });
+  raw.once('close', () => clearTimeout(timer));
+  raw.resume();
+}
+
 /** Both body forms of the draft and the spec: a bare array means `{sessions: [...]}`. */
 function asEnvelope(body: unknown): unknown {
   return Array.isArray(body) ? { sessions: body } : body;
@@ -363,5 +431,11 @@ function sendError(reply: FastifyReply, request: FastifyRequest, error: PeeringE
     );
   }
   if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
+  if (error.code === 'BODY_TOO_LARGE') {
+    // Fastify asks for `Connection: close` here, and closing with the body unread resets the connection under a
+    // client still sending it: most clients then report EPIPE, never this answer. Read the rest instead.
+    reply.removeHeader('connection');
+    reply.raw.once('finish', () => discardBody(request));
+  }
   return reply.code(error.status).type('application/json').send(error.toBody());
 }

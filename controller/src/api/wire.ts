@@ -31,8 +31,13 @@ function sessionArrayObject<T extends z.ZodType>(item: T) {
     return_url: z
       .url({ protocol: /^https?$/ })
       .max(2048)
+      .regex(/^[Hh][Tt][Tt][Pp][Ss]?:\/\//, 'must be an http(s) URL')
       .optional()
-      .meta({ description: "The client's Peering API" }),
+      .meta({
+        format: 'uri',
+        description:
+          "The initiator's own Peering API (base URL, e.g. https://peering.example.net/v0.1), where the receiver may send a counter-request",
+      }),
     sessions: z.array(item).min(1).max(MAX_SESSIONS_PER_REQUEST),
   });
 }
@@ -81,7 +86,9 @@ export const LocationListSchema = z
   .object({ locations: z.array(LocationListingSchema), next_token: NextTokenSchema.optional() })
   .meta({ title: 'LocationList' });
 
-const SessionReferenceSchema = z.object({ session_id: z.string().max(64) });
+const SessionReferenceSchema = z.object({
+  session_id: z.string().max(64).meta({ format: 'uuid', description: 'A session id as the server gave it' }),
+});
 const referenceList = z.array(SessionReferenceSchema).min(1).max(MAX_SESSIONS_PER_REQUEST);
 /** Batch delete body, read like `POST`: a bare array becomes `{sessions: [...]}` before checking. */
 export const BatchDeleteEnvelopeSchema = z.object({ sessions: referenceList });
@@ -93,18 +100,26 @@ export const BatchDeleteResponseSchema = z
   .object({ sessions: z.array(SessionSchema), errors: z.array(FieldErrorSchema) })
   .meta({ title: 'BatchDeleteResponse' });
 
+/**
+ * Query integers and their bounds. On the wire a query value is text, so the schema checks the digits and then
+ * the range; the OpenAPI document shows it as what it means, an integer within the bounds (`openapi.ts`).
+ */
+export const QUERY_INTEGERS = new WeakMap<z.ZodType, { minimum: number; maximum: number }>();
+
 /** A decimal integer in a query string, within bounds. */
-function queryInteger(min: number, max: number) {
-  return z
+function queryInteger(minimum: number, maximum: number) {
+  const schema = z
     .string()
     .regex(/^\d{1,10}$/, 'must be a decimal integer')
     .transform(Number)
-    .pipe(z.number().int().min(min).max(max));
+    .pipe(z.number().int().min(minimum).max(maximum));
+  QUERY_INTEGERS.set(schema, { minimum, maximum });
+  return schema;
 }
 
 const maxResults = queryInteger(0, 100)
   .optional()
-  .meta({ description: '1-100; 0 or absent: the server default' });
+  .meta({ description: 'Page size 1-100; 0 or absent: the server default' });
 
 export const ListSessionsQuerySchema = z.object({
   asn: queryInteger(1, 4294967295)
@@ -116,9 +131,10 @@ export const ListSessionsQuerySchema = z.object({
 });
 
 export const ListLocationsQuerySchema = z.object({
-  asn: queryInteger(1, 4294967295)
-    .optional()
-    .meta({ description: 'Our ASN to peer with; absent: all of ours' }),
+  asn: queryInteger(1, 4294967295).optional().meta({
+    description:
+      'Our ASN to peer with; absent: all of ours. An ASN we do not serve has no locations (an empty list)',
+  }),
   location_type: PeeringTypeSchema.optional(),
   max_results: maxResults,
   next_token: NextTokenSchema.optional(),

@@ -236,15 +236,12 @@ export class Receiver {
     };
   }
 
-  /** `GET /locations`: where one of our ASNs (or all) can be peered with, with our addresses there. */
+  /**
+   * `GET /locations`: where one of our ASNs (or all) can be peered with, with our addresses there. `asn` is a
+   * filter like `location_type`: an ASN we do not serve is present nowhere, an empty list (docs/api.md §10).
+   */
   async listLocations(asn: number | undefined, type: PeeringType | undefined): Promise<LocationListing[]> {
-    if (asn !== undefined && !this.isOurs(asn)) {
-      throw new PeeringError(
-        'INVALID_FIELD',
-        `AS${asn} is not served here; ask for one of ${this.deps.policy.ourAsns.join(', ')}`,
-        'asn',
-      );
-    }
+    if (asn !== undefined && !this.isOurs(asn)) return [];
     const out: LocationListing[] = [];
     for (const ourAsn of asn === undefined ? this.deps.policy.ourAsns : [asn]) {
       if (type !== 'private') {

@@ -1,4 +1,4 @@
-import { request } from 'undici';
+import { fetch, request } from 'undici';
 import { call } from '../support/conformance.js';
 import { startTestApi, type TestApi } from '../support/api-server.js';
 import { describeWithSample } from '../support/sample.js';
@@ -205,6 +205,41 @@ const CASES: Case[] = [
   },
   { name: 'batch delete without a body', method: 'DELETE', path: '/sessions', status: 400, field: 'request' },
   { name: 'PUT on /sessions', method: 'PUT', path: '/sessions', body: [good], status: 405, field: 'request' },
+  // Route first (issue 14): the body of a request no route takes is never read, whatever it is.
+  {
+    name: 'PUT on /sessions with a broken JSON body',
+    method: 'PUT',
+    path: '/sessions',
+    body: '{"sessions":',
+    status: 405,
+    field: 'request',
+  },
+  {
+    name: 'QUERY on /sessions with a body of no type',
+    method: 'QUERY',
+    path: '/sessions',
+    body: 'x',
+    headers: { 'content-type': 'text/plain' },
+    status: 405,
+    field: 'request',
+  },
+  // Content negotiation: the API answers JSON only, so a client that cannot read it is told so.
+  {
+    name: 'Accept: text/html',
+    method: 'GET',
+    path: '/sessions',
+    headers: { accept: 'text/html' },
+    status: 406,
+    field: 'accept',
+  },
+  {
+    name: 'Accept refusing JSON by weight',
+    method: 'GET',
+    path: '/sessions/00000000-0000-4000-8000-000000000000',
+    headers: { accept: 'application/json;q=0, text/plain' },
+    status: 406,
+    field: 'accept',
+  },
   {
     name: 'PATCH on a session',
     method: 'PATCH',
@@ -254,6 +289,63 @@ describeWithSample('malformed requests: 4xx naming the field, never 5xx, nothing
   test('nothing was written by any of them', async () => {
     const list = await call<{ sessions: unknown[] }>(api.baseUrl, 'GET', '/sessions', { token: CF.token });
     expect(list.body.sessions).toEqual([]);
+    expect(await api.store.all()).toEqual([]);
+  });
+
+  test('paths beside ours are 404 whatever the method and body, before any body is read', async () => {
+    for (const [method, path] of [
+      ['QUERY', '/nothing'],
+      ['POST', '/v0.1/sessions'],
+      ['GET', '/v0.1/sessions'],
+      ['GET', '/sessions/x/y'],
+    ] as const) {
+      const answer = await request(`${api.baseUrl}${path}`, {
+        method: method as 'GET',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${CF.token}` },
+        body: method === 'GET' ? undefined : '{"broken',
+      });
+      const body = (await answer.body.json()) as { errors: { code: string }[] };
+      expect([method, path, answer.statusCode, body.errors[0]?.code]).toEqual([
+        method,
+        path,
+        404,
+        'NOT_FOUND',
+      ]);
+    }
+  });
+
+  test('JSON is acceptable however the client says so', async () => {
+    for (const accept of [
+      'application/json',
+      '*/*',
+      'application/*',
+      'text/html, */*;q=0.1',
+      'APPLICATION/JSON',
+    ]) {
+      const answer = await call(api.baseUrl, 'GET', '/sessions', { token: CF.token, headers: { accept } });
+      expect([accept, answer.status]).toEqual([accept, 200]);
+    }
+  });
+
+  test('an over-limit body is answered 413 and the client reads it (undici fetch, as our client sends)', async () => {
+    // The server reads and drops the rest of the body before closing (RFC 9112 §9.6): closing at once resets
+    // the connection under a client still sending, which then sees EPIPE instead of the answer.
+    const body = `{"sessions":[],"pad":"${'x'.repeat(11 * 1024 * 1024)}"}`;
+    const outcomes: string[] = [];
+    for (let i = 0; i < 8; i += 1) {
+      try {
+        const answer = await fetch(`${api.baseUrl}/sessions`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${CF.token}`, 'content-type': 'application/json' },
+          body,
+        });
+        const parsed = (await answer.json()) as { errors: { code: string }[] };
+        outcomes.push(`${answer.status} ${parsed.errors[0]?.code}`);
+      } catch (error) {
+        outcomes.push(String((error as { cause?: { code?: string } }).cause?.code ?? error));
+      }
+    }
+    expect(outcomes).toEqual(Array(8).fill('413 BODY_TOO_LARGE'));
     expect(await api.store.all()).toEqual([]);
   });
 
