@@ -31,7 +31,7 @@ function sessionArrayObject<T extends z.ZodType>(item: T) {
     return_url: z
       .url({ protocol: /^https?$/ })
       .max(2048)
-      .regex(/^[Hh][Tt][Tt][Pp][Ss]?:\/\//, 'must be an http(s) URL')
+      .regex(/^[Hh][Tt][Tt][Pp][Ss]?:\/\/[^/@?#]+([/?]|$)/, 'must be an http(s) URL without credentials')
       .optional()
       .meta({
         format: 'uri',

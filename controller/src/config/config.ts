@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AsnSchema } from '../domain/session.js';
+import { PeerApiCredentialsSchema } from '../operator/resources/peer-api.js';
 import { loadValidatedYaml, parseValidated } from './validated-file.js';
 
 const DURATION = /^(\d+)(ms|s|m|h|d)$/;
@@ -145,6 +146,28 @@ export const ConfigSchema = z
          * the loopback interface, like the demo's; a production network never peers on one.
          */
         allowLoopbackEndpoints: z.boolean().default(false),
+        /**
+         * The draft's counter-request: when a peer's request carries a `return_url`, ask it in turn for the
+         * sessions it did not ask for (the same locations, every address family both networks have there).
+         * `auto` sends them; `manual` writes them as a suspended PeeringRequest for a person to release.
+         */
+        counterRequests: z
+          .strictObject({
+            mode: z.enum(['off', 'auto', 'manual']).default('off'),
+            /** At most this many counter-requests per peer ASN and hour; more wait their turn. */
+            perPeerPerHour: z.number().int().min(1).max(3600).default(4),
+            /** How we authenticate at the peer's API (Secrets in the inbound namespace); needed unless off. */
+            credentials: PeerApiCredentialsSchema.optional(),
+            /** http and loopback return URLs: only for a lab on one machine. */
+            allowLoopbackTargets: z.boolean().default(false),
+            /** Return URLs on private addresses (RFC 1918, RFC 6598, ULA), for peers on a private network. */
+            allowPrivateTargets: z.boolean().default(false),
+          })
+          .refine((c) => c.mode === 'off' || c.credentials !== undefined, {
+            message: 'counter-requests need credentials for the peers’ APIs',
+            path: ['credentials'],
+          })
+          .prefault({}),
       })
       .prefault({}),
     limits: z

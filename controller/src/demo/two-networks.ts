@@ -1,6 +1,9 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { randomInt } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { stringify } from 'yaml';
 import { ClientCredentialsTokenSource } from '../auth/oauth-token-sources.js';
 import { parseConfig, type ConfigInput } from '../config/config.js';
@@ -15,6 +18,8 @@ import { FilePeeringDb } from '../peeringdb/files.js';
 import { BirdRouterDriver, type SessionDefaults } from '../router/bird/bird-driver.js';
 import { BirdProcess } from '../router/bird/bird-process.js';
 import { FAST_BGP_TIMERS, type BgpTimers } from '../router/driver.js';
+
+const execFileAsync = promisify(execFile);
 
 /** The demo's exchange: the Loopback IX of `examples/demo/peeringdb/` (peering LAN 127.0.0.0/24). */
 export const DEMO_LOCATION = 'pdb:ix:127';
@@ -113,8 +118,27 @@ export function demoSessionDefaults(bgpPort: number): SessionDefaults {
 /** The peering-operator configuration of one demo network (written to `<dir>/peering-operator.yaml`). */
 export function demoConfig(
   plan: DemoNetworkPlan,
-  options: { apiPort: number; issuer: string; peeringDbDir: string },
+  options: {
+    apiPort: number;
+    issuer: string;
+    peeringDbDir: string;
+    /** Send counter-requests (the draft's return_url flow) automatically, authenticated at the issuer. */
+    counterRequests?: boolean;
+  },
 ): ConfigInput {
+  const counterRequests = options.counterRequests
+    ? {
+        mode: 'auto' as const,
+        allowLoopbackTargets: true,
+        credentials: {
+          oauth2ClientCredentials: {
+            issuer: options.issuer,
+            clientId: plan.clientId,
+            clientSecretRef: { name: COUNTER_REQUEST_SECRET, key: 'secret' },
+          },
+        },
+      }
+    : undefined;
   return {
     asns: [plan.asn],
     apiUrl: `http://127.0.0.1:${options.apiPort}/v0.1`,
@@ -122,10 +146,34 @@ export function demoConfig(
     basePath: '/v0.1',
     peeringdb: { dataDir: options.peeringDbDir },
     store: { dataDir: 'store' },
-    policy: { approval: 'auto', timeWindow: '1h', allowLoopbackEndpoints: true },
+    policy: {
+      approval: 'auto',
+      timeWindow: '1h',
+      allowLoopbackEndpoints: true,
+      ...(counterRequests ? { counterRequests } : {}),
+    },
     limits: { requestsPerMinute: 0 },
     auth: { issuers: [{ kind: 'jwt', issuer: options.issuer }] },
   };
+}
+
+/** The Secret holding a network's OAuth client secret for the counter-requests it sends. */
+export const COUNTER_REQUEST_SECRET = 'counter-request-client';
+
+/**
+ * The IPv6 ports of the Loopback IX when the lab runs counter-requests: unique local addresses in a /64 of its
+ * own per lab (labs may run side by side), put on the loopback interface for the run. AS64500 asks for IPv4
+ * only, AS64501 asks back for IPv6.
+ */
+export interface LabIpv6 {
+  prefix: string;
+  /** AS64500's and AS64501's ports. */
+  addresses: readonly [string, string];
+}
+
+function labIpv6(): LabIpv6 {
+  const subnet = `fd00:127:0:${randomInt(1, 0xffff).toString(16)}`;
+  return { prefix: `${subnet}::/64`, addresses: [`${subnet}::2`, `${subnet}::3`] };
 }
 
 /** Where one network's operator keeps its resources, and how a Secret gets there. */
@@ -179,6 +227,8 @@ export interface TwoNetworks {
   /** AS64501, the receiver. */
   b: LabNetwork;
   bgpPort: number;
+  /** The Loopback IX's IPv6 ports, when the lab runs counter-requests. */
+  ipv6: LabIpv6 | undefined;
   /** The name of the Secret holding A's token for B's API. */
   readonly tokenSecret: string;
   /** A's PeeringRequest for a session with B at the Loopback IX. */
@@ -208,6 +258,11 @@ export interface TwoNetworksOptions {
   operators?: ((plan: DemoNetworkPlan, dir: string) => Promise<NetworkBacking>) | 'embedded' | 'none';
   /** Operator options on top of {@link DEMO_OPERATOR_TIMINGS}. */
   operatorOptions?: Partial<OperatorOptions>;
+  /**
+   * AS64501 answers requests with a counter-request for what was not asked (the draft's return_url flow); the
+   * Loopback IX gets IPv6 ports ({@link TwoNetworks.ipv6}) on the loopback interface, which needs root (`ip addr`).
+   */
+  counterRequests?: boolean;
   logger?: (asn: number) => Logger;
 }
 
@@ -225,16 +280,24 @@ export interface TwoNetworksOptions {
 export async function startTwoNetworks(options: TwoNetworksOptions): Promise<TwoNetworks> {
   const ports = options.ports ?? {};
   const examplesDir = resolve(options.examplesDir);
-  const peeringDbDir = join(examplesDir, 'demo', 'peeringdb');
+  mkdirSync(options.workDir, { recursive: true });
+  const ipv6 = options.counterRequests ? labIpv6() : undefined;
+  const peeringDbDir = ipv6
+    ? withIpv6Ports(join(examplesDir, 'demo', 'peeringdb'), join(options.workDir, 'peeringdb'), ipv6)
+    : join(examplesDir, 'demo', 'peeringdb');
   const [planA, planB] = DEMO_NETWORKS;
-  const bgpPort = ports.bgp || (await freePort([planA.address, planB.address], 20_000, 30_000));
+  const stops: (() => Promise<void>)[] = [];
+  for (const address of ipv6?.addresses ?? []) {
+    await addLoopbackAddress(address);
+    stops.push(() => removeLoopbackAddress(address));
+  }
+  const bgpAddresses = [planA.address, planB.address, ...(ipv6?.addresses ?? [])];
+  const bgpPort = ports.bgp || (await freePort(bgpAddresses, 20_000, 30_000));
   const apiPorts = [
     ports.apiA || (await freePort(['127.0.0.1'])),
     ports.apiB || (await freePort(['127.0.0.1'])),
   ];
-  mkdirSync(options.workDir, { recursive: true });
 
-  const stops: (() => Promise<void>)[] = [];
   const stopAll = async () => {
     const errors: unknown[] = [];
     for (const stop of stops.splice(0).reverse()) {
@@ -258,7 +321,12 @@ export async function startTwoNetworks(options: TwoNetworksOptions): Promise<Two
       const apiPort = apiPorts[index] as number;
       const dir = join(options.workDir, `as${plan.asn}`);
       mkdirSync(dir, { recursive: true });
-      const config = demoConfig(plan, { apiPort, issuer: issuer.issuer, peeringDbDir });
+      const config = demoConfig(plan, {
+        apiPort,
+        issuer: issuer.issuer,
+        peeringDbDir,
+        counterRequests: options.counterRequests === true && index === 1,
+      });
       const configPath = join(dir, 'peering-operator.yaml');
       writeFileSync(
         configPath,
@@ -362,6 +430,9 @@ export async function startTwoNetworks(options: TwoNetworksOptions): Promise<Two
         const operator = network.operator;
         stops.push(() => operator.stop());
         network.backing = backing;
+        if (network.config.policy?.counterRequests) {
+          await backing.putSecret(COUNTER_REQUEST_SECRET, { secret: network.plan.clientSecret });
+        }
       }
     }
 
@@ -406,6 +477,7 @@ export async function startTwoNetworks(options: TwoNetworksOptions): Promise<Two
       a,
       b,
       bgpPort,
+      ipv6,
       tokenSecret,
       peeringRequest,
       apply: async (name) => {
@@ -431,6 +503,39 @@ export async function startTwoNetworks(options: TwoNetworksOptions): Promise<Two
     await stopAll().catch(() => undefined);
     throw error;
   }
+}
+
+/**
+ * A copy of the demo's PeeringDB fixture in `to` whose Loopback IX also has IPv6: a prefix and one port per
+ * network. Returns `to`.
+ */
+function withIpv6Ports(from: string, to: string, ipv6: LabIpv6): string {
+  mkdirSync(to, { recursive: true });
+  for (const name of readdirSync(from).filter((n) => n.endsWith('.json'))) {
+    const file = JSON.parse(readFileSync(join(from, name), 'utf8')) as { data: Record<string, unknown>[] };
+    if (name === 'netixlan.json') {
+      file.data = file.data.map((port, i) => ({ ...port, ipaddr6: ipv6.addresses[i] ?? null }));
+    }
+    if (name === 'ixpfx.json') {
+      file.data = [...file.data, { ...file.data[0], id: 1127, protocol: 'IPv6', prefix: ipv6.prefix }];
+    }
+    writeFileSync(join(to, name), JSON.stringify(file));
+  }
+  return to;
+}
+
+async function addLoopbackAddress(address: string): Promise<void> {
+  try {
+    await execFileAsync('ip', ['-6', 'addr', 'add', `${address}/128`, 'dev', 'lo', 'nodad']);
+  } catch (error) {
+    throw new Error(
+      `cannot put ${address} on the loopback interface (${(error as Error).message.trim()}); the lab's IPv6 ports need root`,
+    );
+  }
+}
+
+async function removeLoopbackAddress(address: string): Promise<void> {
+  await execFileAsync('ip', ['-6', 'addr', 'del', `${address}/128`, 'dev', 'lo']).catch(() => undefined);
 }
 
 /** The standalone backing: SQLite under `<dir>/store`, Secrets in memory, namespace `default`. */

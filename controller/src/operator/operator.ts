@@ -1,5 +1,6 @@
 import type { Config } from '../config/config.js';
 import { discoverSessions } from '../discovery/common-locations.js';
+import { CounterRequests } from './reconcilers/counter-request.js';
 import type { PeeringDb } from '../peeringdb/peeringdb.js';
 import type { RouterDriver } from '../router/driver.js';
 import { openPeeringDb, startApiRuntime, type ApiRuntime } from '../api/runtime.js';
@@ -131,6 +132,29 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     },
     { ...options.sessions, timeWindowMs },
   );
+  const counterPolicy = options.config.policy.counterRequests;
+  const serving = options.api !== false;
+  const counterRequests =
+    counterPolicy.mode === 'off' || !counterPolicy.credentials || !peeringDb || !serving
+      ? undefined
+      : new CounterRequests(
+          {
+            requests: backing.requests,
+            sessions: backing.sessions,
+            discover: (query) => discoverSessions(peeringDb, query),
+            events: backing.events,
+            clock,
+          },
+          {
+            mode: counterPolicy.mode,
+            perPeerPerHour: counterPolicy.perPeerPerHour,
+            credentials: counterPolicy.credentials,
+            rules: {
+              allowLoopback: counterPolicy.allowLoopbackTargets,
+              allowPrivate: counterPolicy.allowPrivateTargets,
+            },
+          },
+        );
   const requestReconciler = new RequestReconciler({
     requests: backing.requests,
     // Its writes to sessions (approval) must reach the session controller: not tracked as own.
@@ -146,6 +170,9 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     peers,
     events: backing.events,
     discover: peeringDb ? (query) => discoverSessions(peeringDb, query) : undefined,
+    counterRequests,
+    // Peers may send a counter-request to our API (the draft's return_url), when we serve one.
+    returnUrl: serving ? options.config.apiUrl : undefined,
     clock,
     logger,
     newId: options.newId,

@@ -136,6 +136,11 @@ const CASES: Case[] = [
     { return_url: 'javascript:alert(1)', sessions: [good] },
     'return_url',
   ),
+  bad(
+    'return_url with credentials in it',
+    { return_url: 'https://as13335:secret@peering.example.net/v0.1', sessions: [good] },
+    'return_url',
+  ),
   bad('101 sessions', { sessions: Array.from({ length: 101 }, () => good) }, 'sessions'),
   bad('duplicate keys', '{"sessions":[{"local_asn":15169,"local_asn":13335}]}', 'sessions[0].local_asn'),
   bad('duplicate top-level key', '{"sessions":[],"sessions":[]}', 'sessions'),

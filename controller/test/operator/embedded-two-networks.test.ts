@@ -81,6 +81,29 @@ describe('two networks on the embedded store (standalone mode)', () => {
       return r?.status?.phase === 'Established' && r.status;
     });
     expect(requestStatus.sessionCounts).toEqual({ accepted: 1, rejected: 0, established: 1 });
+    // Our own API went along as the return_url, where B may send a counter-request (the draft's flow).
+    const inbound = (await b.backing.requests.list()).items.find((r) => r.spec.direction === 'Inbound');
+    expect(inbound?.spec.inbound?.returnUrl).toBe('http://127.0.0.1/v0.1'); // netA's configured apiUrl
+  });
+
+  it('a suspended request sends nothing until spec.suspend is false', async () => {
+    const request = outboundRequest({
+      name: 'as64501-v6',
+      namespace: 'default',
+      localAsn: A,
+      peerAsn: B,
+      peerApiUrl: netB.apiUrl,
+      tokenSecret: 'peer-b',
+      sessions: [{ location: 'pdb:ix:1', localIp: '2001:db8:1::1', peerIp: '2001:db8:1::2' }],
+    });
+    await a.backing.requests.create({ ...request, spec: { ...request.spec, suspend: true } });
+    const held = await eventually(async () => {
+      const r = await a.backing.requests.get('default', 'as64501-v6');
+      return r?.status?.conditions?.find((c) => c.type === 'Synced' && c.reason === 'Suspended') && r;
+    });
+    expect((await b.backing.sessions.list()).items).toHaveLength(1);
+    await a.backing.requests.update({ ...held, spec: { ...held.spec, suspend: false } });
+    await eventually(async () => (await b.backing.sessions.list()).items.length === 2, 20_000, 'B asked');
   });
 });
 

@@ -11,8 +11,15 @@ import type { OperatorMetrics } from '../runtime/metrics.js';
  * retrying (work-queue backoff, crash-safe intents), so the client never repeats a call behind its back.
  */
 export interface PeerApi {
-  /** `POST /sessions` with our intent id as the client `request_id`. */
-  requestSessions(proposals: readonly SessionTermsInput[], requestId: string): Promise<RequestSessionsResult>;
+  /**
+   * `POST /sessions` with our intent id as the client `request_id`, and our own API as the `return_url` where
+   * the peer may send a counter-request.
+   */
+  requestSessions(
+    proposals: readonly SessionTermsInput[],
+    requestId: string,
+    returnUrl?: string,
+  ): Promise<RequestSessionsResult>;
   /** `GET /sessions?asn=&request_id=`: what the peer recorded under a request id (ours or its own). */
   sessionsOfRequest(localAsn: number, requestId: string): Promise<RemoteSession[]>;
   /** `GET /sessions/{id}`; `undefined` when the peer does not (or no longer) know it. */
@@ -86,8 +93,9 @@ class CountedPeerApi implements PeerApi {
   requestSessions(
     proposals: readonly SessionTermsInput[],
     requestId: string,
+    returnUrl?: string,
   ): Promise<RequestSessionsResult> {
-    return this.count('request', () => this.client.requestSessions(proposals, { requestId }));
+    return this.count('request', () => this.client.requestSessions(proposals, { requestId, returnUrl }));
   }
 
   sessionsOfRequest(localAsn: number, requestId: string): Promise<RemoteSession[]> {

@@ -13,12 +13,15 @@ import type { ResourceCollection } from '../backing/resource-collection.js';
 import type { EventRecorder } from '../runtime/events.js';
 import { sessionLabels, sessionName } from './naming.js';
 import { requestedTerms } from './request-terms.js';
+import type { CounterRequests } from './counter-request.js';
 import type { RequestPass } from './outbound-request.js';
 
 export interface InboundRequestDeps {
   sessions: ResourceCollection<PeeringSession>;
   sessionsOf: (namespace: string, requestName: string) => PeeringSession[];
   events: EventRecorder;
+  /** The draft's counter-request, when the policy turns it on. */
+  counterRequests?: CounterRequests | undefined;
 }
 
 /**
@@ -50,7 +53,13 @@ export class InboundRequests {
       accepted,
       rejected: spec.inbound?.rejections ?? [],
     };
-    return { request, status, conditions: [] };
+    const counter = (await this.deps.counterRequests?.consider(request, spec)) ?? {};
+    return {
+      request,
+      status,
+      conditions: counter.condition ? [counter.condition] : [],
+      requeueAfterMs: counter.requeueAfterMs,
+    };
   }
 
   private async repair(request: PeeringRequest, spec: PeeringRequestSpec, sessions: PeeringSession[]) {

@@ -51,6 +51,8 @@ export interface OutboundRequestDeps {
   tokens: PeerTokenSources;
   peers: PeerApiConnector;
   events: EventRecorder;
+  /** Our own Peering API's public URL, sent as `return_url` (absent when this operator serves no API). */
+  returnUrl?: string | undefined;
   /** Finds candidate sessions from PeeringDB for requests without explicit sessions. */
   discover?: ((query: DiscoveryQuery) => Promise<Discovery>) | undefined;
   crashPoints?: CrashPoints | undefined;
@@ -65,6 +67,8 @@ export interface RequestPass {
   request: PeeringRequest;
   status: PeeringRequestStatus;
   conditions: DesiredCondition[];
+  /** Look again after this long, with nothing else happening. */
+  requeueAfterMs?: number | undefined;
 }
 
 type Answer = Pick<RequestSessionsResult, 'requestId' | 'sessions' | 'errors'>;
@@ -85,6 +89,15 @@ export class OutboundRequests {
 
   async reconcile(request: PeeringRequest, spec: PeeringRequestSpec): Promise<RequestPass> {
     let status: PeeringRequestStatus = { ...request.status };
+    if (spec.suspend === true) {
+      const held: DesiredCondition = {
+        type: 'Synced',
+        status: 'False',
+        reason: 'Suspended',
+        message: 'spec.suspend is true: nothing is sent to the peer until it is false',
+      };
+      return { request, status, conditions: [held] };
+    }
     try {
       const api = await connectOutbound(
         this.deps.peers,
@@ -189,7 +202,7 @@ export class OutboundRequests {
   ): Promise<{ request: PeeringRequest; status: PeeringRequestStatus }> {
     let answer: Answer;
     try {
-      answer = await api.requestSessions(batch, intent.id);
+      answer = await api.requestSessions(batch, intent.id, this.deps.returnUrl);
     } catch (error) {
       // A definite "no" (nothing was recorded) is an answer; anything uncertain keeps the intent for recovery.
       if (error instanceof PeeringApiError && [400, 403, 422].includes(error.httpStatus ?? 0)) {

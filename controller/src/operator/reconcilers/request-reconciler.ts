@@ -73,7 +73,7 @@ export class RequestReconciler {
 
   /** Phase, counts and conditions of the request from its sessions, written. */
   private async summarize(
-    { request, status, conditions: extra }: RequestPass,
+    { request, status, conditions: extra, requeueAfterMs }: RequestPass,
     inbound: boolean,
     generation: number,
   ): Promise<ReconcileResult> {
@@ -103,7 +103,7 @@ export class RequestReconciler {
     next.observedGeneration = generation;
     const conditions = [...requestConditions(next, readiness), ...extra];
     await this.writeStatus(request, next, conditions);
-    return {};
+    return requeueAfterMs === undefined ? {} : { requeueAfterMs };
   }
 
   private async finalize(request: PeeringRequest): Promise<ReconcileResult> {

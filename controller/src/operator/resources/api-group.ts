@@ -52,6 +52,8 @@ export const LABEL = {
   requestId: `${GROUP}/request-id`,
   /** SHA-256 prefix of (peer ASN, client request id): client ids may hold characters labels refuse. */
   clientRequest: `${GROUP}/client-request`,
+  /** On a counter-request: the name of the inbound PeeringRequest it answers (the draft's return_url flow). */
+  answers: `${GROUP}/answers`,
   /** Set on objects the standalone mode applied from a manifests folder. */
   manifest: `${GROUP}/manifest`,
 } as const;

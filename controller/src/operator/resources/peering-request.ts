@@ -128,6 +128,10 @@ const RequestSpecObject = z
     approved: z.boolean().default(false).meta({
       description: 'Inbound: set to true to approve sessions our policy left pending',
     }),
+    suspend: z.boolean().optional().meta({
+      description:
+        'Outbound: while true nothing is sent to the peer (a counter-request under manual policy waits here)',
+    }),
     inbound: InboundRecordSchema.optional(),
   })
   .strict();
