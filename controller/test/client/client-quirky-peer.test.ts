@@ -187,6 +187,27 @@ describe('PeeringApiClient against a quirky remote peer', () => {
       ]);
     });
 
+    test('a redirect is never followed: a checked return_url cannot hand a request on (issue 14)', async () => {
+      const elsewhere = new QuirkyPeer();
+      await elsewhere.start();
+      let reached = 0;
+      elsewhere.answer((_req, res) => {
+        reached += 1;
+        json(res, 200, { request_id: SESSION_ID, sessions: [wireSession()], errors: [] });
+      });
+      try {
+        for (const status of [301, 302, 307, 308]) {
+          peer.answer((_req, res) => {
+            res.writeHead(status, { location: `${elsewhere.baseUrl}/sessions` }).end();
+          });
+          await expect(client().requestSessions([proposal])).rejects.toBeInstanceOf(PeeringApiError);
+        }
+        expect(reached).toBe(0);
+      } finally {
+        await elsewhere.stop();
+      }
+    });
+
     test('a session that cannot be read even tolerantly is REMOTE_PROTOCOL naming the field', async () => {
       peer.answer((_req, res) => json(res, 200, { sessions: [wireSession({ local_asn: 'sixty-four' })] }));
       await expect(client().requestSessions([proposal])).rejects.toMatchObject({
