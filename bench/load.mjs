@@ -21,22 +21,27 @@ const session = (n) => ({
   location: 'pdb:ix:1',
 });
 
+const post = {
+  method: 'POST',
+  headers: input.headers,
+  setupRequest: (request) => ({
+    ...request,
+    body: JSON.stringify({ sessions: Array.from({ length: 10 }, () => session(next++)) }),
+  }),
+};
+// A mix cycles through ten requests on every connection: 7 GET by id, 2 list pages, 1 POST (70/20/10).
+const mixed = input.mix
+  ? [
+      ...Array.from({ length: 7 }, () => ({ method: 'GET', path: input.mix.one, headers: input.headers })),
+      ...Array.from({ length: 2 }, () => ({ method: 'GET', path: input.mix.page, headers: input.headers })),
+      { ...post, path: input.mix.post },
+    ]
+  : undefined;
 const result = await autocannon({
   url: input.url,
   connections: input.connections,
   duration: input.seconds,
-  requests: [
-    input.post
-      ? {
-          method: 'POST',
-          headers: input.headers,
-          setupRequest: (request) => ({
-            ...request,
-            body: JSON.stringify({ sessions: Array.from({ length: 10 }, () => session(next++)) }),
-          }),
-        }
-      : { method: input.method, headers: input.headers },
-  ],
+  requests: mixed ?? [input.post ? post : { method: input.method, headers: input.headers }],
 });
 process.stdout.write(
   JSON.stringify({
@@ -46,5 +51,7 @@ process.stdout.write(
     errors: result.non2xx + result.errors + result.timeouts,
     requests: result.requests.total,
     ok: result['2xx'],
+    // Sessions a mixed run's POSTs asked for (one POST in ten requests, ten sessions each).
+    posted: mixed ? Math.floor(result.requests.total / 10) * 10 : undefined,
   }),
 );

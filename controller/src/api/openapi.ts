@@ -45,7 +45,11 @@ function asRequestSchema(schema: JsonObject): JsonObject {
     if (typeof node !== 'object' || node === null) return node;
     const out: JsonObject = {};
     for (const [key, value] of Object.entries(node)) if (key !== 'example') out[key] = walk(value);
-    if (out.type === 'object') out.propertyNames = { not: { const: '__proto__' } };
+    if (out.type === 'object') {
+      out.propertyNames = { not: { const: '__proto__' } };
+      // Unknown fields are ignored (docs/api.md §4) but still parsed, and the rule holds at any depth of them.
+      if (out.additionalProperties === undefined) out.additionalProperties = ref('JsonValue');
+    }
     return out;
   };
   return walk(schema) as JsonObject;
@@ -76,6 +80,21 @@ function factorComponents(schemas: Record<string, JsonObject>): Record<string, J
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const json = (schema: JsonObject) => ({ 'application/json': { schema } });
 const errorResponse = (description: string) => ({ description, content: json(ref('Error')) });
+
+/** Any JSON value whose objects, at any depth, have no `__proto__` key: what an unknown field may hold. */
+const JSON_VALUE: JsonObject = {
+  title: 'JsonValue',
+  description: 'Any JSON value without a "__proto__" key at any depth (refused on purpose)',
+  anyOf: [
+    { type: ['null', 'boolean', 'number', 'string'] },
+    { type: 'array', items: ref('JsonValue') },
+    {
+      type: 'object',
+      propertyNames: { not: { const: '__proto__' } },
+      additionalProperties: ref('JsonValue'),
+    },
+  ],
+};
 
 const ERRORS = {
   400: errorResponse('Malformed request; each error names the field'),
@@ -127,7 +146,6 @@ const sessionIdParameter = {
 
 /** One request the example server of the tests accepts as it is (`examples/peeringdb`, AS64501 asks AS64500). */
 const REQUEST_EXAMPLE = {
-  request_id: 'as64501-2026-12-03-1',
   return_url: 'https://peering.as64501.example/v0.1',
   sessions: [
     {
@@ -331,6 +349,7 @@ export function openApiDocument(serverUrl = '/v0.1'): JsonObject {
         SessionReferenceArray: jsonSchema(BatchDeleteBodySchema, 'input'),
         BatchDeleteResponse: jsonSchema(BatchDeleteResponseSchema, 'output'),
         Error: jsonSchema(ErrorBodySchema, 'output'),
+        JsonValue: JSON_VALUE,
       }),
     },
     'x-error-codes': Object.fromEntries(

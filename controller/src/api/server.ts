@@ -9,6 +9,7 @@ import Fastify, {
 import type { z } from 'zod';
 import type { Authenticator, Identity } from '../auth/identity.js';
 import { PeeringError, type ErrorCode } from '../domain/errors.js';
+import { SESSION_ID_PATTERN } from '../domain/session.js';
 import type { Receiver } from '../receiver/receiver.js';
 import { issuesToFieldErrors } from '../receiver/issues.js';
 import { parseJsonBody } from './json-body.js';
@@ -236,7 +237,7 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
           return answer;
         });
 
-        secured.get('/sessions', async (request) => {
+        secured.get('/sessions', async (request, reply) => {
           const query = parse(ListSessionsQuerySchema, request.query);
           const identity = identityOf(request);
           const binding = {
@@ -251,14 +252,21 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
             cursor: query.next_token === undefined ? undefined : tokens.open(binding, query.next_token),
             limit: query.max_results || options.pageSize,
           });
-          return page.cursor === undefined
-            ? { sessions: page.sessions }
-            : { sessions: page.sessions, next_token: tokens.issue(binding, page.cursor) };
+          // Written by hand from each session's JSON, which frozen sessions keep (the page's main cost was
+          // serialising 100 sessions on every request).
+          const next =
+            page.cursor === undefined
+              ? ''
+              : `,"next_token":${JSON.stringify(tokens.issue(binding, page.cursor))}`;
+          reply.type('application/json');
+          return `{"sessions":[${page.sessions.map(jsonText).join(',')}]${next}}`;
         });
 
-        secured.get<{ Params: { session_id: string } }>('/sessions/:session_id', async (request) =>
-          receiver.getSession(identityOf(request), request.params.session_id),
-        );
+        secured.get<{ Params: { session_id: string } }>('/sessions/:session_id', async (request, reply) => {
+          const session = await receiver.getSession(identityOf(request), request.params.session_id);
+          reply.type('application/json');
+          return jsonText(session);
+        });
 
         secured.delete<{ Params: { session_id: string } }>(
           '/sessions/:session_id',
@@ -274,6 +282,17 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
 
         secured.delete('/sessions', async (request) => {
           const references = parse(BatchDeleteEnvelopeSchema, asEnvelope(request.body)).sessions;
+          // A malformed id is a malformed request (as in POST's envelope); ids that are well-formed but unknown
+          // are answered one by one.
+          const malformed = references.findIndex((r) => !SESSION_ID_PATTERN.test(r.session_id));
+          if (malformed !== -1) {
+            const text = references[malformed]!.session_id.slice(0, 64);
+            throw new PeeringError(
+              'INVALID_SESSION_ID',
+              `"${text}" is not a session id (a UUID)`,
+              `sessions[${malformed}].session_id`,
+            );
+          }
           return receiver.removeSessions(
             identityOf(request),
             references.map((r) => r.session_id),
@@ -355,6 +374,18 @@ function discardBody(request: FastifyRequest): void {
   });
   raw.once('close', () => clearTimeout(timer));
   raw.resume();
+}
+
+/** JSON text of a frozen (unchanging) value, kept with it; anything else is serialised each time. */
+const JSON_TEXTS = new WeakMap<object, string>();
+function jsonText(value: object): string {
+  if (!Object.isFrozen(value)) return JSON.stringify(value);
+  let text = JSON_TEXTS.get(value);
+  if (text === undefined) {
+    text = JSON.stringify(value);
+    JSON_TEXTS.set(value, text);
+  }
+  return text;
 }
 
 /** Both body forms of the draft and the spec: a bare array means `{sessions: [...]}`. */

@@ -1,7 +1,12 @@
 import { z } from 'zod';
 import { ERROR_CATALOG, type ErrorCode } from '../domain/errors.js';
 import { LocationSchema, PeeringTypeSchema } from '../domain/location.js';
-import { AsnSchema, ClientRequestIdSchema, MAX_SESSIONS_PER_REQUEST } from '../domain/session.js';
+import {
+  AsnSchema,
+  ClientRequestIdSchema,
+  MAX_SESSIONS_PER_REQUEST,
+  SESSION_ID_PATTERN,
+} from '../domain/session.js';
 import { SessionInputSchema, SessionSchema } from '../domain/session-wire.js';
 
 /**
@@ -87,7 +92,11 @@ export const LocationListSchema = z
   .meta({ title: 'LocationList' });
 
 const SessionReferenceSchema = z.object({
-  session_id: z.string().max(64).meta({ format: 'uuid', description: 'A session id as the server gave it' }),
+  session_id: z.string().max(64).meta({
+    format: 'uuid',
+    pattern: SESSION_ID_PATTERN.source,
+    description: 'A session id as the server gave it',
+  }),
 });
 const referenceList = z.array(SessionReferenceSchema).min(1).max(MAX_SESSIONS_PER_REQUEST);
 /** Batch delete body, read like `POST`: a bare array becomes `{sessions: [...]}` before checking. */

@@ -217,3 +217,7 @@ export const ClientRequestIdSchema = z
   .regex(/^[A-Za-z0-9._~:-]+$/, 'must be 1-128 characters of A-Z a-z 0-9 . _ ~ : -');
 
 export const MAX_SESSIONS_PER_REQUEST = 100;
+
+/** A session id is a UUID (any version), read case-insensitively (RFC 9562 §4). */
+export const SESSION_ID_PATTERN =
+  /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { canRead, canWrite, auditName, readableAsns, type Identity } from '../auth/identity.js';
 import { PeeringError, type FieldError } from '../domain/errors.js';
 import { ixLocationId, facilityLocationId, type Location, type PeeringType } from '../domain/location.js';
-import { naturalKey, termsDifferences, type SessionTerms } from '../domain/session.js';
+import { naturalKey, SESSION_ID_PATTERN, termsDifferences, type SessionTerms } from '../domain/session.js';
 import { wireFieldName } from '../domain/session-rules.js';
 import {
   SessionInputSchema,
@@ -403,7 +403,7 @@ export class Receiver {
     sessionId: string,
     access: 'read' | 'remove',
   ): Promise<StoredSession> {
-    if (!SESSION_ID.test(sessionId)) {
+    if (!SESSION_ID_PATTERN.test(sessionId)) {
       throw new PeeringError(
         'INVALID_SESSION_ID',
         `"${sessionId.slice(0, 64)}" is not a session id (a UUID)`,
@@ -448,12 +448,24 @@ export class Receiver {
   }
 }
 
-/** A session id is a UUID (any version); checked before touching the store. */
-const SESSION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/**
+ * The wire forms of stored sessions the store hands out more than once (the SQLite store's decoded cache): a
+ * frozen session always has the same wire form, so it is built once per reading, not on every read.
+ */
+const WIRE_FORMS = new WeakMap<StoredSession, Partial<Record<OurSide, WireSession>>>();
 
-/** Stored (our reading) → wire, in the reading the caller used. */
+/** Stored (our reading) → wire, in the reading the caller used; frozen, like the stored session it comes from. */
 function toWire(session: StoredSession, ourSide: OurSide): WireSession {
-  return wireSession(session.terms, ourSide, session.sessionId, session.status);
+  if (!Object.isFrozen(session))
+    return wireSession(session.terms, ourSide, session.sessionId, session.status);
+  let forms = WIRE_FORMS.get(session);
+  if (forms === undefined) {
+    forms = {};
+    WIRE_FORMS.set(session, forms);
+  }
+  return (forms[ourSide] ??= Object.freeze(
+    wireSession(session.terms, ourSide, session.sessionId, session.status),
+  ));
 }
 
 function indexOf(name: string): number {

@@ -304,19 +304,29 @@ describeWithSample('Peering API sessions (AS13335 asks AS15169)', (sample) => {
     }>(api.baseUrl, 'DELETE', '/sessions', {
       token: CF.token,
       body: {
-        sessions: [
-          { session_id: ids[0] },
-          { session_id: '00000000-0000-4000-8000-000000000000' },
-          { session_id: 'nope' },
-        ],
+        sessions: [{ session_id: ids[0] }, { session_id: '00000000-0000-4000-8000-000000000000' }],
       },
     });
     expect(answer.status).toBe(200);
     expect(answer.body.sessions.map((s) => s.session_id)).toEqual([ids[0]]);
     expect(answer.body.errors.map((e) => [e.name, e.code])).toEqual([
       ['sessions[1].session_id', 'SESSION_NOT_FOUND'],
-      ['sessions[2].session_id', 'INVALID_SESSION_ID'],
     ]);
+    // A malformed id is a malformed request: 400 naming it, and nothing of the request is removed.
+    const malformed = await call<{ errors: { name: string; code: string }[] }>(
+      api.baseUrl,
+      'DELETE',
+      '/sessions',
+      {
+        token: CF.token,
+        body: { sessions: [{ session_id: ids[1] }, { session_id: 'nope' }] },
+      },
+    );
+    expect(malformed.status).toBe(400);
+    expect(malformed.body.errors[0]).toMatchObject({
+      name: 'sessions[1].session_id',
+      code: 'INVALID_SESSION_ID',
+    });
     const left = await call<{ sessions: { session_id: string }[] }>(api.baseUrl, 'GET', '/sessions', {
       token: CF.token,
     });
