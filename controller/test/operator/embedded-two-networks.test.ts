@@ -33,6 +33,18 @@ describe('two networks on the embedded store (standalone mode)', () => {
     });
     a.backing.secrets.replace(new Map([['default/peer-b', { token: tokenOf(A) }]]));
   });
+  /** A's outbound request to B, for the fixture's IPv4 session unless told which. */
+  const requestToB = (name: string, sessions?: Parameters<typeof outboundRequest>[0]['sessions']) =>
+    outboundRequest({
+      name,
+      namespace: 'default',
+      localAsn: A,
+      peerAsn: B,
+      peerApiUrl: netB.apiUrl,
+      tokenSecret: 'peer-b',
+      sessions,
+    });
+
   afterAll(async () => {
     await netA?.stop();
     await netB?.stop();
@@ -41,15 +53,7 @@ describe('two networks on the embedded store (standalone mode)', () => {
   });
 
   it('peers A with B: matching sessions on both sides, established, statuses agreeing', async () => {
-    const request = outboundRequest({
-      name: 'as64501',
-      namespace: 'default',
-      localAsn: A,
-      peerAsn: B,
-      peerApiUrl: netB.apiUrl,
-      tokenSecret: 'peer-b',
-    });
-    await a.backing.requests.create(request);
+    await a.backing.requests.create(requestToB('as64501'));
     const established = async (backing: typeof a.backing) => {
       const { items } = await backing.sessions.list();
       return items.length === 1 && items[0]?.status?.state === 'established' && items[0];
@@ -87,15 +91,9 @@ describe('two networks on the embedded store (standalone mode)', () => {
   });
 
   it('a suspended request sends nothing until spec.suspend is false', async () => {
-    const request = outboundRequest({
-      name: 'as64501-v6',
-      namespace: 'default',
-      localAsn: A,
-      peerAsn: B,
-      peerApiUrl: netB.apiUrl,
-      tokenSecret: 'peer-b',
-      sessions: [{ location: 'pdb:ix:1', localIp: '2001:db8:1::1', peerIp: '2001:db8:1::2' }],
-    });
+    const request = requestToB('as64501-v6', [
+      { location: 'pdb:ix:1', localIp: '2001:db8:1::1', peerIp: '2001:db8:1::2' },
+    ]);
     await a.backing.requests.create({ ...request, spec: { ...request.spec, suspend: true } });
     const held = await eventually(async () => {
       const r = await a.backing.requests.get('default', 'as64501-v6');

@@ -90,12 +90,11 @@ export class OutboundRequests {
   async reconcile(request: PeeringRequest, spec: PeeringRequestSpec): Promise<RequestPass> {
     let status: PeeringRequestStatus = { ...request.status };
     if (spec.suspend === true) {
-      const held: DesiredCondition = {
-        type: 'Synced',
-        status: 'False',
-        reason: 'Suspended',
-        message: 'spec.suspend is true: nothing is sent to the peer until it is false',
-      };
+      const held = synced(
+        'False',
+        'Suspended',
+        'spec.suspend is true: nothing is sent to the peer until it is false',
+      );
       return { request, status, conditions: [held] };
     }
     try {
@@ -111,23 +110,12 @@ export class OutboundRequests {
     } catch (error) {
       if (isConflict(error)) throw error;
       const failure = asFailure(error);
-      const synced: DesiredCondition = {
-        type: 'Synced',
-        status: 'False',
-        reason: failure.reason,
-        message: failure.message,
-      };
-      await this.deps.writeConditions(request, [synced]).catch(() => undefined);
+      const failed = synced('False', failure.reason, failure.message);
+      await this.deps.writeConditions(request, [failed]).catch(() => undefined);
       throw error;
     }
     await this.ensureSessions(request, spec, status.accepted ?? []);
-    const synced: DesiredCondition = {
-      type: 'Synced',
-      status: 'True',
-      reason: 'Synced',
-      message: 'the peer answered',
-    };
-    return { request, status, conditions: [synced] };
+    return { request, status, conditions: [synced('True', 'Synced', 'the peer answered')] };
   }
 
   /** An intent left by a crash (or an uncertain failure): what did the peer record under its id? */
@@ -342,6 +330,11 @@ export class OutboundRequests {
       }
     }
   }
+}
+
+/** The request's `Synced` condition: whether the peer has answered what the spec asks for. */
+function synced(status: 'True' | 'False', reason: string, message: string): DesiredCondition {
+  return { type: 'Synced', status, reason, message };
 }
 
 /** After a crash, the peer's record of the intent's request id is the answer (its reasons for refusals are not). */
