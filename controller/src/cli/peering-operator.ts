@@ -186,7 +186,7 @@ program
   )
   .option('--retry-period <duration>', 'acquire/renew interval (default: 2s)', duration)
   .option('--identity <name>', 'this replica in the Lease (default: $POD_NAME)')
-  .option('--router <kind>', 'recording (no BGP speaker) or bird')
+  .option('--router <kind>', 'bird, or none (no router: sessions say NoRouter); recording is for tests')
   .option('--bird-socket <path>', 'BIRD 2 control socket')
   .option('--bird-include-dir <dir>', 'folder of session files BIRD includes')
   .option(
@@ -199,9 +199,10 @@ program
     'after',
     `
 Examples:
-  peering-operator run --config /etc/peering-operator/config.yaml --leader-elect --watch-namespace peering
-  peering-operator run --config peering.yaml --kubeconfig ~/.kube/config --router recording
-  peering-operator run --config examples/peering-operator.yaml --standalone --manifests examples/manifests`,
+  peering-operator run --config /etc/peering-operator/config.yaml --leader-elect --watch-namespace peering \\
+    --router bird --bird-socket /run/bird/bird.ctl --bird-include-dir /etc/bird/peering
+  peering-operator run --config peering.yaml --kubeconfig ~/.kube/config --router none
+  peering-operator run --config examples/peering-operator.yaml --standalone --manifests examples/manifests --router none`,
   )
   .action(async (options: Record<string, unknown> & { config: string }) => {
     const { runOperator } = await import('./peering-operator/run.js');

@@ -166,6 +166,11 @@ export const ERROR_CATALOG = {
   TIMEOUT: { status: 504, reason: 'Timeout', summary: 'The remote side did not answer in time.' },
   // Configuration and resources
   INVALID_CONFIG: { status: 500, reason: 'InvalidConfig', summary: 'The configuration file is not valid.' },
+  NO_ROUTER: {
+    status: 503,
+    reason: 'NoRouter',
+    summary: 'No router of ours speaks from the session’s local address; nothing was configured.',
+  },
   ROUTER_REJECTED: {
     status: 500,
     reason: 'RouterRejected',

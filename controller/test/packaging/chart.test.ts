@@ -18,6 +18,7 @@ import {
   parseManifests,
   renderChart,
   runHelm,
+  withRouter,
   type RenderedObject,
 } from './helm.js';
 import { checkedInValuesSchema, configValuesSchema } from './values-schema.js';
@@ -262,7 +263,26 @@ describeWithHelm('Helm chart', (helm) => {
     ).spec.template.spec;
     expect(pod.containers.map((c) => c.name)).toEqual(['peering-operator', 'bird']);
     expect(pod.volumes.map((v) => v.name)).toEqual(['config', 'data', 'tmp', 'bird-run']);
-    expect(container(objects).args.slice(-2)).toEqual(['--router=bird', '--bird-socket=/run/bird/bird.ctl']);
+    expect(container(objects).args.slice(-3)).toEqual([
+      '--router=bird',
+      '--bird-socket=/run/bird/bird.ctl',
+      '--bird-include-dir=/run/bird/peering',
+    ]);
+  });
+
+  it('has no default router: an install must choose bird or none (issue 15)', async () => {
+    const chartValues = parse(readFileSync(join(CHART_DIR, 'values.yaml'), 'utf8')) as {
+      router: { driver: string };
+    };
+    expect(chartValues.router.driver).toBe('');
+    // What `helm install` with the chart's defaults does: the values schema names the field.
+    await expect(renderChart(helm(), { router: { driver: '' } })).rejects.toThrow(
+      /router\/driver|router.driver/,
+    );
+    await expect(renderChart(helm(), { router: { driver: 'recording' } })).rejects.toThrow(/router/);
+    const none = container((await renderChart(helm(), { router: { driver: 'none' } })).objects);
+    expect(none.args).toContain('--router=none');
+    expect(none.args.some((a) => a.startsWith('--bird-'))).toBe(false);
   });
 
   it('renders the optional Ingress (API path only), ServiceMonitor and NetworkPolicy', async () => {
@@ -374,14 +394,11 @@ describeWithHelm('Helm chart', (helm) => {
     try {
       await runHelm(helm(), ['package', CHART_DIR, '--destination', out]);
       const archive = join(out, 'peering-operator-0.1.0.tgz');
-      const { stdout } = await runHelm(helm(), [
-        'template',
-        'peering',
-        archive,
-        '--include-crds',
-        '--kube-version',
-        KUBE_VERSION,
-      ]);
+      const { stdout } = await runHelm(
+        helm(),
+        ['template', 'peering', archive, '--include-crds', '--kube-version', KUBE_VERSION],
+        withRouter({}),
+      );
       const packaged = parseManifests(stdout)
         .filter((o) => o.kind === 'CustomResourceDefinition')
         .map((o) => o.metadata.name);

@@ -4,8 +4,8 @@
 export const ALL_ON: Record<string, unknown> = {
   rbac: { clusterWide: true },
   finalizerPolicy: true,
-  // A BIRD sidecar sharing its control socket with the operator.
-  extraArgs: ['--router=bird', '--bird-socket=/run/bird/bird.ctl'],
+  // A BIRD sidecar sharing its control socket and include folder with the operator.
+  router: { driver: 'bird' },
   extraVolumes: [{ name: 'bird-run', emptyDir: {} }],
   extraVolumeMounts: [{ name: 'bird-run', mountPath: '/run/bird' }],
   extraContainers: [

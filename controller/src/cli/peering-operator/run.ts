@@ -5,6 +5,7 @@ import { PeeringError } from '../../domain/errors.js';
 import { BirdRouterDriver } from '../../router/bird/bird-driver.js';
 import { loadSessionDefaults } from '../../router/bird/session-defaults.js';
 import type { RouterDriver } from '../../router/driver.js';
+import { NoRouterDriver } from '../../router/no-router.js';
 import { RecordingRouterDriver } from '../../router/recording.js';
 import { openPeeringDb } from '../../api/runtime.js';
 import { embeddedBacking, kubernetesBacking } from '../../operator/backing/backing.js';
@@ -35,7 +36,7 @@ export interface RunOptions {
   renewDeadlineMs?: number | undefined;
   retryPeriodMs?: number | undefined;
   identity?: string | undefined;
-  router?: 'recording' | 'bird' | undefined;
+  router?: 'bird' | 'none' | 'recording' | undefined;
   birdSocket?: string | undefined;
   birdIncludeDir?: string | undefined;
   /** YAML file of what every BIRD session gets: filters, ports, timers, multihop (router/bird/session-defaults.ts). */
@@ -44,34 +45,51 @@ export interface RunOptions {
   logLevel?: LogLevel | undefined;
 }
 
+/**
+ * The router driver the operator was told to use. There is no default: a production start must say which router
+ * it drives (`bird`), or that it drives none (`none`: every session says `NoRouter`). The recording driver, which
+ * configures nothing yet reports sessions configured, is for tests and benchmarks and only ever chosen by name.
+ */
 async function routerFrom(options: RunOptions, logger: Logger): Promise<RouterDriver> {
-  const kind = options.router ?? (options.birdSocket ? 'bird' : 'recording');
-  if (kind !== 'bird' && kind !== 'recording') {
+  const kind = options.router ?? (options.birdSocket ? 'bird' : undefined);
+  if (kind === undefined) {
     throw new PeeringError(
       'INVALID_CONFIG',
-      `--router must be recording or bird, not "${String(kind)}"`,
+      'choose the router this operator configures: --router bird (with --bird-socket and --bird-include-dir), ' +
+        'or --router none to run without one (every session then says NoRouter)',
       'router',
     );
   }
-  if (kind === 'bird') {
-    if (!options.birdSocket || !options.birdIncludeDir) {
-      throw new PeeringError(
-        'INVALID_CONFIG',
-        '--router bird needs --bird-socket and --bird-include-dir',
-        'router',
-      );
-    }
-    return new BirdRouterDriver({
-      socketPath: options.birdSocket,
-      includeDir: options.birdIncludeDir,
-      sessionDefaults:
-        options.birdSessionDefaults === undefined
-          ? undefined
-          : await loadSessionDefaults(options.birdSessionDefaults),
-    });
+  if (kind === 'none') {
+    logger.warn('router: none: no session is configured on any router; each says Configured=False NoRouter');
+    return new NoRouterDriver();
   }
-  logger.warn('router: recording driver (no BGP speaker): sessions are recorded, not configured on a router');
-  return new RecordingRouterDriver();
+  if (kind === 'recording') {
+    logger.warn('router: recording driver (tests and benchmarks): sessions are recorded, not configured');
+    return new RecordingRouterDriver();
+  }
+  if (kind !== 'bird') {
+    throw new PeeringError(
+      'INVALID_CONFIG',
+      `--router must be bird, none or recording (tests), not "${String(kind)}"`,
+      'router',
+    );
+  }
+  if (!options.birdSocket || !options.birdIncludeDir) {
+    throw new PeeringError(
+      'INVALID_CONFIG',
+      '--router bird needs --bird-socket and --bird-include-dir',
+      'router',
+    );
+  }
+  return new BirdRouterDriver({
+    socketPath: options.birdSocket,
+    includeDir: options.birdIncludeDir,
+    sessionDefaults:
+      options.birdSessionDefaults === undefined
+        ? undefined
+        : await loadSessionDefaults(options.birdSessionDefaults),
+  });
 }
 
 /** Test hook: `PEERING_OPERATOR_CRASH_AT=afterPost` kills the process (SIGKILL) at that step, once. */

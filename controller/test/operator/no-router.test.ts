@@ -1,0 +1,102 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { PeeringApiClient } from '../../src/client/client.js';
+import { NoRouterDriver } from '../../src/router/no-router.js';
+import { RecordingRouterDriver } from '../../src/router/recording.js';
+import { REPO_ROOT } from '../support/sample.js';
+import { eventually } from './support/cluster.js';
+import { startNetwork, temporaryEmbeddedBacking, tokenOf, type Network } from './support/network.js';
+import { outboundRequest } from './fixtures/manifests.js';
+
+const A = 64500;
+const B = 64501;
+const BIN = join(REPO_ROOT, 'dist', 'controller', 'src', 'cli', 'peering-operator.js');
+
+// Issue 15: an operator with no router must say so on every session, and never tell the peer "configured".
+describe('an operator running with --router none', () => {
+  const a = temporaryEmbeddedBacking();
+  const b = temporaryEmbeddedBacking();
+  let netA: Network;
+  let netB: Network;
+
+  beforeAll(async () => {
+    netB = await startNetwork({
+      asn: B,
+      callers: [A],
+      backing: b.backing,
+      router: new NoRouterDriver(),
+      namespace: 'default',
+    });
+    netA = await startNetwork({
+      asn: A,
+      callers: [B],
+      backing: a.backing,
+      router: new RecordingRouterDriver(),
+      namespace: 'default',
+    });
+    a.backing.secrets.replace(new Map([['default/peer-b', { token: tokenOf(A) }]]));
+  });
+  afterAll(async () => {
+    await netA?.stop();
+    await netB?.stop();
+    a.cleanup();
+    b.cleanup();
+  });
+
+  it('marks each session Configured=False NoRouter naming its address, and the peer never reads configured', async () => {
+    await a.backing.requests.create(
+      outboundRequest({
+        name: 'as64501',
+        namespace: 'default',
+        localAsn: A,
+        peerAsn: B,
+        peerApiUrl: netB.apiUrl,
+        tokenSecret: 'peer-b',
+      }),
+    );
+    const session = await eventually(
+      async () => {
+        const [only] = (await b.backing.sessions.list()).items;
+        const configured = only?.status?.conditions?.find((c) => c.type === 'Configured');
+        return configured?.reason === 'NoRouter' && only;
+      },
+      20_000,
+      "B's session NoRouter",
+    );
+    const configured = session.status?.conditions?.find((c) => c.type === 'Configured');
+    expect(configured).toMatchObject({ status: 'False', reason: 'NoRouter' });
+    expect(configured?.message).toContain('192.0.2.2');
+    expect(session.status?.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False' });
+    // A few reconciles later the peer still reads the session as approved, never configured.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const client = new PeeringApiClient({ apiUrl: netB.apiUrl, auth: tokenOf(A), localAsns: [A] });
+    try {
+      const seen = await client.getSession(session.spec.sessionId);
+      expect(seen?.status).toBe('approved');
+    } finally {
+      await client.close();
+    }
+    expect((await b.backing.sessions.get('default', session.metadata.name))?.status?.state).toBe('approved');
+  });
+});
+
+describe('peering-operator run without a router choice', () => {
+  it('refuses to start, naming both choices (a production start never falls back to the recording driver)', () => {
+    const run = spawnSync(
+      process.execPath,
+      [
+        BIN,
+        'run',
+        '--config',
+        join(REPO_ROOT, 'examples', 'peering-operator.yaml'),
+        '--standalone',
+        '--manifests',
+        REPO_ROOT,
+      ],
+      { encoding: 'utf8', timeout: 30_000 },
+    );
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toMatch(/--router bird/);
+    expect(run.stderr).toMatch(/--router none/);
+  });
+});
