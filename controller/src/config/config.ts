@@ -154,6 +154,11 @@ export const ConfigSchema = z
         counterRequests: z
           .strictObject({
             mode: z.enum(['off', 'auto', 'manual']).default('off'),
+            /**
+             * Where to look for what is missing: `requested`, the locations of the peer's request (a request at one
+             * exchange is no reason to ask for all); `shared`, every exchange both networks share in PeeringDB.
+             */
+            locations: z.enum(['requested', 'shared']).default('requested'),
             /** At most this many counter-requests per peer ASN and hour; more wait their turn. */
             perPeerPerHour: z.number().int().min(1).max(3600).default(4),
             /** How we authenticate at the peer's API (Secrets in the inbound namespace); needed unless off. */

@@ -147,6 +147,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
           },
           {
             mode: counterPolicy.mode,
+            locations: counterPolicy.locations,
             perPeerPerHour: counterPolicy.perPeerPerHour,
             credentials: counterPolicy.credentials,
             rules: {

@@ -19,10 +19,11 @@ import { ManualClock } from '../../src/time/clock.js';
 
 const V4 = { location: 'pdb:ix:1', localIp: '192.0.2.1', peerIp: '192.0.2.2' };
 const V6 = { location: 'pdb:ix:1', localIp: '2001:db8::1', peerIp: '2001:db8::2' };
+const ELSEWHERE = { location: 'pdb:ix:2', localIp: '198.51.100.1', peerIp: '198.51.100.2' };
 
-/** PeeringDB as discovery reads it: AS64500 (us) and AS64501 share IX 1 in both families. */
+/** PeeringDB as discovery reads it: AS64500 (us) and AS64501 share IX 1 in both families, and IX 2 in IPv4. */
 const discover = async (query: DiscoveryQuery): Promise<Discovery> => ({
-  sessions: [V4, V6]
+  sessions: [V4, V6, ELSEWHERE]
     .filter((s) => query.only === undefined || query.only.includes(s.location))
     .map((s) => ({
       ...s,
@@ -131,6 +132,15 @@ describe('counter-requests (the draft return_url flow)', () => {
     };
     expect(await counter.consider(settled, request.spec)).toEqual({});
     expect(await all()).toHaveLength(1);
+  });
+
+  it('asks at every shared exchange when the policy says shared, at the requested ones by default', async () => {
+    const request = inbound('in-as64501-9');
+    await counters({ locations: 'shared' }).consider(request, request.spec);
+    expect((await all())[0]?.spec.sessions).toEqual([
+      expect.objectContaining(V6),
+      expect.objectContaining(ELSEWHERE),
+    ]);
   });
 
   it('under manual policy writes the counter-request suspended, for a person to release', async () => {

@@ -25,6 +25,8 @@ import { discoveredSession, recordKey, requestedTerms } from './request-terms.js
 /** The receiver's policy for the draft's counter-request (configuration `policy.counterRequests`). */
 export interface CounterRequestPolicy {
   mode: 'off' | 'auto' | 'manual';
+  /** The locations of the request only, or every exchange both networks share. */
+  locations?: 'requested' | 'shared' | undefined;
   perPeerPerHour: number;
   credentials: PeerApiCredentials;
   rules: ReturnUrlRules;
@@ -164,8 +166,9 @@ export class CounterRequests {
   }
 
   /**
-   * The sessions PeeringDB says both networks can have at the locations of the request, in both families,
-   * less those the request asked for (accepted or not) and those that exist in either direction.
+   * The sessions PeeringDB says both networks can have at the locations of the request (or at every exchange
+   * they share, by policy), in both families, less those the request asked for (accepted or not) and those that
+   * exist in either direction.
    */
   private async missingSessions(request: PeeringRequest, spec: PeeringRequestSpec) {
     const asked = new Set<string>();
@@ -179,12 +182,13 @@ export class CounterRequests {
       asked.add(recordKey(spec.peerAsn, rejection));
       locations.add(rejection.location);
     }
+    const shared = this.policy.locations === 'shared';
     const exchanges = [...locations].filter((l) => l.startsWith('pdb:ix:'));
-    if (exchanges.length === 0) return [];
+    if (exchanges.length === 0 && !shared) return [];
     const found = await this.deps.discover({
       localAsn: spec.localAsn,
       peerAsn: spec.peerAsn,
-      only: exchanges,
+      only: shared ? undefined : exchanges,
       families: ['ipv4', 'ipv6'],
     });
     const wanted = [];
