@@ -1,6 +1,7 @@
 import type { Config } from '../config/config.js';
 import { discoverSessions } from '../discovery/common-locations.js';
 import { CounterRequests } from './reconcilers/counter-request.js';
+import { RouterWatch } from './reconcilers/router-watch.js';
 import type { PeeringDb } from '../peeringdb/peeringdb.js';
 import type { RouterDriver } from '../router/driver.js';
 import { openPeeringDb, startApiRuntime, type ApiRuntime } from '../api/runtime.js';
@@ -51,6 +52,8 @@ export interface OperatorOptions {
   queue?: { backoff?: { baseMs: number; maxMs: number }; rateLimit?: { perSecond: number; burst: number } };
   informers?: Omit<InformerOptions, 'clock' | 'logger' | 'metrics'>;
   resyncMs?: number;
+  /** How often the whole router is looked at for BGP changes (default 5 s); 0 turns the watch off. */
+  routerWatchMs?: number;
   clock?: Clock;
   logger?: Logger;
   metrics?: OperatorMetrics;
@@ -219,6 +222,18 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     }
     if (!mine) sessionController.enqueue(key);
   };
+  // BGP changes on the router reach the reconciler within seconds, without a reconcile per session to look.
+  const routerWatch =
+    options.routerWatchMs === 0
+      ? undefined
+      : new RouterWatch({
+          router,
+          sessions: () => sessionInformer.list(),
+          enqueue: (key) => sessionController.enqueue(key),
+          clock,
+          logger,
+          everyMs: options.routerWatchMs,
+        });
   metrics.sessionSource = () =>
     sessionInformer.list().map((s) => ({ direction: s.spec.direction, state: s.status?.state ?? 'unknown' }));
 
@@ -233,6 +248,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     if (!reconciling) return;
     requestController.start();
     sessionController.start();
+    routerWatch?.start();
     logger.info('reconciling', { namespace: options.watchNamespace || '(all)' });
     for (const waiter of reconcilingWaiters.splice(0)) waiter();
   };
@@ -256,6 +272,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
   const stopReconciling = async () => {
     if (!reconciling) return;
     reconciling = false;
+    routerWatch?.stop();
     await Promise.all([requestController.stop(), sessionController.stop()]);
   };
 

@@ -107,6 +107,21 @@ export class SessionRouter {
     return (await observation.byKey).get(key);
   }
 
+  /**
+   * The router's whole observed set, by key: the last observation when it is younger than the maximum age and
+   * covers every change, else a new one (which callers asking meanwhile share).
+   */
+  async observeAll(): Promise<ReadonlyMap<string, ObservedSession>> {
+    const maxAge = this.options.observeMaxAgeMs ?? 2_000;
+    let observation = this.observation;
+    const stale =
+      !observation ||
+      this.changedIn.size > 0 ||
+      (observation.answered && this.clock.now() - observation.at > maxAge);
+    if (stale) observation = await this.next();
+    return (observation as Observation).byKey;
+  }
+
   /** An observation that begins from now on: at once when none runs, else right after the one running. */
   private next(): Promise<Observation> {
     if (this.scheduled) return this.scheduled;
