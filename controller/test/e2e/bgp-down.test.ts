@@ -1,11 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startTwoNetworks, type LabNetwork, type TwoNetworks } from '../../src/demo/two-networks.js';
+import type { LabNetwork } from '../../src/demo/two-networks.js';
 import type { PeeringSession } from '../../src/operator/resources/peering-session.js';
-import { describeWithBird } from '../support/bird.js';
-import { EXAMPLES_DIR } from '../support/sample.js';
 import { onlySession, peeringProtocols, waitFor } from './support/observe.js';
+import { describeStandaloneLab } from './support/standalone-lab.js';
 
 async function bgpOf(network: LabNetwork): Promise<string | undefined> {
   const store = network.backing!;
@@ -17,28 +13,13 @@ async function bgpOf(network: LabNetwork): Promise<string | undefined> {
 
 // Issue 15: a BGP session taken down on a daemon shows as not established on both sides' resources within 15 s
 // with the operator's shipped timings (the lab's fast operator timings are turned off; BGP timers stay the lab's).
-describeWithBird(
+describeStandaloneLab(
   'BGP taken down on a router shows on both sides within 15 s, with the shipped timings',
-  () => {
-    let workDir: string;
-    let lab: TwoNetworks | undefined;
-
-    beforeAll(async () => {
-      workDir = mkdtempSync(join(tmpdir(), 'po-bgp-down-'));
-      lab = await startTwoNetworks({
-        workDir,
-        examplesDir: EXAMPLES_DIR,
-        operatorOptions: { sessions: undefined, queue: undefined, resyncMs: undefined },
-      });
-    });
-    afterAll(async () => {
-      await lab?.stop();
-      rmSync(workDir, { recursive: true, force: true });
-    });
-
+  { operatorOptions: { sessions: undefined, queue: undefined, resyncMs: undefined } },
+  (lab) => {
     it('disabled on AS64500’s BIRD: both resources leave established within 15 s, and come back after', async () => {
-      const { a, b } = lab!;
-      await lab!.apply();
+      const { a, b } = lab();
+      await lab().apply();
       const both = async (state: string, equal: boolean) => {
         const states = [await bgpOf(a), await bgpOf(b)];
         if (states.every((s) => (s === state) === equal)) return true;

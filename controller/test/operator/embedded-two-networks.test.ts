@@ -3,7 +3,13 @@ import { RecordingRouterDriver } from '../../src/router/recording.js';
 import { startTestIssuer, type TestIssuer } from '../support/issuer.js';
 import { BgpFabric } from './support/bgp-fabric.js';
 import { eventually } from './support/cluster.js';
-import { startNetwork, temporaryEmbeddedBacking, tokenOf, type Network } from './support/network.js';
+import {
+  startNetwork,
+  startNetworkPair,
+  temporaryEmbeddedBacking,
+  type Network,
+  type NetworkPair,
+} from './support/network.js';
 import { outboundRequest } from './fixtures/manifests.js';
 
 const A = 64500;
@@ -11,45 +17,17 @@ const B = 64501;
 
 describe('two networks on the embedded store (standalone mode)', () => {
   const fabric = new BgpFabric();
-  const a = temporaryEmbeddedBacking();
-  const b = temporaryEmbeddedBacking();
-  let netA: Network;
-  let netB: Network;
+  let pair: NetworkPair;
+  let a: NetworkPair['a'];
+  let b: NetworkPair['b'];
+  const requestToB: NetworkPair['requestToB'] = (...args) => pair.requestToB(...args);
 
   beforeAll(async () => {
-    netB = await startNetwork({
-      asn: B,
-      callers: [A],
-      backing: b.backing,
-      router: fabric.driverFor(B),
-      namespace: 'default',
-    });
-    netA = await startNetwork({
-      asn: A,
-      callers: [B],
-      backing: a.backing,
-      router: fabric.driverFor(A),
-      namespace: 'default',
-    });
-    a.backing.secrets.replace(new Map([['default/peer-b', { token: tokenOf(A) }]]));
+    pair = await startNetworkPair({ a: fabric.driverFor(A), b: fabric.driverFor(B) });
+    ({ a, b } = pair);
   });
-  /** A's outbound request to B, for the fixture's IPv4 session unless told which. */
-  const requestToB = (name: string, sessions?: Parameters<typeof outboundRequest>[0]['sessions']) =>
-    outboundRequest({
-      name,
-      namespace: 'default',
-      localAsn: A,
-      peerAsn: B,
-      peerApiUrl: netB.apiUrl,
-      tokenSecret: 'peer-b',
-      sessions,
-    });
-
   afterAll(async () => {
-    await netA?.stop();
-    await netB?.stop();
-    a.cleanup();
-    b.cleanup();
+    await pair?.stop();
   });
 
   it('peers A with B: matching sessions on both sides, established, statuses agreeing', async () => {

@@ -5,55 +5,25 @@ import { NoRouterDriver } from '../../src/router/no-router.js';
 import { RecordingRouterDriver } from '../../src/router/recording.js';
 import { REPO_ROOT } from '../support/sample.js';
 import { eventually } from './support/cluster.js';
-import { startNetwork, temporaryEmbeddedBacking, tokenOf, type Network } from './support/network.js';
-import { outboundRequest } from './fixtures/manifests.js';
+import { startNetworkPair, tokenOf, type NetworkPair } from './support/network.js';
 
 const A = 64500;
-const B = 64501;
 const BIN = join(REPO_ROOT, 'dist', 'controller', 'src', 'cli', 'peering-operator.js');
 
 // Issue 15: an operator with no router must say so on every session, and never tell the peer "configured".
 describe('an operator running with --router none', () => {
-  const a = temporaryEmbeddedBacking();
-  const b = temporaryEmbeddedBacking();
-  let netA: Network;
-  let netB: Network;
+  let pair: NetworkPair;
 
   beforeAll(async () => {
-    netB = await startNetwork({
-      asn: B,
-      callers: [A],
-      backing: b.backing,
-      router: new NoRouterDriver(),
-      namespace: 'default',
-    });
-    netA = await startNetwork({
-      asn: A,
-      callers: [B],
-      backing: a.backing,
-      router: new RecordingRouterDriver(),
-      namespace: 'default',
-    });
-    a.backing.secrets.replace(new Map([['default/peer-b', { token: tokenOf(A) }]]));
+    pair = await startNetworkPair({ a: new RecordingRouterDriver(), b: new NoRouterDriver() });
   });
   afterAll(async () => {
-    await netA?.stop();
-    await netB?.stop();
-    a.cleanup();
-    b.cleanup();
+    await pair?.stop();
   });
 
   it('marks each session Configured=False NoRouter naming its address, and the peer never reads configured', async () => {
-    await a.backing.requests.create(
-      outboundRequest({
-        name: 'as64501',
-        namespace: 'default',
-        localAsn: A,
-        peerAsn: B,
-        peerApiUrl: netB.apiUrl,
-        tokenSecret: 'peer-b',
-      }),
-    );
+    const { a, b, netB } = pair;
+    await a.backing.requests.create(pair.requestToB('as64501'));
     const session = await eventually(
       async () => {
         const [only] = (await b.backing.sessions.list()).items;

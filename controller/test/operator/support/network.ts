@@ -5,7 +5,9 @@ import { parseConfig } from '../../../src/config/config.js';
 import { embeddedBacking, type OperatorBacking } from '../../../src/operator/backing/backing.js';
 import { startOperator, type OperatorOptions, type RunningOperator } from '../../../src/operator/operator.js';
 import { silentLogger, type Logger } from '../../../src/operator/runtime/logger.js';
+import type { PeeringRequest } from '../../../src/operator/resources/peering-request.js';
 import type { RouterDriver } from '../../../src/router/driver.js';
+import { outboundRequest } from '../fixtures/manifests.js';
 import { EXAMPLES_DIR } from '../../support/sample.js';
 
 export const PEERINGDB_DIR = join(EXAMPLES_DIR, 'peeringdb');
@@ -92,4 +94,59 @@ export async function startNetwork(options: NetworkOptions): Promise<Network> {
 export function temporaryEmbeddedBacking(): { backing: ReturnType<typeof embeddedBacking>; cleanup(): void } {
   const dir = mkdtempSync(join(tmpdir(), 'peering-operator-'));
   return { backing: embeddedBacking(dir), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** AS64500 and AS64501 on embedded stores, each calling the other with a static token; A's token for B is in A's Secret `peer-b`. */
+export interface NetworkPair {
+  a: ReturnType<typeof temporaryEmbeddedBacking>;
+  b: ReturnType<typeof temporaryEmbeddedBacking>;
+  netA: Network;
+  netB: Network;
+  /** A's outbound request to B, for the example fixture's IPv4 session unless told which. */
+  requestToB(name: string, sessions?: Parameters<typeof outboundRequest>[0]['sessions']): PeeringRequest;
+  stop(): Promise<void>;
+}
+
+/** Starts two networks, B first (A asks B), on the given routers. */
+export async function startNetworkPair(routers: { a: RouterDriver; b: RouterDriver }): Promise<NetworkPair> {
+  const [A, B] = [64500, 64501];
+  const a = temporaryEmbeddedBacking();
+  const b = temporaryEmbeddedBacking();
+  const netB = await startNetwork({
+    asn: B,
+    callers: [A],
+    backing: b.backing,
+    router: routers.b,
+    namespace: 'default',
+  });
+  const netA = await startNetwork({
+    asn: A,
+    callers: [B],
+    backing: a.backing,
+    router: routers.a,
+    namespace: 'default',
+  });
+  a.backing.secrets.replace(new Map([['default/peer-b', { token: tokenOf(A) }]]));
+  return {
+    a,
+    b,
+    netA,
+    netB,
+    requestToB: (name, sessions) =>
+      outboundRequest({
+        name,
+        namespace: 'default',
+        localAsn: A,
+        peerAsn: B,
+        peerApiUrl: netB.apiUrl,
+        tokenSecret: 'peer-b',
+        sessions,
+      }),
+    stop: async () => {
+      await netA.stop();
+      await netB.stop();
+      a.cleanup();
+      b.cleanup();
+    },
+  };
 }
