@@ -186,7 +186,15 @@ program
   )
   .option('--retry-period <duration>', 'acquire/renew interval (default: 2s)', duration)
   .option('--identity <name>', 'this replica in the Lease (default: $POD_NAME)')
-  .option('--router <kind>', 'bird, or none (no router: sessions say NoRouter); recording is for tests')
+  .option(
+    '--router <kind>',
+    'agents (Router resources, one router-agent per BGP daemon), bird (in-process), or none (sessions say NoRouter); recording is for tests',
+  )
+  .option(
+    '--agent-timeout <duration>',
+    'agents: a Router whose agent is silent this long is disconnected (default: 15s)',
+    duration,
+  )
   .option('--bird-socket <path>', 'BIRD 2 control socket')
   .option('--bird-include-dir <dir>', 'folder of session files BIRD includes')
   .option(
@@ -214,8 +222,50 @@ Examples:
       leaseDurationMs: options['leaseDuration'] as number,
       renewDeadlineMs: options['renewDeadline'] as number,
       retryPeriodMs: options['retryPeriod'] as number,
+      agentTimeoutMs: options['agentTimeout'] as number | undefined,
     });
     stopOnSignal(() => operator.stop());
+  });
+
+program
+  .command('router-agent')
+  .description(
+    'Run beside one BGP daemon: configure the sessions the operator assigned to a Router, report BGP state back',
+  )
+  .requiredOption('--router <name>', 'the Router resource this agent drives')
+  .option(
+    '-n, --namespace <ns>',
+    'namespace of the Router and its sessions (default: $POD_NAMESPACE or default)',
+  )
+  .option('--kubeconfig <file>', "kubeconfig to use instead of the pod's ServiceAccount")
+  .option('--identity <name>', 'this agent in the Router status (default: $POD_NAME or the host name)')
+  .requiredOption('--driver <kind>', 'the BGP daemon: bird')
+  .option('--bird-socket <path>', 'BIRD 2 control socket')
+  .option('--bird-include-dir <dir>', 'folder of session files BIRD includes')
+  .option('--bird-session-defaults <file>', 'YAML of what every BIRD session gets (as for run)')
+  .option(
+    '--heartbeat-interval <duration>',
+    'how often the Router status is refreshed (default: 5s)',
+    duration,
+  )
+  .option('--observe-interval <duration>', 'how often BGP state is read and reported (default: 2s)', duration)
+  .option('--log-level <level>', 'debug, info, warn, error', 'info')
+  .addHelpText(
+    'after',
+    `
+Example:
+  peering-operator router-agent --router edge1 --namespace peering --driver bird \\
+    --bird-socket /run/bird/bird.ctl --bird-include-dir /etc/bird/peering`,
+  )
+  .action(async (options: Record<string, unknown> & { router: string }) => {
+    const { runRouterAgent } = await import('./peering-operator/router-agent.js');
+    const agent = await runRouterAgent({
+      ...(options as object),
+      router: options.router,
+      heartbeatMs: options['heartbeatInterval'] as number | undefined,
+      observeMs: options['observeInterval'] as number | undefined,
+    });
+    stopOnSignal(() => agent.stop());
   });
 
 function duration(value: string): number {

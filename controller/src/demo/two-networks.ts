@@ -17,7 +17,7 @@ import { silentLogger, type Logger } from '../operator/runtime/logger.js';
 import { FilePeeringDb } from '../peeringdb/files.js';
 import { BirdRouterDriver, type SessionDefaults } from '../router/bird/bird-driver.js';
 import { BirdProcess } from '../router/bird/bird-process.js';
-import { FAST_BGP_TIMERS, type BgpTimers } from '../router/driver.js';
+import { FAST_BGP_TIMERS, type BgpTimers, type RouterDriver } from '../router/driver.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -187,6 +187,21 @@ export interface NetworkBacking {
   applyRequest?(request: PeeringRequest): Promise<void>;
   /** Deletes a PeeringRequest as a user would (`kubectl delete`); default: through `backing`. */
   deleteRequest?(name: string): Promise<void>;
+  /**
+   * For {@link TwoNetworksOptions.routerAgents}: declares a Router for the network's BIRD (speaking from its
+   * address) and starts a router agent on `driver`, as a router host would run it.
+   */
+  startRouterAgent?(router: { name: string; addresses: string[]; driver: RouterDriver }): Promise<LabAgent>;
+}
+
+/** A router agent the lab started. */
+export interface LabAgent {
+  /** The Router resource it drives. */
+  router: string;
+  /** Graceful stop: it says goodbye on its Router. */
+  stop(): Promise<void>;
+  /** A crash: it stops without a word. */
+  kill(): Promise<void>;
 }
 
 /** One demo network: its BIRD, its router driver and, when started, its operator. */
@@ -214,6 +229,8 @@ export interface LabNetwork {
   apiPort: number;
   /** Present when the lab runs the operators in this process. */
   operator: RunningOperator | undefined;
+  /** Its router agent, when the lab runs {@link TwoNetworksOptions.routerAgents}. */
+  agent: LabAgent | undefined;
   backing: NetworkBacking | undefined;
   /** A JWT access token of this network for `audience` (client credentials at the local issuer). */
   token(audience: string): Promise<string>;
@@ -263,6 +280,11 @@ export interface TwoNetworksOptions {
    * Loopback IX gets IPv6 ports ({@link TwoNetworks.ipv6}) on the loopback interface, which needs root (`ip addr`).
    */
   counterRequests?: boolean;
+  /**
+   * Each operator drives its BIRD through a Router resource and a router agent (the backing's
+   * `startRouterAgent`, Kubernetes only) instead of in-process.
+   */
+  routerAgents?: boolean;
   logger?: (asn: number) => Logger;
 }
 
@@ -382,6 +404,7 @@ export async function startTwoNetworks(options: TwoNetworksOptions): Promise<Two
         apiUrl: config.apiUrl,
         apiPort,
         operator: undefined,
+        agent: undefined,
         backing: undefined,
         token: (audience) => {
           let source = tokens.get(audience);
@@ -410,14 +433,18 @@ export async function startTwoNetworks(options: TwoNetworksOptions): Promise<Two
           if (!started) await backing.backing.close();
         });
         const logger = options.logger?.(network.asn) ?? silentLogger;
+        const bird = new BirdRouterDriver({
+          socketPath: network.bird.socketPath,
+          includeDir: network.bird.includeDir,
+          sessionDefaults: network.sessionDefaults,
+        });
+        if (options.routerAgents && !backing.startRouterAgent) {
+          throw new Error('router agents need a backing with Router resources (Kubernetes)');
+        }
         network.operator = await startOperator({
           backing: backing.backing,
           config: parseConfig(network.config, network.configPath),
-          router: new BirdRouterDriver({
-            socketPath: network.bird.socketPath,
-            includeDir: network.bird.includeDir,
-            sessionDefaults: network.sessionDefaults,
-          }),
+          ...(options.routerAgents ? { routerAgents: {} } : { router: bird }),
           watchNamespace: backing.namespace,
           inboundNamespace: backing.namespace,
           api: { listen: `127.0.0.1:${network.apiPort}`, configDir: network.dir, peeringDb },
@@ -429,6 +456,15 @@ export async function startTwoNetworks(options: TwoNetworksOptions): Promise<Two
         started = true;
         const operator = network.operator;
         stops.push(() => operator.stop());
+        if (options.routerAgents && backing.startRouterAgent) {
+          const agent = await backing.startRouterAgent({
+            name: `bird-as${network.asn}`,
+            addresses: [network.plan.address],
+            driver: bird,
+          });
+          network.agent = agent;
+          stops.push(() => agent.kill());
+        }
         network.backing = backing;
         if (network.config.policy?.counterRequests) {
           await backing.putSecret(COUNTER_REQUEST_SECRET, { secret: network.plan.clientSecret });

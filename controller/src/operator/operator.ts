@@ -2,6 +2,10 @@ import type { Config } from '../config/config.js';
 import { discoverSessions } from '../discovery/common-locations.js';
 import { CounterRequests } from './reconcilers/counter-request.js';
 import { RouterWatch } from './reconcilers/router-watch.js';
+import { DEFAULT_AGENT_TIMEOUT_MS, RouterMonitor } from './reconcilers/router-monitor.js';
+import type { Router } from './resources/router.js';
+import { NoRouterDriver } from '../router/no-router.js';
+import { PeeringError } from '../domain/errors.js';
 import type { PeeringDb } from '../peeringdb/peeringdb.js';
 import type { RouterDriver } from '../router/driver.js';
 import { openPeeringDb, startApiRuntime, type ApiRuntime } from '../api/runtime.js';
@@ -30,7 +34,13 @@ import type { Resource } from './resources/object.js';
 export interface OperatorOptions {
   backing: OperatorBacking;
   config: Config;
-  router: RouterDriver;
+  /** The router this process configures in-process; absent: none (sessions say NoRouter) unless `routerAgents`. */
+  router?: RouterDriver | undefined;
+  /**
+   * Routers are Router resources driven by router agents (Kubernetes): the operator assigns each session to one
+   * and reads back what its agent reports. Needs `backing.routers`.
+   */
+  routerAgents?: { agentTimeoutMs?: number; monitorMs?: number } | undefined;
   /** Namespace whose resources are reconciled; `undefined` or '' for all (needs a ClusterRole). */
   watchNamespace?: string | undefined;
   /** Where our API server writes inbound requests and sessions. */
@@ -108,7 +118,26 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
   const secrets = new CachingSecretReader(backing.secrets);
   const tokens = new PeerTokenSources(secrets);
   const peers = options.peers ?? new ClientPeerApiConnector({ metrics });
-  const router = new SessionRouter(options.router, { clock });
+  const router = new SessionRouter(options.router ?? new NoRouterDriver(), { clock });
+  const routerCollection = options.routerAgents ? options.backing.routers : undefined;
+  if (options.routerAgents && !routerCollection) {
+    throw new PeeringError(
+      'INVALID_CONFIG',
+      'router agents need Router resources: run on Kubernetes',
+      'router',
+    );
+  }
+  const routerInformer = routerCollection
+    ? new Informer<Router>(routerCollection, selection, informerOptions)
+    : undefined;
+  const agentTimeoutMs = options.routerAgents?.agentTimeoutMs ?? DEFAULT_AGENT_TIMEOUT_MS;
+  const fleet = routerInformer
+    ? {
+        routers: (namespace: string) =>
+          routerInformer.list().filter((r) => r.metadata.namespace === namespace),
+        agentTimeoutMs,
+      }
+    : undefined;
   const timeWindowMs = options.sessions?.timeWindowMs ?? options.config.policy.timeWindow;
   // One PeeringDB source for discovery, max-prefix limits and the API server: the one given, else the
   // configuration's.
@@ -128,6 +157,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
       tokens,
       peers,
       router,
+      fleet,
       events: backing.events,
       peeringDb,
       clock,
@@ -224,7 +254,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
   };
   // BGP changes on the router reach the reconciler within seconds, without a reconcile per session to look.
   const routerWatch =
-    options.routerWatchMs === 0
+    options.routerWatchMs === 0 || fleet
       ? undefined
       : new RouterWatch({
           router,
@@ -234,6 +264,22 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
           logger,
           everyMs: options.routerWatchMs,
         });
+  // With agents: a lost agent shows on its Router and its sessions; a changed Router may move sessions.
+  const routerMonitor =
+    routerInformer && routerCollection
+      ? new RouterMonitor({
+          routers: routerCollection,
+          cachedRouters: () => routerInformer.list(),
+          sessions: () => sessionInformer.list(),
+          enqueueSession: (key) => sessionController.enqueue(key),
+          events: backing.events,
+          clock,
+          logger,
+          agentTimeoutMs,
+          everyMs: options.routerAgents?.monitorMs,
+        })
+      : undefined;
+  routerInformer?.on((event, changed) => setImmediate(() => routerMonitor?.routerChanged(event, changed)));
   metrics.sessionSource = () =>
     sessionInformer.list().map((s) => ({ direction: s.spec.direction, state: s.status?.state ?? 'unknown' }));
 
@@ -242,13 +288,18 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
   const startReconciling = async () => {
     if (reconciling) return;
     reconciling = true;
-    await Promise.all([requestInformer.waitForSync(), sessionInformer.waitForSync()]);
+    await Promise.all([
+      requestInformer.waitForSync(),
+      sessionInformer.waitForSync(),
+      routerInformer?.waitForSync(),
+    ]);
     if (!reconciling) return;
     await resyncRouter();
     if (!reconciling) return;
     requestController.start();
     sessionController.start();
     routerWatch?.start();
+    routerMonitor?.start();
     logger.info('reconciling', { namespace: options.watchNamespace || '(all)' });
     for (const waiter of reconcilingWaiters.splice(0)) waiter();
   };
@@ -273,12 +324,14 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     if (!reconciling) return;
     reconciling = false;
     routerWatch?.stop();
+    routerMonitor?.stop();
     await Promise.all([requestController.stop(), sessionController.stop()]);
   };
 
   // Informers run on every replica, so a standby takes over with warm caches.
   requestInformer.start();
   sessionInformer.start();
+  routerInformer?.start();
 
   let elector: LeaderElector | undefined;
   let everLed = false;
@@ -330,19 +383,25 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
           lease: () =>
             elector && !elector.healthy() ? 'this replica leads but could not renew its lease' : undefined,
           informers: () =>
-            reconciling && (!requestInformer.healthy() || !sessionInformer.healthy())
+            reconciling &&
+            (!requestInformer.healthy() || !sessionInformer.healthy() || routerInformer?.healthy() === false)
               ? 'an informer has been silent or failing for too long'
               : undefined,
         },
         ready: {
           informers: () =>
-            requestInformer.hasSynced() && sessionInformer.hasSynced() ? undefined : 'caches not filled yet',
+            requestInformer.hasSynced() &&
+            sessionInformer.hasSynced() &&
+            routerInformer?.hasSynced() !== false
+              ? undefined
+              : 'caches not filled yet',
         },
       });
     }
   } catch (error) {
     requestInformer.stop();
     sessionInformer.stop();
+    routerInformer?.stop();
     await stopReconciling();
     await elector?.stop();
     await api?.close();
@@ -366,6 +425,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
       await elector?.stop();
       requestInformer.stop();
       sessionInformer.stop();
+      routerInformer?.stop();
       await api?.close();
       await health?.close();
       await peers.close();
@@ -380,6 +440,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
       sessionController.queue.shutDown();
       requestInformer.stop();
       sessionInformer.stop();
+      routerInformer?.stop();
       // A dead process renews nothing and releases nothing.
       elector?.abandon();
       await api?.close();

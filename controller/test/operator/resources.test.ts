@@ -52,6 +52,7 @@ describe('CRDs generated from the zod schemas', () => {
     expect(columns.filter((c) => !c.priority).map((c) => c.name.toUpperCase())).toEqual(SESSION_COLUMNS);
     expect(columns.filter((c) => c.priority === 1).map((c) => c.name.toUpperCase())).toEqual([
       'SESSION ID',
+      'ROUTER',
       'MESSAGE',
     ]);
   });

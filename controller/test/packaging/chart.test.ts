@@ -405,6 +405,7 @@ describeWithHelm('Helm chart', (helm) => {
       expect(packaged.sort()).toEqual([
         'peeringrequests.peering.autopeer.dev',
         'peeringsessions.peering.autopeer.dev',
+        'routers.peering.autopeer.dev',
       ]);
     } finally {
       await rm(out, { recursive: true, force: true });

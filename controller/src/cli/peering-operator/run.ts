@@ -36,7 +36,9 @@ export interface RunOptions {
   renewDeadlineMs?: number | undefined;
   retryPeriodMs?: number | undefined;
   identity?: string | undefined;
-  router?: 'bird' | 'none' | 'recording' | undefined;
+  router?: 'agents' | 'bird' | 'none' | 'recording' | undefined;
+  /** `--router agents`: how long a silent agent stays connected. */
+  agentTimeoutMs?: number | undefined;
   birdSocket?: string | undefined;
   birdIncludeDir?: string | undefined;
   /** YAML file of what every BIRD session gets: filters, ports, timers, multihop (router/bird/session-defaults.ts). */
@@ -50,15 +52,26 @@ export interface RunOptions {
  * it drives (`bird`), or that it drives none (`none`: every session says `NoRouter`). The recording driver, which
  * configures nothing yet reports sessions configured, is for tests and benchmarks and only ever chosen by name.
  */
-async function routerFrom(options: RunOptions, logger: Logger): Promise<RouterDriver> {
+async function routerFrom(options: RunOptions, logger: Logger): Promise<RouterDriver | 'agents'> {
   const kind = options.router ?? (options.birdSocket ? 'bird' : undefined);
   if (kind === undefined) {
     throw new PeeringError(
       'INVALID_CONFIG',
-      'choose the router this operator configures: --router bird (with --bird-socket and --bird-include-dir), ' +
+      'choose the router this operator configures: --router agents (Router resources, a router-agent beside ' +
+        'each BGP daemon), --router bird (with --bird-socket and --bird-include-dir), ' +
         'or --router none to run without one (every session then says NoRouter)',
       'router',
     );
+  }
+  if (kind === 'agents') {
+    if (options.standalone) {
+      throw new PeeringError(
+        'INVALID_CONFIG',
+        '--router agents needs Kubernetes (Router resources); standalone, use --router bird',
+        'router',
+      );
+    }
+    return 'agents';
   }
   if (kind === 'none') {
     logger.warn('router: none: no session is configured on any router; each says Configured=False NoRouter');
@@ -71,7 +84,7 @@ async function routerFrom(options: RunOptions, logger: Logger): Promise<RouterDr
   if (kind !== 'bird') {
     throw new PeeringError(
       'INVALID_CONFIG',
-      `--router must be bird, none or recording (tests), not "${String(kind)}"`,
+      `--router must be agents, bird, none or recording (tests), not "${String(kind)}"`,
       'router',
     );
   }
@@ -118,7 +131,8 @@ export async function runOperator(options: RunOptions): Promise<RunningOperator>
   // What both modes give the operator; only the backing and leader election differ.
   const common = {
     config: options.config,
-    router,
+    router: router === 'agents' ? undefined : router,
+    routerAgents: router === 'agents' ? { agentTimeoutMs: options.agentTimeoutMs } : undefined,
     watchNamespace: options.watchNamespace,
     inboundNamespace,
     api: { listen: options.listen, configDir, peeringDb },

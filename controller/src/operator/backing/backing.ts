@@ -5,7 +5,8 @@ import { KubeLeaseStore } from './kube/leases.js';
 import { KubeSecretReader } from './kube/secrets.js';
 import { ManifestFolder, ManifestSecrets } from './embedded/manifests.js';
 import { SqliteResourceStore } from './embedded/sqlite-resources.js';
-import { PEERING_REQUEST, PEERING_SESSION } from '../resources/api-group.js';
+import { PEERING_REQUEST, PEERING_SESSION, ROUTER } from '../resources/api-group.js';
+import type { Router } from '../resources/router.js';
 import {
   PeeringRequestSpecSchema,
   REQUEST_SPEC_RULES,
@@ -30,6 +31,8 @@ export interface OperatorBacking {
   kind: 'kubernetes' | 'embedded';
   requests: ResourceCollection<PeeringRequest>;
   sessions: ResourceCollection<PeeringSession>;
+  /** Routers, driven by router agents: Kubernetes only (standalone drives its router in-process). */
+  routers?: ResourceCollection<Router> | undefined;
   secrets: SecretReader;
   events: EventRecorder;
   /** For leader election; absent when standalone (one process owns the SQLite file). */
@@ -46,6 +49,7 @@ export function kubernetesBacking(
     kind: 'kubernetes',
     requests: new KubeResourceCollection<PeeringRequest>(kube, PEERING_REQUEST),
     sessions: new KubeResourceCollection<PeeringSession>(kube, PEERING_SESSION),
+    routers: new KubeResourceCollection<Router>(kube, ROUTER),
     secrets: new KubeSecretReader(kube),
     events: new KubeEventRecorder(kube, 'peering-operator', options.logger),
     leases:

@@ -85,6 +85,8 @@ export function bgpStatus(observed: ObservedSession): BgpObservation {
 export type RouterView =
   | { kind: 'configured'; bgp: BgpObservation | undefined; observed: ObservedSession | undefined }
   | { kind: 'refused'; reason: string; message: string }
+  /** Assigned to a router whose agent has not (yet, or any more) answered: nothing is known of BGP. */
+  | { kind: 'waiting'; reason: string; message: string; bgp: BgpObservation | undefined }
   | { kind: 'removed' };
 
 /** How the last exchange with the outside (peer API, router, Secrets) went. */
@@ -133,19 +135,23 @@ export function sessionConditions(
       ? { type: 'Configured', status: 'True', reason: 'Configured', message: 'configured on our router' }
       : router.kind === 'refused'
         ? { type: 'Configured', status: 'False', reason: router.reason, message: router.message }
-        : { type: 'Configured', status: 'False', reason: 'NotConfigured', message: 'not on our router' };
+        : router.kind === 'waiting'
+          ? { type: 'Configured', status: 'Unknown', reason: router.reason, message: router.message }
+          : { type: 'Configured', status: 'False', reason: 'NotConfigured', message: 'not on our router' };
   const bgp = router.kind === 'configured' ? router.bgp : undefined;
   const established: DesiredCondition =
-    bgp?.state === 'established'
-      ? { type: 'Established', status: 'True', reason: 'Established', message: 'BGP is established' }
-      : {
-          type: 'Established',
-          status: 'False',
-          reason: bgp ? `Bgp${bgp.state.charAt(0).toUpperCase()}${bgp.state.slice(1)}` : 'NotConfigured',
-          message: bgp
-            ? `BGP is ${bgp.state}${bgp.lastError ? ` (${bgp.lastError})` : ''}`
-            : 'not on our router',
-        };
+    router.kind === 'waiting'
+      ? { type: 'Established', status: 'Unknown', reason: router.reason, message: router.message }
+      : bgp?.state === 'established'
+        ? { type: 'Established', status: 'True', reason: 'Established', message: 'BGP is established' }
+        : {
+            type: 'Established',
+            status: 'False',
+            reason: bgp ? `Bgp${bgp.state.charAt(0).toUpperCase()}${bgp.state.slice(1)}` : 'NotConfigured',
+            message: bgp
+              ? `BGP is ${bgp.state}${bgp.lastError ? ` (${bgp.lastError})` : ''}`
+              : 'not on our router',
+          };
   const ready: DesiredCondition =
     configured.status === 'True' && established.status === 'True'
       ? { type: 'Ready', status: 'True', reason: 'Established', message: 'BGP is established' }
@@ -214,7 +220,7 @@ export function requeueAfterMs(due: {
 }): number | undefined {
   const waits: number[] = [];
   if (due.pollDue !== undefined) waits.push(due.pollDue - due.now);
-  if (due.router.kind === 'configured') {
+  if (due.router.kind === 'configured' || due.router.kind === 'waiting') {
     const observe = due.observeMs ?? DEFAULT_OBSERVE_MS;
     waits.push(due.router.bgp?.state === 'established' ? observe.established : observe.waiting);
   }

@@ -21,8 +21,11 @@ import {
 import { ANNOTATION, SESSION_FINALIZER } from '../resources/api-group.js';
 import { setConditions } from '../resources/conditions.js';
 import { firstSpecIssue, hasFinalizer, isDeleting } from '../resources/object.js';
+import type { Router } from '../resources/router.js';
+import { assignRouter, routerConnection } from './router-assignment.js';
 import {
   PeeringSessionSpecSchema,
+  type BgpObservation,
   type PeeringSession,
   type PeeringSessionSpec,
   type PeeringSessionStatus,
@@ -76,6 +79,11 @@ export interface SessionReconcilerDeps {
   tokens: PeerTokenSources;
   peers: PeerApiConnector;
   router: SessionRouter;
+  /**
+   * Routers with agents (Kubernetes): sessions are assigned to a Router by their local address, and the Router's
+   * agent configures them and reports back into their status. Absent: `router` configures them in-process.
+   */
+  fleet?: RouterFleet | undefined;
   events: EventRecorder;
   /** For the peer's recommended max-prefix (PeeringDB `info_prefixes4/6`), applied when known. */
   peeringDb?: PeeringDb | undefined;
@@ -83,6 +91,14 @@ export interface SessionReconcilerDeps {
   logger?: Logger;
   /** Spreads first polls after a restart (tests fix it). */
   random?: () => number;
+}
+
+/** The Routers sessions are assigned to, when agents drive the routers (docs/operator.md, "Routers and agents"). */
+export interface RouterFleet {
+  /** The Routers of a namespace, from the operator's cache. */
+  routers(namespace: string): readonly Router[];
+  /** A Router whose agent's heartbeat is older than this is disconnected. */
+  agentTimeoutMs: number;
 }
 
 /** Escape hatch for a peer that is gone for good: delete the resource without a remote `DELETE`. */
@@ -219,6 +235,7 @@ export class SessionReconciler {
   ): Promise<RouterView> {
     const terms = sessionTerms(spec);
     const routerKey = naturalKey(terms);
+    if (this.deps.fleet) return this.routeByAgent(this.deps.fleet, session, spec, status);
     if (status.state !== undefined && ROUTED_STATES.has(status.state)) {
       const router = await this.configure(session, routerKey, terms);
       if (router.kind === 'configured') {
@@ -241,6 +258,59 @@ export class SessionReconciler {
     }
     delete status.bgp;
     return { kind: 'removed' };
+  }
+
+  /**
+   * The operator decides, the agent acts: an agreed session is assigned to the one Router holding its local
+   * address (`status.router`), and what that Router's agent reports (`status.routerReport`) becomes the
+   * session's BGP state. A disconnected agent makes the state `unknown`, never a stale `established`. Any
+   * other session loses its assignment, and the agent takes it off its router.
+   */
+  private async routeByAgent(
+    fleet: RouterFleet,
+    session: PeeringSession,
+    spec: PeeringSessionSpec,
+    status: PeeringSessionStatus,
+  ): Promise<RouterView> {
+    if (status.state === undefined || !ROUTED_STATES.has(status.state)) {
+      delete status.router;
+      delete status.bgp;
+      return { kind: 'removed' };
+    }
+    const namespace = session.metadata.namespace ?? '';
+    const assignment = assignRouter(spec.localIp, spec.location.id, fleet.routers(namespace));
+    if (assignment.kind !== 'assigned') {
+      delete status.router;
+      delete status.bgp;
+      return { kind: 'refused', reason: assignment.reason, message: assignment.message };
+    }
+    const name = assignment.router.metadata.name;
+    const maxPrefixes = await this.peerMaxPrefixes(spec);
+    status.router = { name, ...(maxPrefixes === undefined ? {} : { maxPrefixes }) };
+    const connection = routerConnection(assignment.router, this.clock.now(), fleet.agentTimeoutMs);
+    if (!connection.connected) {
+      status.bgp = { state: 'unknown', lastError: connection.message };
+      return { kind: 'waiting', reason: connection.reason, message: connection.message, bgp: status.bgp };
+    }
+    const report = status.routerReport;
+    const generation = session.metadata.generation ?? 0;
+    if (report === undefined || report.router !== name || report.observedGeneration < generation) {
+      const message = `waiting for the agent of Router ${name} to configure generation ${generation}`;
+      status.bgp = { state: 'unknown', lastError: message };
+      return { kind: 'waiting', reason: 'WaitingForAgent', message, bgp: status.bgp };
+    }
+    if (!report.configured) {
+      delete status.bgp;
+      return {
+        kind: 'refused',
+        reason: report.reason ?? 'RouterRejected',
+        message: `Router ${name}: ${report.message ?? 'the agent could not configure the session'}`,
+      };
+    }
+    status.bgp = report.bgp ?? { state: 'unknown' };
+    const observed = observedFromReport(status.bgp);
+    if (spec.direction === 'Inbound') status.state = statusFromObserved(observed, status.state);
+    return { kind: 'configured', bgp: status.bgp, observed };
   }
 
   private async finalize(key: string, session: PeeringSession): Promise<ReconcileResult> {
@@ -275,7 +345,8 @@ export class SessionReconciler {
         throw error;
       }
     }
-    await this.deps.router.remove(naturalKey(spec));
+    // With agents, the Router's agent takes a session off its router when the object goes.
+    if (!this.deps.fleet) await this.deps.router.remove(naturalKey(spec));
     await releaseFinalizer(this.deps.sessions, session, SESSION_FINALIZER);
     this.logger.info('de-peered', { key, sessionId: spec.sessionId, direction: spec.direction });
     return {};
@@ -331,6 +402,8 @@ export class SessionReconciler {
    * await reconciler.resyncRouter(sessionInformer.list()); // at start-up and on becoming leader
    */
   async resyncRouter(sessions: readonly PeeringSession[]): Promise<ApplyResult> {
+    // Each router agent resyncs its own router when it starts.
+    if (this.deps.fleet) return { sessions: [], reloaded: false };
     const desired: DesiredSession[] = [];
     for (const session of sessions) {
       const state = session.status?.state;
@@ -429,6 +502,16 @@ export class SessionReconciler {
     await this.deps.sessions.updateStatus({ ...session, status: next });
     recordTransitions(this.deps.events, session, update.transitions, ['Ready', 'Synced', 'Accepted']);
   }
+}
+
+/** The agent's report as the driver's observation, for the status rules shared with the in-process router. */
+function observedFromReport(bgp: BgpObservation): ObservedSession {
+  return {
+    key: '',
+    protocol: '',
+    state: bgp.state,
+    routes: { imported: bgp.prefixesReceived ?? 0, exported: bgp.prefixesSent ?? 0 },
+  };
 }
 
 function isConfigured(status: PeeringSessionStatus | undefined): boolean {

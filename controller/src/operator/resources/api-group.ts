@@ -8,7 +8,7 @@ export const API_VERSION = `${GROUP}/${VERSION}`;
 
 /** A kind the operator serves, with the names Kubernetes needs for it. */
 export interface KindNames {
-  kind: 'PeeringRequest' | 'PeeringSession';
+  kind: 'PeeringRequest' | 'PeeringSession' | 'Router';
   plural: string;
   singular: string;
   shortNames: string[];
@@ -28,7 +28,15 @@ export const PEERING_SESSION: KindNames = {
   shortNames: ['psess', 'peersess'],
 };
 
-/** `kubectl get peering` lists both kinds. */
+/** One BGP speaker the operator's sessions go on, driven by the router agent beside it. */
+export const ROUTER: KindNames = {
+  kind: 'Router',
+  plural: 'routers',
+  singular: 'router',
+  shortNames: ['rtr', 'peerrouter'],
+};
+
+/** `kubectl get peering` lists every kind. */
 export const CATEGORIES = ['peering'];
 
 /**

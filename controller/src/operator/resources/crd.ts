@@ -1,5 +1,14 @@
 import { z } from 'zod';
-import { CATEGORIES, GROUP, PEERING_REQUEST, PEERING_SESSION, VERSION, type KindNames } from './api-group.js';
+import {
+  CATEGORIES,
+  GROUP,
+  PEERING_REQUEST,
+  PEERING_SESSION,
+  ROUTER,
+  VERSION,
+  type KindNames,
+} from './api-group.js';
+import { RouterSpecSchema, RouterStatusSchema } from './router.js';
 import { PeeringRequestSpecSchema, PeeringRequestStatusSchema } from './peering-request.js';
 import { PeeringSessionSpecSchema, PeeringSessionStatusSchema } from './peering-session.js';
 import { FIELD_VALIDATIONS } from './rules.js';
@@ -36,6 +45,7 @@ export const SESSION_PRINTER_COLUMNS: PrinterColumn[] = [
   { name: 'Ready', type: 'string', jsonPath: READY },
   { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
   { name: 'Session ID', type: 'string', jsonPath: '.spec.sessionId', priority: 1 },
+  { name: 'Router', type: 'string', jsonPath: '.status.router.name', priority: 1 },
   { name: 'Message', type: 'string', jsonPath: READY_MESSAGE, priority: 1 },
 ];
 
@@ -49,6 +59,26 @@ export const REQUEST_PRINTER_COLUMNS: PrinterColumn[] = [
   { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
   { name: 'Request ID', type: 'string', jsonPath: '.status.requestId', priority: 1 },
   { name: 'Message', type: 'string', jsonPath: READY_MESSAGE, priority: 1 },
+];
+
+const CONNECTED = '.status.conditions[?(@.type=="RouterConnected")].status';
+
+export const ROUTER_PRINTER_COLUMNS: PrinterColumn[] = [
+  { name: 'Driver', type: 'string', jsonPath: '.spec.driver' },
+  { name: 'Connected', type: 'string', jsonPath: CONNECTED, description: "The agent's heartbeat is fresh" },
+  { name: 'Assigned', type: 'integer', jsonPath: '.status.sessions.assigned' },
+  { name: 'Configured', type: 'integer', jsonPath: '.status.sessions.configured' },
+  { name: 'Established', type: 'integer', jsonPath: '.status.sessions.established' },
+  { name: 'Last Seen', type: 'date', jsonPath: '.status.agent.heartbeatTime' },
+  { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+  { name: 'Addresses', type: 'string', jsonPath: '.spec.addresses', priority: 1 },
+  { name: 'Agent', type: 'string', jsonPath: '.status.agent.identity', priority: 1 },
+  {
+    name: 'Message',
+    type: 'string',
+    jsonPath: '.status.conditions[?(@.type=="RouterConnected")].message',
+    priority: 1,
+  },
 ];
 
 /**
@@ -191,6 +221,13 @@ export function operatorCrds(): Record<string, CustomResourceDefinition> {
       PeeringSessionStatusSchema,
       SESSION_PRINTER_COLUMNS,
       'PeeringSession: one BGP session with another network, owned by its PeeringRequest.',
+    ),
+    [`${GROUP}_${ROUTER.plural}.yaml`]: customResourceDefinition(
+      ROUTER,
+      RouterSpecSchema,
+      RouterStatusSchema,
+      ROUTER_PRINTER_COLUMNS,
+      'Router: a BGP speaker; sessions whose local address it holds are configured on it by its router agent.',
     ),
   };
 }

@@ -91,6 +91,36 @@ export const BgpObservationSchema = z
   .meta({ description: "The router's view of the session" });
 export type BgpObservation = z.infer<typeof BgpObservationSchema>;
 
+/** The operator's decision: which Router the session goes on (its local address decides), and its limits. */
+export const RouterAssignmentSchema = z
+  .object({
+    name: z.string().min(1).max(253).meta({ description: 'The Router (same namespace)' }),
+    maxPrefixes: z
+      .number()
+      .int()
+      .min(1)
+      .max(4294967295)
+      .optional()
+      .meta({ description: "The peer's max-prefix limit (PeeringDB), applied by the router agent" }),
+  })
+  .meta({ description: 'The Router this session is assigned to, written by the operator' });
+export type RouterAssignment = z.infer<typeof RouterAssignmentSchema>;
+
+/** The router agent's report on the session: what it did with it and what BGP says. */
+export const RouterReportSchema = z
+  .object({
+    router: z.string().min(1).max(253),
+    /** The session's metadata.generation the agent applied. */
+    observedGeneration: z.number().int().min(0),
+    configured: z.boolean(),
+    reason: z.string().max(1024).optional(),
+    message: z.string().max(4096).optional(),
+    bgp: BgpObservationSchema.optional(),
+    observedTime: z.string().max(64).meta({ format: 'date-time' }),
+  })
+  .meta({ description: "The router agent's report, written by the agent of status.router.name" });
+export type RouterReport = z.infer<typeof RouterReportSchema>;
+
 export const PeeringSessionStatusSchema = z
   .object({
     state: SessionStatusSchema.optional().meta({
@@ -108,6 +138,8 @@ export const PeeringSessionStatusSchema = z
     /** Consecutive failed polls of the peer (the polling back-off grows with it). */
     syncFailures: z.number().int().min(0).optional(),
     bgp: BgpObservationSchema.optional(),
+    router: RouterAssignmentSchema.optional(),
+    routerReport: RouterReportSchema.optional(),
     conditions: ConditionListSchema,
     observedGeneration: z.number().int().min(0).optional(),
   })

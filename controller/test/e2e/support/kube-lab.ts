@@ -11,6 +11,14 @@ import {
 } from '../../../src/demo/two-networks.js';
 import { kubernetesBacking } from '../../../src/operator/backing/backing.js';
 import { CRDS_DIR, kubectlApply, operatorKubeClient } from '../../operator/support/cluster.js';
+import { routerAgentRbac } from '../../operator/support/rbac.js';
+import { RouterAgent } from '../../../src/agent/router-agent.js';
+import { KubeClient } from '../../../src/operator/backing/kube/client.js';
+import { KubeResourceCollection } from '../../../src/operator/backing/kube/collection.js';
+import { KubeSecretReader } from '../../../src/operator/backing/kube/secrets.js';
+import { API_VERSION, PEERING_SESSION, ROUTER } from '../../../src/operator/resources/api-group.js';
+import type { PeeringSession } from '../../../src/operator/resources/peering-session.js';
+import type { Router } from '../../../src/operator/resources/router.js';
 import { birdBinaryPath, describeWithBird } from '../../support/bird.js';
 import { EXAMPLES_DIR } from '../../support/sample.js';
 
@@ -39,6 +47,38 @@ export function kubeLabBacking(
       deleteRequest: async (name) => {
         await plane().kubectl(['delete', 'peeringrequest', name, '-n', namespace, '--wait=false']);
       },
+      startRouterAgent: async ({ name, addresses, driver }) => {
+        await kubectlApply(plane(), [
+          ...routerAgentRbac(namespace),
+          {
+            apiVersion: API_VERSION,
+            kind: 'Router',
+            metadata: { name, namespace },
+            spec: { driver: 'bird', addresses },
+          },
+        ]);
+        const agentKube = await KubeClient.connect(
+          await plane().serviceAccountKubeConfig(namespace, 'peering-router-agent'),
+        );
+        const agent = new RouterAgent(
+          {
+            sessions: new KubeResourceCollection<PeeringSession>(agentKube, PEERING_SESSION),
+            routers: new KubeResourceCollection<Router>(agentKube, ROUTER),
+            secrets: new KubeSecretReader(agentKube),
+            driver,
+          },
+          { router: name, namespace, driverKind: 'bird', identity: `agent-${name}` },
+        );
+        await agent.start();
+        let done = false;
+        const end = async (how: 'stop' | 'kill') => {
+          if (done) return;
+          done = true;
+          await agent[how]();
+          await agentKube.close();
+        };
+        return { router: name, stop: () => end('stop'), kill: () => end('kill') };
+      },
     };
   };
 }
@@ -50,8 +90,8 @@ export function kubeLabBacking(
  */
 export function describeKubeLab(
   name: string,
-  options: Pick<TwoNetworksOptions, 'counterRequests'>,
-  scenario: (lab: () => TwoNetworks) => void,
+  options: Pick<TwoNetworksOptions, 'counterRequests' | 'routerAgents' | 'operatorOptions'>,
+  scenario: (lab: () => TwoNetworks, plane: () => ControlPlane) => void,
 ): void {
   if (birdBinaryPath() === undefined) {
     describeWithBird(name, () => undefined);
@@ -76,6 +116,6 @@ export function describeKubeLab(
       if (workDir) rmSync(workDir, { recursive: true, force: true });
     });
 
-    scenario(() => lab as TwoNetworks);
+    scenario(() => lab as TwoNetworks, plane);
   });
 }

@@ -9,6 +9,7 @@ export const RBAC_RULES_FILE = join(REPO_ROOT, 'charts', 'peering-operator', 'fi
 interface RulesFile {
   operator: Record<string, unknown>[];
   leaderElection: Record<string, unknown>[];
+  routerAgent: Record<string, unknown>[];
 }
 
 /**
@@ -38,5 +39,29 @@ export function chartRbac(namespace: string, serviceAccount = 'peering-operator'
     { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: serviceAccount, namespace } },
     ...role('peering-operator', rules.operator),
     ...role('peering-operator-leader-election', rules.leaderElection),
+  ];
+}
+
+/** The ServiceAccount, Role and RoleBinding of a router agent in `namespace`, from the chart's rules file. */
+export function routerAgentRbac(
+  namespace: string,
+  serviceAccount = 'peering-router-agent',
+): Record<string, unknown>[] {
+  const rules = parse(readFileSync(RBAC_RULES_FILE, 'utf8')) as RulesFile;
+  return [
+    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: serviceAccount, namespace } },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: { name: serviceAccount, namespace },
+      rules: rules.routerAgent,
+    },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: serviceAccount, namespace },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: serviceAccount },
+      subjects: [{ kind: 'ServiceAccount', name: serviceAccount, namespace }],
+    },
   ];
 }

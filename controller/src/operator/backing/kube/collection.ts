@@ -129,6 +129,53 @@ export class KubeResourceCollection<T extends Resource<unknown, unknown>> implem
     );
   }
 
+  /**
+   * A JSON merge patch of the status (RFC 7396), with no resourceVersion precondition: for a writer that owns
+   * only part of the status (a router agent's `routerReport`), so that it neither overwrites nor waits for the
+   * parts others write. `fieldManager` names the writer in managedFields.
+   */
+  async patchStatus(
+    namespace: string,
+    name: string,
+    status: Record<string, unknown>,
+    fieldManager: string,
+  ): Promise<T> {
+    return withKind(
+      await this.kube.request<T>('PATCH', this.path(namespace, name, true), {
+        body: { status },
+        contentType: 'application/merge-patch+json',
+        query: { fieldManager },
+      }),
+      this.names.kind,
+    );
+  }
+
+  /**
+   * Server-side apply of part of the status, as `fieldManager`: the fields given become that manager's, and
+   * list-maps (conditions, by type) merge entry by entry, so a writer owning one condition leaves the others
+   * alone. `force`: the manager takes over fields another wrote last (the operator's mark on a lost agent).
+   */
+  async applyStatus(
+    namespace: string,
+    name: string,
+    status: Record<string, unknown>,
+    fieldManager: string,
+  ): Promise<T> {
+    return withKind(
+      await this.kube.request<T>('PATCH', this.path(namespace, name, true), {
+        body: {
+          apiVersion: `${GROUP}/${VERSION}`,
+          kind: this.names.kind,
+          metadata: { name, namespace },
+          status,
+        },
+        contentType: 'application/apply-patch+yaml',
+        query: { fieldManager, force: 'true' },
+      }),
+      this.names.kind,
+    );
+  }
+
   async delete(namespace: string, name: string): Promise<boolean> {
     try {
       await this.kube.request('DELETE', this.path(namespace, name), {
