@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { describeWithControlPlane } from '../../../test-support/kube/describe-with-control-plane.js';
 import { REQUEST_FINALIZER, SESSION_FINALIZER } from '../../src/operator/resources/api-group.js';
-import { eventually } from '../operator/support/cluster.js';
+import { CRDS_DIR, eventually } from '../operator/support/cluster.js';
 import { goodRequest, goodSession } from '../operator/fixtures/manifests.js';
 import { REPO_ROOT } from '../support/sample.js';
 import { MUTATING_ADMISSION_POLICY, describeWithHelm, renderChart, type RenderedObject } from './helm.js';
-import { ALL_ON } from './value-sets.js';
+import { ALL_ON, ROUTER_AGENTS } from './value-sets.js';
 
 /**
  * The Prometheus Operator's CRD is not ours to ship, and a real API server refuses a ServiceMonitor whose kind it
@@ -101,6 +101,13 @@ describeWithHelm('Helm chart on a real API server', (helm) => {
       const lines = await dryRun(crds, 'crds.yaml');
       expectAllAccepted(lines, crds);
       expect(lines.every((line) => line.endsWith(' created (server dry run)'))).toBe(true);
+    });
+
+    it('accepts the Routers and router agents of the agents rendering, once the CRDs are there', async () => {
+      await plane().installCRDs(CRDS_DIR);
+      const { objects } = await renderChart(helm(), ROUTER_AGENTS, { namespace });
+      expect(objects.filter((o) => o.kind === 'Router')).toHaveLength(3);
+      expectAllAccepted(await dryRun(objects, 'router-agents.yaml'), objects);
     });
 
     it('is a check that can fail: the server refuses a broken rendering', async () => {

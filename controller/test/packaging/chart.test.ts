@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { parseConfig } from '../../src/config/config.js';
 import { REQUEST_FINALIZER, SESSION_FINALIZER } from '../../src/operator/resources/api-group.js';
+import { RBAC_RULES_FILE } from '../operator/support/rbac.js';
 import { REPO_ROOT } from '../support/sample.js';
 import {
   CHART_DIR,
@@ -22,7 +23,7 @@ import {
   type RenderedObject,
 } from './helm.js';
 import { checkedInValuesSchema, configValuesSchema } from './values-schema.js';
-import { ALL_ON } from './value-sets.js';
+import { ALL_ON, ROUTER_AGENTS } from './value-sets.js';
 
 type Container = {
   args: string[];
@@ -283,6 +284,89 @@ describeWithHelm('Helm chart', (helm) => {
     const none = container((await renderChart(helm(), { router: { driver: 'none' } })).objects);
     expect(none.args).toContain('--router=none');
     expect(none.args.some((a) => a.startsWith('--bird-'))).toBe(false);
+  });
+
+  it('router agents: Routers from the values, an agent Deployment per host or sidecar Router, their RBAC from the rules file', async () => {
+    const { objects } = await renderChart(helm(), ROUTER_AGENTS);
+    const operatorOnly = objects.filter((o) => !o.metadata.name.includes('-agent-'));
+    expect(container(operatorOnly).args).toEqual(
+      expect.arrayContaining(['--router=agents', '--agent-timeout=15s']),
+    );
+    const routers = objects.filter((o) => o.kind === 'Router');
+    expect(routers.map((r) => [r.metadata.name, r.spec])).toEqual([
+      [
+        'edge1',
+        {
+          driver: 'bird',
+          addresses: ['192.0.2.10', '2001:db8:1::/64'],
+          locations: ['pdb:ix:26'],
+          timers: { hold: 90, keepalive: 30 },
+        },
+      ],
+      ['edge2', { driver: 'bird', addresses: ['192.0.2.11'] }],
+      ['edge3', { driver: 'bird', addresses: ['192.0.2.12'] }],
+    ]);
+    type Pod = {
+      hostNetwork?: boolean;
+      nodeSelector?: Record<string, string>;
+      serviceAccountName: string;
+      containers: { name: string; args?: string[] }[];
+      volumes: { name: string; hostPath?: { path: string }; emptyDir?: object }[];
+    };
+    const agents = objects
+      .filter((o) => o.kind === 'Deployment' && o.metadata.name.includes('-agent-'))
+      .map((o) => (o as unknown as { spec: { template: { spec: Pod } } }).spec.template.spec);
+    // edge3's agent runs on the router host itself (external): nothing to deploy for it.
+    expect(agents).toHaveLength(2);
+    const [host, sidecar] = agents as [Pod, Pod];
+    expect(host.nodeSelector).toEqual({ 'kubernetes.io/hostname': 'edge1' });
+    expect(host.containers.map((c) => c.name)).toEqual(['router-agent']);
+    expect(host.containers[0]?.args).toEqual([
+      'router-agent',
+      '--router=edge1',
+      '--namespace=$(POD_NAMESPACE)',
+      '--driver=bird',
+      '--bird-socket=/run/bird/bird.ctl',
+      '--bird-include-dir=/etc/bird/peering',
+    ]);
+    expect(host.volumes.map((v) => v.hostPath?.path)).toEqual(['/run/bird', '/etc/bird/peering']);
+    expect(sidecar.hostNetwork).toBe(true);
+    expect(sidecar.containers.map((c) => c.name)).toEqual(['router-agent', 'bgp']);
+    expect(sidecar.volumes.every((v) => v.emptyDir !== undefined)).toBe(true);
+    expect(new Set(agents.map((a) => a.serviceAccountName))).toEqual(
+      new Set(['peering-peering-operator-router-agent']),
+    );
+    const role = objects.find(
+      (o) => o.kind === 'Role' && o.metadata.name.endsWith('-router-agent'),
+    );
+    const rules = parse(readFileSync(RBAC_RULES_FILE, 'utf8')) as { routerAgent: unknown };
+    expect((role as unknown as { rules: unknown }).rules).toEqual(rules.routerAgent);
+    await lintChart(helm(), ROUTER_AGENTS);
+  });
+
+  it('router agents: the values schema and the templates name what is missing or contradictory', async () => {
+    const agents = ROUTER_AGENTS.router as { routers: Record<string, unknown>[] };
+    const withRouters = (routers: unknown[], driver = 'agents') => ({ router: { driver, routers } });
+    await expect(renderChart(helm(), withRouters(agents.routers, 'bird'))).rejects.toThrow(
+      /router.routers needs router.driver: agents/,
+    );
+    await expect(
+      renderChart(
+        helm(),
+        withRouters([{ name: 'edge1', driver: 'bird', addresses: ['192.0.2.1'], agent: { mode: 'host' } }]),
+      ),
+    ).rejects.toThrow(/nodeSelector/);
+    await expect(
+      renderChart(helm(), withRouters([{ name: 'edge1', driver: 'bird', addresses: [] }])),
+    ).rejects.toThrow(/addresses/);
+    await expect(
+      renderChart(
+        helm(),
+        withRouters([
+          { name: 'edge1', driver: 'bird', addresses: ['192.0.2.1'], agent: { mode: 'sidecar' } },
+        ]),
+      ),
+    ).rejects.toThrow(/sidecar/);
   });
 
   it('renders the optional Ingress (API path only), ServiceMonitor and NetworkPolicy', async () => {

@@ -42,3 +42,27 @@ export const ALL_ON: Record<string, unknown> = {
     },
   },
 };
+
+/** Routers driven by router agents, one of each agent mode (issue 15). */
+export const ROUTER_AGENTS: Record<string, unknown> = {
+  router: {
+    driver: 'agents',
+    routers: [
+      {
+        name: 'edge1',
+        driver: 'bird',
+        addresses: ['192.0.2.10', '2001:db8:1::/64'],
+        locations: ['pdb:ix:26'],
+        timers: { hold: 90, keepalive: 30 },
+        agent: { mode: 'host', nodeSelector: { 'kubernetes.io/hostname': 'edge1' } },
+      },
+      {
+        name: 'edge2',
+        driver: 'bird',
+        addresses: ['192.0.2.11'],
+        agent: { mode: 'sidecar', sidecar: { image: 'registry.example.net/bird:2.17' } },
+      },
+      { name: 'edge3', driver: 'bird', addresses: ['192.0.2.12'] },
+    ],
+  },
+};
