@@ -336,9 +336,7 @@ describeWithHelm('Helm chart', (helm) => {
     expect(new Set(agents.map((a) => a.serviceAccountName))).toEqual(
       new Set(['peering-peering-operator-router-agent']),
     );
-    const role = objects.find(
-      (o) => o.kind === 'Role' && o.metadata.name.endsWith('-router-agent'),
-    );
+    const role = objects.find((o) => o.kind === 'Role' && o.metadata.name.endsWith('-router-agent'));
     const rules = parse(readFileSync(RBAC_RULES_FILE, 'utf8')) as { routerAgent: unknown };
     expect((role as unknown as { rules: unknown }).rules).toEqual(rules.routerAgent);
     await lintChart(helm(), ROUTER_AGENTS);
