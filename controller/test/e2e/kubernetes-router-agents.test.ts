@@ -1,3 +1,5 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { BirdRouterDriver } from '../../src/router/bird/bird-driver.js';
 import type { LabNetwork } from '../../src/demo/two-networks.js';
 import type { PeeringSession } from '../../src/operator/resources/peering-session.js';
@@ -5,6 +7,7 @@ import type { Router } from '../../src/operator/resources/router.js';
 import { API_VERSION } from '../../src/operator/resources/api-group.js';
 import { kubectlApply } from '../operator/support/cluster.js';
 import { describeKubeLab } from './support/kube-lab.js';
+import { CliProcess, requireBuild } from './support/processes.js';
 import { onlySession, peeringProtocols, routesFrom, waitFor } from './support/observe.js';
 
 async function sessionOf(network: LabNetwork): Promise<PeeringSession | undefined> {
@@ -28,6 +31,8 @@ describeKubeLab(
   'Kubernetes with router agents: Router resources, an agent per BIRD, losses that show',
   { routerAgents: true, operatorOptions: { sessions: undefined, queue: undefined, resyncMs: undefined } },
   (lab, plane) => {
+    beforeAll(() => requireBuild());
+
     it('both sides reach Established through their agents; the Routers count them', async () => {
       const { a, b } = lab();
       await lab().apply();
@@ -129,6 +134,54 @@ describeKubeLab(
       // BGP itself never depended on the agent.
       expect((await peeringProtocols(b.bird))[0]?.info).toMatch(/^Established/);
 
+      // The new agent is `peering-operator router-agent`, as a router host runs it: its own process, a kubeconfig
+      // for the agent's ServiceAccount, BIRD's socket and folder.
+      const namespace = b.backing!.namespace;
+      const kubeconfig = join(lab().workDir, 'router-agent.kubeconfig');
+      writeFileSync(
+        kubeconfig,
+        (await plane().serviceAccountKubeConfig(namespace, 'peering-router-agent')).exportConfig(),
+        { mode: 0o600 },
+      );
+      const cli = new CliProcess(
+        [
+          'router-agent',
+          '--router',
+          `bird-as${b.asn}`,
+          '--namespace',
+          namespace,
+          '--kubeconfig',
+          kubeconfig,
+          '--identity',
+          'router-host-b',
+          '--driver',
+          'bird',
+          '--bird-socket',
+          b.bird.socketPath,
+          '--bird-include-dir',
+          b.bird.includeDir,
+          '--bird-session-defaults',
+          join(b.dir, 'bird-sessions.yaml'),
+        ],
+        join(lab().workDir, 'router-agent.log'),
+      ).start();
+      try {
+        await waitFor(
+          async () => (await sessionOf(b))?.status?.bgp?.state === 'established',
+          'established again under the agent process',
+          30_000,
+        );
+        expect((await routerOf(b))?.status?.agent?.identity).toBe('router-host-b');
+      } finally {
+        await cli.kill('SIGTERM');
+      }
+      expect(await cli.exited()).toEqual({ code: 0, signal: null });
+      expect(condition(await routerOf(b), 'RouterConnected')).toMatchObject({
+        status: 'False',
+        reason: 'AgentStopped',
+        message: 'agent router-host-b stopped',
+      });
+
       b.agent = await b.backing!.startRouterAgent!({
         name: `bird-as${b.asn}`,
         addresses: [b.plan.address],
@@ -140,7 +193,7 @@ describeKubeLab(
       });
       await waitFor(
         async () => (await sessionOf(b))?.status?.bgp?.state === 'established',
-        'established again under the new agent',
+        'established again under the in-process agent',
         30_000,
       );
     }, 120_000);

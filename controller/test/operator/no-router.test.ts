@@ -65,8 +65,39 @@ describe('peering-operator run without a router choice', () => {
       ],
       { encoding: 'utf8', timeout: 30_000 },
     );
-    expect(run.status).not.toBe(0);
+    expect(run.status).toBe(3);
+    expect(run.stderr).toMatch(/--router agents/);
     expect(run.stderr).toMatch(/--router bird/);
     expect(run.stderr).toMatch(/--router none/);
+  });
+
+  it('refuses router agents standalone (Routers are Kubernetes resources), and an agent without its daemon', () => {
+    const standalone = spawnSync(
+      process.execPath,
+      [
+        BIN,
+        'run',
+        '--config',
+        join(REPO_ROOT, 'examples', 'peering-operator.yaml'),
+        '--standalone',
+        '--router',
+        'agents',
+      ],
+      { encoding: 'utf8', timeout: 30_000 },
+    );
+    expect(standalone.status).toBe(3);
+    expect(standalone.stderr).toMatch(/--router agents needs Kubernetes/);
+    const agent = (args: string[]) =>
+      spawnSync(process.execPath, [BIN, 'router-agent', '--router', 'edge1', ...args], {
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+    const noSocket = agent(['--driver', 'bird']);
+    expect(noSocket.status).toBe(3);
+    expect(noSocket.stderr).toMatch(/--driver bird needs --bird-socket and --bird-include-dir/);
+    const frr = agent(['--driver', 'frr']);
+    expect(frr.status).toBe(3);
+    expect(frr.stderr).toMatch(/FRR driver is not available yet/);
+    expect(agent([]).stderr).toMatch(/--driver <kind>/);
   });
 });
