@@ -59,6 +59,9 @@ export function isSessionStatus(word: string): word is SessionStatus {
  */
 export const SAFE_TEXT = /^[\x20-\x21\x23-\x5b\x5d-\x7e]*$/;
 
+/** What a session secret may hold: SAFE_TEXT without the space. */
+export const SECRET_TEXT = /^[\x21\x23-\x5b\x5d-\x7e]*$/;
+
 /**
  * A session's MD5/TCP-AO secret: what the API accepts is what a router can be given, so a session is never
  * approved only to fail at the router (issue 14).
@@ -67,7 +70,8 @@ export const SessionSecretSchema = z
   .string()
   .min(1)
   .max(80, 'must be at most 80 characters (the TCP MD5 key limit)')
-  .regex(SAFE_TEXT, 'must be printable ASCII without " or \\');
+  // No space either: FRR takes a password as one word (BIRD would quote it), and a secret must suit every router.
+  .regex(SECRET_TEXT, 'must be printable ASCII without spaces, " or \\');
 
 /** A key of a Kubernetes Secret (or any named secret store) holding a session's MD5/TCP-AO secret. */
 export interface SecretKeyRef {

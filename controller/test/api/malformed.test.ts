@@ -128,6 +128,8 @@ const CASES: Case[] = [
     'sessions[0].session_secret',
   ),
   bad('a secret with a newline', withSession({ md5: 'abc\ndef' }), 'sessions[0].md5'),
+  // FRR takes a password as one word: a space would end it and start another command's argument.
+  bad('a secret with a space', withSession({ session_secret: 's3cret word' }), 'sessions[0].session_secret'),
   bad('empty request_id', { request_id: '', sessions: [good] }, 'request_id'),
   bad('request_id with spaces', { request_id: 'a b', sessions: [good] }, 'request_id'),
   bad('return_url not a URL', { return_url: 'nope', sessions: [good] }, 'return_url'),

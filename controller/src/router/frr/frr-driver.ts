@@ -1,0 +1,303 @@
+import { PeeringError } from '../../domain/errors.js';
+import {
+  validateDesiredSession,
+  type ApplyResult,
+  type BgpState,
+  type DesiredSession,
+  type ObservedSession,
+  type RouterDriver,
+  type SessionBatch,
+  type SessionOutcome,
+} from '../driver.js';
+import type { SessionDefaults } from '../bird/bird-driver.js';
+import {
+  DESCRIPTION_PREFIX,
+  configScript,
+  keyOfConfig,
+  neighborConfig,
+  parseRunningConfig,
+  sameNeighbor,
+  type NeighborChange,
+  type NeighborConfig,
+} from './render.js';
+import { Vtysh, type VtyshOptions } from './vtysh.js';
+
+export interface FrrRouterDriverOptions extends VtyshOptions {
+  /** What every session gets unless it says otherwise (the same file as BIRD's). */
+  sessionDefaults?: SessionDefaults | undefined;
+  /**
+   * The port bgpd listens on (`bgpd -p`, default 179): FRR has one for all neighbors, so a session asking for
+   * another local port cannot be configured here.
+   */
+  listenPort?: number | undefined;
+}
+
+/** A neighbor as `show bgp neighbors json` reports it (the fields the driver reads). */
+interface FrrNeighbor {
+  remoteAs?: number;
+  localAs?: number;
+  nbrDesc?: string;
+  bgpState?: string;
+  adminShutDown?: boolean;
+  bgpTimerUpEstablishedEpoch?: number;
+  lastNotificationReason?: string;
+  lastResetDueTo?: string;
+  addressFamilyInfo?: Record<string, { acceptedPrefixCounter?: number; sentPrefixCounter?: number }>;
+}
+
+/**
+ * The {@link RouterDriver} for FRRouting's bgpd: one neighbor per session under `router bgp`, described
+ * `po <key>` (how the driver tells its neighbors from everyone else's); changes go in as one vtysh script per
+ * batch that touches those neighbors only (and one deny-all route-map for sessions without a filter); BGP state
+ * comes from `show bgp neighbors json`.
+ *
+ * FRR applies a script line by line and has no transaction for BGP: when it refuses any line, the driver sends
+ * the reverse of the whole batch (every neighbor back to what it was) and throws `ROUTER_REJECTED` with FRR's
+ * words. A neighbor of the same address that is not ours is never touched: that session is `rejected`.
+ *
+ * @example
+ * const router = new FrrRouterDriver({ vtySocketDir: '/run/frr', sessionDefaults: { importFilter: 'peer_in' } });
+ * await router.apply({ upsert: [desiredSession(terms)] });
+ */
+export class FrrRouterDriver implements RouterDriver {
+  private readonly vtysh: Vtysh;
+  /** Keys this driver configured (reported `unknown` when FRR stops running them). */
+  private readonly managed = new Set<string>();
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly options: FrrRouterDriverOptions = {}) {
+    this.vtysh = new Vtysh(options);
+  }
+
+  apply(batch: SessionBatch): Promise<ApplyResult> {
+    return this.serially(() => this.applyNow(batch.upsert ?? [], batch.remove ?? [], false));
+  }
+
+  sync(desired: readonly DesiredSession[]): Promise<ApplyResult> {
+    return this.serially(() => this.applyNow(desired, [], true));
+  }
+
+  observe(): Promise<ObservedSession[]> {
+    return this.serially(() => this.observeNow());
+  }
+
+  private serially<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(work);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * FRR's running configuration, read before every batch: the router's ASN, our neighbors by key (a batch is the
+   * difference from what runs, so a hand edit of a setting we write is put right, and a restarted driver edits
+   * rather than replaces), and the addresses of neighbors that are not ours (never touched).
+   */
+  private async readRunning(): Promise<{
+    asn: number;
+    ours: Map<string, NeighborConfig>;
+    foreign: Set<string>;
+  }> {
+    const running = parseRunningConfig(await this.vtysh.command('show running-config'));
+    if (running.asn === undefined) {
+      throw new PeeringError(
+        'ROUTER_REJECTED',
+        'FRR runs no "router bgp <ASN>" (in its default VRF): configure the router before its sessions',
+        'router',
+      );
+    }
+    const ours = new Map<string, NeighborConfig>();
+    const foreign = new Set<string>();
+    for (const [peer, config] of running.neighbors) {
+      const key = keyOfConfig(config);
+      if (key === undefined) foreign.add(peer);
+      else ours.set(key, config);
+    }
+    return { asn: running.asn, ours, foreign };
+  }
+
+  private async neighbors(): Promise<Record<string, FrrNeighbor>> {
+    return this.vtysh.json<Record<string, FrrNeighbor>>('show bgp neighbors json');
+  }
+
+  private async applyNow(
+    upserts: readonly DesiredSession[],
+    removals: readonly string[],
+    removeOthers: boolean,
+  ): Promise<ApplyResult> {
+    const { asn, ours, foreign } = await this.readRunning();
+    const outcomes: SessionOutcome[] = [];
+    const changes: NeighborChange[] = [];
+    const peers = new Map<string, string>();
+    for (const [key, config] of ours) peers.set(config.peerIp, key);
+    const configured: string[] = [];
+
+    for (const requested of upserts) {
+      const session = this.validate(this.withDefaults(requested), asn, peers, foreign);
+      if (session instanceof PeeringError) {
+        outcomes.push({ key: requested.key, outcome: 'rejected', error: session });
+        continue;
+      }
+      const config = neighborConfig(session);
+      peers.set(config.peerIp, session.key);
+      configured.push(session.key);
+      const before = ours.get(session.key);
+      if (before && sameNeighbor(before, config)) {
+        outcomes.push({ key: session.key, outcome: 'configured', change: 'unchanged' });
+        continue;
+      }
+      changes.push({ before, after: config });
+      outcomes.push({ key: session.key, outcome: 'configured', change: before ? 'updated' : 'created' });
+    }
+
+    const removeKeys = [...removals];
+    if (removeOthers) {
+      const wanted = new Set(upserts.map((s) => s.key));
+      for (const key of ours.keys()) if (!wanted.has(key)) removeKeys.push(key);
+    }
+    for (const key of removeKeys) {
+      const before = ours.get(key);
+      if (before === undefined) {
+        outcomes.push({ key, outcome: 'removed', change: 'absent' });
+        continue;
+      }
+      changes.push({ before });
+      outcomes.push({ key, outcome: 'removed', change: 'removed' });
+    }
+
+    if (changes.length > 0) {
+      const result = await this.vtysh.script(configScript(asn, changes));
+      if (!result.ok) {
+        // Every neighbor of the batch back to what it was; what FRR refused is the batch's error.
+        const undo = changes.map((c) => ({ before: c.after, after: c.before }));
+        const rollback = await this.vtysh.script(configScript(asn, undo)).catch((error: unknown) => ({
+          ok: false,
+          errors: [String(error)],
+        }));
+        throw new PeeringError(
+          'ROUTER_REJECTED',
+          `FRR refused the batch (${result.errors.slice(0, 3).join('; ')})${
+            rollback.ok
+              ? '; every neighbor of it was put back'
+              : `; putting it back failed too: ${rollback.errors[0]}`
+          }`,
+          'router',
+        );
+      }
+    }
+    for (const key of configured) this.managed.add(key);
+    for (const key of removeKeys) this.managed.delete(key);
+    return { sessions: outcomes, reloaded: changes.length > 0 };
+  }
+
+  /** The schema's rules, then what FRR cannot do: another ASN, another listen port, a foreign or taken neighbor. */
+  private validate(
+    session: DesiredSession,
+    asn: number,
+    peers: ReadonlyMap<string, string>,
+    foreign: ReadonlySet<string>,
+  ): DesiredSession | PeeringError {
+    const valid = validateDesiredSession(session);
+    if (valid instanceof PeeringError) return valid;
+    const field = (name: string, message: string) =>
+      new PeeringError('INVALID_FIELD', `${name}: ${message}`, `sessions[${session.key}].${name}`);
+    if (session.localAsn !== asn) {
+      return field(
+        'localAsn',
+        `this FRR runs router bgp ${asn}; AS${session.localAsn} needs a router of its own`,
+      );
+    }
+    const port = this.options.listenPort ?? 179;
+    if (session.localPort !== undefined && session.localPort !== port) {
+      return field(
+        'localPort',
+        `FRR listens on ${port} for every neighbor (bgpd -p), not ${session.localPort}`,
+      );
+    }
+    if (foreign.has(session.peerIp)) {
+      return field(
+        'peerIp',
+        `FRR already has neighbor ${session.peerIp}, not configured by peering-operator`,
+      );
+    }
+    const other = peers.get(session.peerIp);
+    if (other !== undefined && other !== session.key) {
+      return field('peerIp', `FRR has one neighbor per address, and ${session.peerIp} is session ${other}'s`);
+    }
+    return session;
+  }
+
+  private withDefaults(session: DesiredSession): DesiredSession {
+    const defaults = this.options.sessionDefaults ?? {};
+    const merged = { ...definedOnly(defaults), ...definedOnly(session) } as DesiredSession;
+    if (defaults.timers && session.timers)
+      merged.timers = { ...defaults.timers, ...definedOnly(session.timers) };
+    return merged;
+  }
+
+  private async observeNow(): Promise<ObservedSession[]> {
+    const neighbors = await this.neighbors();
+    const observed = new Map<string, ObservedSession>();
+    for (const [peer, neighbor] of Object.entries(neighbors)) {
+      const key = keyOf(neighbor);
+      if (key !== undefined) observed.set(key, observedSession(key, peer, neighbor));
+    }
+    for (const key of this.managed) {
+      if (observed.has(key)) continue;
+      observed.set(key, {
+        key,
+        protocol: '',
+        state: 'unknown',
+        lastError: 'configured by peering-operator, but FRR does not run it (was bgpd restarted without it?)',
+        routes: { imported: 0, exported: 0 },
+      });
+    }
+    return [...observed.values()];
+  }
+}
+
+function keyOf(neighbor: FrrNeighbor): string | undefined {
+  const description = neighbor.nbrDesc;
+  if (!description?.startsWith(DESCRIPTION_PREFIX)) return undefined;
+  return description.slice(DESCRIPTION_PREFIX.length).split(' ')[0] || undefined;
+}
+
+const FRR_STATES: Record<string, BgpState> = {
+  idle: 'idle',
+  connect: 'connect',
+  active: 'active',
+  opensent: 'opensent',
+  openconfirm: 'openconfirm',
+  established: 'established',
+  clearing: 'idle',
+  deleted: 'down',
+};
+
+/** One neighbor of ours in the driver's words. */
+export function observedSession(key: string, peer: string, neighbor: FrrNeighbor): ObservedSession {
+  const state = neighbor.adminShutDown
+    ? 'down'
+    : (FRR_STATES[(neighbor.bgpState ?? '').toLowerCase()] ?? 'unknown');
+  let imported = 0;
+  let exported = 0;
+  for (const family of Object.values(neighbor.addressFamilyInfo ?? {})) {
+    imported += family.acceptedPrefixCounter ?? 0;
+    exported += family.sentPrefixCounter ?? 0;
+  }
+  const lastError = neighbor.lastNotificationReason ?? neighbor.lastResetDueTo;
+  const since =
+    state === 'established' && neighbor.bgpTimerUpEstablishedEpoch
+      ? new Date(neighbor.bgpTimerUpEstablishedEpoch * 1000)
+      : undefined;
+  return {
+    key,
+    protocol: peer,
+    state,
+    ...(since ? { since } : {}),
+    ...(lastError && state !== 'established' ? { lastError } : {}),
+    routes: { imported, exported },
+  };
+}
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
