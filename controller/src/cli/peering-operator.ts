@@ -188,7 +188,7 @@ program
   .option('--identity <name>', 'this replica in the Lease (default: $POD_NAME)')
   .option(
     '--router <kind>',
-    'agents (Router resources, one router-agent per BGP daemon), bird (in-process), or none (sessions say NoRouter); recording is for tests',
+    'agents (Router resources, one router-agent per BGP daemon), bird or frr (in-process), or none (sessions say NoRouter); recording is for tests',
   )
   .option(
     '--agent-timeout <duration>',
@@ -200,6 +200,12 @@ program
   .option(
     '--bird-session-defaults <file>',
     'YAML of what every BIRD session gets: importFilter, exportFilter, localPort, peerPort, multihop, timers, passive, requireRoles (default: import none, export none)',
+  )
+  .option('--frr-vty-socket <dir>', "--router frr: bgpd's vty socket folder (default FRR's own)")
+  .option('--frr-listen-port <port>', '--router frr: the port bgpd listens on (default 179)', positiveInteger)
+  .option(
+    '--session-defaults <file>',
+    'YAML of what every session gets (BIRD or FRR; as --bird-session-defaults)',
   )
   .option('--workers <n>', 'PeeringSessions reconciled at once', positiveInteger)
   .option('--log-level <level>', 'debug, info, warn, error', 'info')
@@ -239,10 +245,16 @@ program
   )
   .option('--kubeconfig <file>', "kubeconfig to use instead of the pod's ServiceAccount")
   .option('--identity <name>', 'this agent in the Router status (default: $POD_NAME or the host name)')
-  .requiredOption('--driver <kind>', 'the BGP daemon: bird')
+  .requiredOption('--driver <kind>', 'the BGP daemon: bird or frr')
   .option('--bird-socket <path>', 'BIRD 2 control socket')
   .option('--bird-include-dir <dir>', 'folder of session files BIRD includes')
-  .option('--bird-session-defaults <file>', 'YAML of what every BIRD session gets (as for run)')
+  .option('--frr-vty-socket <dir>', "FRR: bgpd's vty socket folder (default FRR's own, /var/run/frr)")
+  .option('--frr-listen-port <port>', 'FRR: the port bgpd listens on (bgpd -p; default 179)', positiveInteger)
+  .option(
+    '--session-defaults <file>',
+    'YAML of what every session gets: importFilter, exportFilter, timers, multihop, ports (as for run)',
+  )
+  .option('--bird-session-defaults <file>', 'the same, under its older name')
   .option(
     '--heartbeat-interval <duration>',
     'how often the Router status is refreshed (default: 5s)',
@@ -253,9 +265,10 @@ program
   .addHelpText(
     'after',
     `
-Example:
+Examples:
   peering-operator router-agent --router edge1 --namespace peering --driver bird \\
-    --bird-socket /run/bird/bird.ctl --bird-include-dir /etc/bird/peering`,
+    --bird-socket /run/bird/bird.ctl --bird-include-dir /etc/bird/peering
+  peering-operator router-agent --router edge2 --namespace peering --driver frr --session-defaults sessions.yaml`,
   )
   .action(async (options: Record<string, unknown> & { router: string }) => {
     const { runRouterAgent } = await import('./peering-operator/router-agent.js');

@@ -17,6 +17,8 @@ import { silentLogger, type Logger } from '../operator/runtime/logger.js';
 import { FilePeeringDb } from '../peeringdb/files.js';
 import { BirdRouterDriver, type SessionDefaults } from '../router/bird/bird-driver.js';
 import { BirdProcess } from '../router/bird/bird-process.js';
+import { FrrRouterDriver } from '../router/frr/frr-driver.js';
+import { FrrProcess } from '../router/frr/frr-process.js';
 import { FAST_BGP_TIMERS, type BgpTimers, type RouterDriver } from '../router/driver.js';
 
 const execFileAsync = promisify(execFile);
@@ -100,6 +102,32 @@ filter peer_in {
   accept;
 }
 `;
+}
+
+/**
+ * The same routing policy as {@link demoFilters}, in FRR's words, for a demo network on FRR: `peer_out` lets
+ * exactly the network's public prefixes out, `peer_in` refuses anything more specific than a /24 and anything in
+ * the network's own space.
+ */
+export function demoFrrPolicy(plan: DemoNetworkPlan): string {
+  const own = [...plan.announce, ...plan.internal];
+  return [
+    ...plan.announce.map((p, i) => `ip prefix-list demo-announce seq ${(i + 1) * 5} permit ${p}`),
+    ...own.map((p, i) => `ip prefix-list demo-own seq ${(i + 1) * 5} permit ${p} le 32`),
+    'ip prefix-list demo-too-specific seq 5 permit 0.0.0.0/0 ge 25',
+    'route-map peer_out permit 10',
+    ' match ip address prefix-list demo-announce',
+    'exit',
+    'route-map peer_in deny 10',
+    ' match ip address prefix-list demo-own',
+    'exit',
+    'route-map peer_in deny 20',
+    ' match ip address prefix-list demo-too-specific',
+    'exit',
+    'route-map peer_in permit 30',
+    'exit',
+    '',
+  ].join('\n');
 }
 
 /** What every session on a demo router gets: the demo's BGP port, timers and filters, multihop on loopback. */
@@ -191,7 +219,12 @@ export interface NetworkBacking {
    * For {@link TwoNetworksOptions.routerAgents}: declares a Router for the network's BIRD (speaking from its
    * address) and starts a router agent on `driver`, as a router host would run it.
    */
-  startRouterAgent?(router: { name: string; addresses: string[]; driver: RouterDriver }): Promise<LabAgent>;
+  startRouterAgent?(router: {
+    name: string;
+    kind: 'bird' | 'frr';
+    addresses: string[];
+    driver: RouterDriver;
+  }): Promise<LabAgent>;
 }
 
 /** A router agent the lab started. */
@@ -213,7 +246,14 @@ export interface LabNetwork {
   /** Its configuration, as written to `configPath`. */
   config: ConfigInput;
   configPath: string;
+  /** Which BGP daemon it runs ({@link TwoNetworksOptions.frr}). */
+  routerKind: 'bird' | 'frr';
+  /** Its BIRD; throws for a network on FRR (use `frr`). */
   bird: BirdProcess;
+  /** Its FRR bgpd, for a network on FRR. */
+  frr: FrrProcess | undefined;
+  /** A new in-process driver for its router (BIRD or FRR), with its session defaults. */
+  driver(): RouterDriver;
   /** Session defaults its router driver uses, also written to `<dir>/bird-sessions.yaml`. */
   sessionDefaults: SessionDefaults;
   /** `<dir>/manifests`: where `peering-operator run --standalone` reads PeeringRequests and Secrets from. */
@@ -285,6 +325,8 @@ export interface TwoNetworksOptions {
    * `startRouterAgent`, Kubernetes only) instead of in-process.
    */
   routerAgents?: boolean;
+  /** AS64501 runs FRR (bgpd, driven by the FRR driver) instead of BIRD; AS64500 stays on BIRD. */
+  frr?: boolean;
   logger?: (asn: number) => Logger;
 }
 
@@ -354,29 +396,72 @@ export async function startTwoNetworks(options: TwoNetworksOptions): Promise<Two
         configPath,
         `# AS${plan.asn} of the two-network demo (written by peering-operator demo)\n${stringify(config)}`,
       );
-      const bird = await BirdProcess.start({
-        name: `bird-as${plan.asn}`,
-        dir: join(dir, 'bird'),
-        config: {
-          routerId: plan.address,
+      const routerKind = options.frr === true && index === 1 ? 'frr' : 'bird';
+      let bird: BirdProcess | undefined;
+      let frr: FrrProcess | undefined;
+      if (routerKind === 'bird') {
+        const started = await BirdProcess.start({
+          name: `bird-as${plan.asn}`,
+          dir: join(dir, 'bird'),
+          config: {
+            routerId: plan.address,
+            announce: [...plan.announce, ...plan.internal],
+            filters: demoFilters(plan),
+          },
+        });
+        bird = started;
+        stops.push(() => started.stop());
+      } else {
+        const started = await FrrProcess.start({
+          name: `frr-as${plan.asn}`,
+          dir: join(dir, 'frr'),
+          asn: plan.asn,
+          address: plan.address,
+          port: bgpPort,
           announce: [...plan.announce, ...plan.internal],
-          filters: demoFilters(plan),
-        },
-      });
-      stops.push(() => bird.stop());
+          policy: demoFrrPolicy(plan),
+        });
+        frr = started;
+        stops.push(() => started.stop());
+      }
       const sessionDefaults = demoSessionDefaults(bgpPort);
       const sessionDefaultsPath = join(dir, 'bird-sessions.yaml');
       writeFileSync(sessionDefaultsPath, stringify(sessionDefaults));
       const manifestsDir = join(dir, 'manifests');
       mkdirSync(manifestsDir, { recursive: true });
       const tokens = new Map<string, ClientCredentialsTokenSource>();
+      const birdProcess = bird;
+      const routerArgs =
+        routerKind === 'bird' && birdProcess
+          ? [
+              '--router',
+              'bird',
+              '--bird-socket',
+              birdProcess.socketPath,
+              '--bird-include-dir',
+              birdProcess.includeDir,
+            ]
+          : ['--router', 'frr', '--frr-vty-socket', frr?.dir ?? '', '--frr-listen-port', String(bgpPort)];
       networks.push({
         plan,
         asn: plan.asn,
         dir,
         config,
         configPath,
-        bird,
+        routerKind,
+        get bird(): BirdProcess {
+          if (!birdProcess) throw new Error(`AS${plan.asn} runs FRR in this lab, not BIRD (see .frr)`);
+          return birdProcess;
+        },
+        frr,
+        driver: () =>
+          birdProcess
+            ? new BirdRouterDriver({
+                socketPath: birdProcess.socketPath,
+                includeDir: birdProcess.includeDir,
+                sessionDefaults,
+              })
+            : new FrrRouterDriver({ vtySocketDir: frr?.dir, listenPort: bgpPort, sessionDefaults }),
         sessionDefaults,
         manifestsDir,
         runArgs: (healthListen) => [
@@ -390,13 +475,8 @@ export async function startTwoNetworks(options: TwoNetworksOptions): Promise<Two
           'default',
           '--inbound-namespace',
           'default',
-          '--router',
-          'bird',
-          '--bird-socket',
-          bird.socketPath,
-          '--bird-include-dir',
-          bird.includeDir,
-          '--bird-session-defaults',
+          ...routerArgs,
+          '--session-defaults',
           sessionDefaultsPath,
           '--health-listen',
           healthListen,
@@ -433,18 +513,14 @@ export async function startTwoNetworks(options: TwoNetworksOptions): Promise<Two
           if (!started) await backing.backing.close();
         });
         const logger = options.logger?.(network.asn) ?? silentLogger;
-        const bird = new BirdRouterDriver({
-          socketPath: network.bird.socketPath,
-          includeDir: network.bird.includeDir,
-          sessionDefaults: network.sessionDefaults,
-        });
+        const router = network.driver();
         if (options.routerAgents && !backing.startRouterAgent) {
           throw new Error('router agents need a backing with Router resources (Kubernetes)');
         }
         network.operator = await startOperator({
           backing: backing.backing,
           config: parseConfig(network.config, network.configPath),
-          ...(options.routerAgents ? { routerAgents: {} } : { router: bird }),
+          ...(options.routerAgents ? { routerAgents: {} } : { router }),
           watchNamespace: backing.namespace,
           inboundNamespace: backing.namespace,
           api: { listen: `127.0.0.1:${network.apiPort}`, configDir: network.dir, peeringDb },
@@ -458,9 +534,10 @@ export async function startTwoNetworks(options: TwoNetworksOptions): Promise<Two
         stops.push(() => operator.stop());
         if (options.routerAgents && backing.startRouterAgent) {
           const agent = await backing.startRouterAgent({
-            name: `bird-as${network.asn}`,
+            name: `${network.routerKind}-as${network.asn}`,
+            kind: network.routerKind,
             addresses: [network.plan.address],
-            driver: bird,
+            driver: router,
           });
           network.agent = agent;
           stops.push(() => agent.kill());

@@ -1,6 +1,5 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BirdRouterDriver } from '../../src/router/bird/bird-driver.js';
 import type { LabNetwork } from '../../src/demo/two-networks.js';
 import type { PeeringSession } from '../../src/operator/resources/peering-session.js';
 import type { Router } from '../../src/operator/resources/router.js';
@@ -184,12 +183,9 @@ describeKubeLab(
 
       b.agent = await b.backing!.startRouterAgent!({
         name: `bird-as${b.asn}`,
+        kind: 'bird',
         addresses: [b.plan.address],
-        driver: new BirdRouterDriver({
-          socketPath: b.bird.socketPath,
-          includeDir: b.bird.includeDir,
-          sessionDefaults: b.sessionDefaults,
-        }),
+        driver: b.driver(),
       });
       await waitFor(
         async () => (await sessionOf(b))?.status?.bgp?.state === 'established',
@@ -221,12 +217,9 @@ describeKubeLab(
       });
       a.agent = await a.backing!.startRouterAgent!({
         name: `bird-as${a.asn}`,
+        kind: 'bird',
         addresses: [a.plan.address],
-        driver: new BirdRouterDriver({
-          socketPath: a.bird.socketPath,
-          includeDir: a.bird.includeDir,
-          sessionDefaults: a.sessionDefaults,
-        }),
+        driver: a.driver(),
       });
       await waitFor(
         async () => (await sessionOf(a))?.status?.bgp?.state === 'established',

@@ -95,9 +95,9 @@ describe('peering-operator run without a router choice', () => {
     const noSocket = agent(['--driver', 'bird']);
     expect(noSocket.status).toBe(3);
     expect(noSocket.stderr).toMatch(/--driver bird needs --bird-socket and --bird-include-dir/);
-    const frr = agent(['--driver', 'frr']);
-    expect(frr.status).toBe(3);
-    expect(frr.stderr).toMatch(/FRR driver is not available yet/);
+    const quagga = agent(['--driver', 'quagga']);
+    expect(quagga.status).toBe(3);
+    expect(quagga.stderr).toMatch(/--driver must be bird \(BIRD 2\) or frr/);
     expect(agent([]).stderr).toMatch(/--driver <kind>/);
   });
 });

@@ -141,7 +141,7 @@ describeWithControlPlane('two networks, each with its operator, on a real API se
       ['64501', 'pdb:ix:1', '2001:db8:1::1', '2001:db8:1::2', 'established', 'established', 'True'],
     ]);
     const wide = (await plane().kubectl(['get', 'psess', '-n', nsA, '-o', 'wide'])).stdout;
-    expect(wide.split('\n')[0]).toMatch(/READY\s+AGE\s+SESSION ID\s+MESSAGE/);
+    expect(wide.split('\n')[0]).toMatch(/READY\s+AGE\s+SESSION ID\s+ROUTER\s+MESSAGE/);
     expect(wide).toMatch(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\s+BGP is established/);
     const category = (await plane().kubectl(['get', 'peering', '-n', nsA])).stdout;
     expect(category).toContain('peeringrequest.peering.autopeer.dev/as64501');

@@ -365,6 +365,27 @@ describeWithHelm('Helm chart', (helm) => {
         ]),
       ),
     ).rejects.toThrow(/sidecar/);
+    await expect(
+      renderChart(
+        helm(),
+        withRouters([
+          {
+            name: 'edge4',
+            driver: 'frr',
+            addresses: ['192.0.2.4'],
+            agent: { mode: 'host', nodeSelector: { a: 'b' } },
+          },
+        ]),
+      ),
+    ).rejects.toThrow(/edge4.*agent.mode: external/);
+    const frr = await renderChart(
+      helm(),
+      withRouters([{ name: 'edge4', driver: 'frr', addresses: ['192.0.2.4'] }]),
+    );
+    expect(frr.objects.find((o) => o.kind === 'Router')?.spec).toEqual({
+      driver: 'frr',
+      addresses: ['192.0.2.4'],
+    });
   });
 
   it('renders the optional Ingress (API path only), ServiceMonitor and NetworkPolicy', async () => {

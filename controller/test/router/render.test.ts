@@ -196,7 +196,7 @@ describeWithBird('rendered configuration read by BIRD itself (bird -p)', () => {
         peerIp: `192.0.2.${10 + role}`,
         localRole: role,
         requireRoles: role === 4,
-        secret: 'pa$$ w0rd!#;{}',
+        secret: 'pa$$w0rd!#;{}',
         maxPrefixes: 1000,
         importFilter: 'import_all',
         exportFilter: 'export_announced',

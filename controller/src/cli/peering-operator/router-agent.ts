@@ -11,6 +11,8 @@ import { KubeSecretReader } from '../../operator/backing/kube/secrets.js';
 import { Logger, type LogLevel } from '../../operator/runtime/logger.js';
 import { BirdRouterDriver } from '../../router/bird/bird-driver.js';
 import { loadSessionDefaults } from '../../router/bird/session-defaults.js';
+import type { RouterDriver } from '../../router/driver.js';
+import { FrrRouterDriver } from '../../router/frr/frr-driver.js';
 
 /** The options of `peering-operator router-agent` (see its --help). */
 export interface RouterAgentRunOptions {
@@ -22,6 +24,9 @@ export interface RouterAgentRunOptions {
   birdSocket?: string | undefined;
   birdIncludeDir?: string | undefined;
   birdSessionDefaults?: string | undefined;
+  frrVtySocket?: string | undefined;
+  frrListenPort?: number | undefined;
+  sessionDefaults?: string | undefined;
   heartbeatMs?: number | undefined;
   observeMs?: number | undefined;
   logLevel?: LogLevel | undefined;
@@ -40,30 +45,33 @@ export interface RunningAgent {
  */
 export async function runRouterAgent(options: RouterAgentRunOptions): Promise<RunningAgent> {
   const logger = new Logger({ level: options.logLevel ?? 'info', fields: { component: 'router-agent' } });
-  if (options.driver !== 'bird') {
-    throw new PeeringError(
-      'INVALID_CONFIG',
-      options.driver === 'frr'
-        ? '--driver frr: the FRR driver is not available yet; run BIRD 2 beside this agent'
-        : '--driver must be bird (BIRD 2)',
-      'driver',
-    );
+  const driverKind = options.driver;
+  if (driverKind !== 'bird' && driverKind !== 'frr') {
+    throw new PeeringError('INVALID_CONFIG', '--driver must be bird (BIRD 2) or frr (FRRouting)', 'driver');
   }
-  if (!options.birdSocket || !options.birdIncludeDir) {
-    throw new PeeringError(
-      'INVALID_CONFIG',
-      '--driver bird needs --bird-socket and --bird-include-dir',
-      'driver',
-    );
+  const defaultsFile = options.sessionDefaults ?? options.birdSessionDefaults;
+  const sessionDefaults = defaultsFile === undefined ? undefined : await loadSessionDefaults(defaultsFile);
+  let driver: RouterDriver;
+  if (driverKind === 'frr') {
+    driver = new FrrRouterDriver({
+      vtySocketDir: options.frrVtySocket,
+      listenPort: options.frrListenPort,
+      sessionDefaults,
+    });
+  } else {
+    if (!options.birdSocket || !options.birdIncludeDir) {
+      throw new PeeringError(
+        'INVALID_CONFIG',
+        '--driver bird needs --bird-socket and --bird-include-dir',
+        'driver',
+      );
+    }
+    driver = new BirdRouterDriver({
+      socketPath: options.birdSocket,
+      includeDir: options.birdIncludeDir,
+      sessionDefaults,
+    });
   }
-  const driver = new BirdRouterDriver({
-    socketPath: options.birdSocket,
-    includeDir: options.birdIncludeDir,
-    sessionDefaults:
-      options.birdSessionDefaults === undefined
-        ? undefined
-        : await loadSessionDefaults(options.birdSessionDefaults),
-  });
   const namespace = options.namespace ?? process.env['POD_NAMESPACE'] ?? 'default';
   const kube = await KubeClient.connect(await loadKubeCredentials(options.kubeconfig));
   const agent = new RouterAgent(
@@ -77,7 +85,7 @@ export async function runRouterAgent(options: RouterAgentRunOptions): Promise<Ru
     {
       router: options.router,
       namespace,
-      driverKind: 'bird',
+      driverKind,
       identity: options.identity ?? process.env['POD_NAME'] ?? hostname(),
       heartbeatMs: options.heartbeatMs,
       observeMs: options.observeMs,

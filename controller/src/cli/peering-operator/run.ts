@@ -6,6 +6,7 @@ import { BirdRouterDriver } from '../../router/bird/bird-driver.js';
 import { loadSessionDefaults } from '../../router/bird/session-defaults.js';
 import type { RouterDriver } from '../../router/driver.js';
 import { NoRouterDriver } from '../../router/no-router.js';
+import { FrrRouterDriver } from '../../router/frr/frr-driver.js';
 import { RecordingRouterDriver } from '../../router/recording.js';
 import { openPeeringDb } from '../../api/runtime.js';
 import { embeddedBacking, kubernetesBacking } from '../../operator/backing/backing.js';
@@ -36,7 +37,12 @@ export interface RunOptions {
   renewDeadlineMs?: number | undefined;
   retryPeriodMs?: number | undefined;
   identity?: string | undefined;
-  router?: 'agents' | 'bird' | 'none' | 'recording' | undefined;
+  router?: 'agents' | 'bird' | 'frr' | 'none' | 'recording' | undefined;
+  /** `--router frr`: bgpd's vty socket folder and listen port. */
+  frrVtySocket?: string | undefined;
+  frrListenPort?: number | undefined;
+  /** YAML of what every session gets, for either daemon (`--bird-session-defaults` is the same for BIRD). */
+  sessionDefaults?: string | undefined;
   /** `--router agents`: how long a silent agent stays connected. */
   agentTimeoutMs?: number | undefined;
   birdSocket?: string | undefined;
@@ -81,10 +87,19 @@ async function routerFrom(options: RunOptions, logger: Logger): Promise<RouterDr
     logger.warn('router: recording driver (tests and benchmarks): sessions are recorded, not configured');
     return new RecordingRouterDriver();
   }
+  const defaultsFile = options.sessionDefaults ?? options.birdSessionDefaults;
+  const sessionDefaults = defaultsFile === undefined ? undefined : await loadSessionDefaults(defaultsFile);
+  if (kind === 'frr') {
+    return new FrrRouterDriver({
+      vtySocketDir: options.frrVtySocket,
+      listenPort: options.frrListenPort,
+      sessionDefaults,
+    });
+  }
   if (kind !== 'bird') {
     throw new PeeringError(
       'INVALID_CONFIG',
-      `--router must be agents, bird, none or recording (tests), not "${String(kind)}"`,
+      `--router must be agents, bird, frr, none or recording (tests), not "${String(kind)}"`,
       'router',
     );
   }
@@ -98,10 +113,7 @@ async function routerFrom(options: RunOptions, logger: Logger): Promise<RouterDr
   return new BirdRouterDriver({
     socketPath: options.birdSocket,
     includeDir: options.birdIncludeDir,
-    sessionDefaults:
-      options.birdSessionDefaults === undefined
-        ? undefined
-        : await loadSessionDefaults(options.birdSessionDefaults),
+    sessionDefaults,
   });
 }
 

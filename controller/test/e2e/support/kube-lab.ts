@@ -47,14 +47,14 @@ export function kubeLabBacking(
       deleteRequest: async (name) => {
         await plane().kubectl(['delete', 'peeringrequest', name, '-n', namespace, '--wait=false']);
       },
-      startRouterAgent: async ({ name, addresses, driver }) => {
+      startRouterAgent: async ({ name, kind, addresses, driver }) => {
         await kubectlApply(plane(), [
           ...routerAgentRbac(namespace),
           {
             apiVersion: API_VERSION,
             kind: 'Router',
             metadata: { name, namespace },
-            spec: { driver: 'bird', addresses },
+            spec: { driver: kind, addresses },
           },
         ]);
         const agentKube = await KubeClient.connect(
@@ -67,7 +67,7 @@ export function kubeLabBacking(
             secrets: new KubeSecretReader(agentKube),
             driver,
           },
-          { router: name, namespace, driverKind: 'bird', identity: `agent-${name}` },
+          { router: name, namespace, driverKind: kind, identity: `agent-${name}` },
         );
         await agent.start();
         let done = false;
@@ -90,7 +90,7 @@ export function kubeLabBacking(
  */
 export function describeKubeLab(
   name: string,
-  options: Pick<TwoNetworksOptions, 'counterRequests' | 'routerAgents' | 'operatorOptions'>,
+  options: Pick<TwoNetworksOptions, 'counterRequests' | 'routerAgents' | 'operatorOptions' | 'frr'>,
   scenario: (lab: () => TwoNetworks, plane: () => ControlPlane) => void,
 ): void {
   if (birdBinaryPath() === undefined) {
