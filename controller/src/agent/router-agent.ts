@@ -103,6 +103,10 @@ export class RouterAgent {
   private readonly lastDesired = new Map<string, DesiredSession>();
   private applying: Promise<void> | undefined;
   private applyAgain = false;
+  /** A resync is due (at start, every `resyncMs`, after a failure). */
+  private wholeOwed = false;
+  /** Router keys of the last apply, so that the next knows what to remove. */
+  private appliedKeys = new Set<string>();
   private applyTimer: TimerHandle | undefined;
   private counts = { assigned: 0, configured: 0, established: 0 };
   private lastObservation: Date | undefined;
@@ -124,7 +128,7 @@ export class RouterAgent {
     this.sessionInformer.start();
     this.routerInformer.start();
     await Promise.all([this.sessionInformer.waitForSync(), this.routerInformer.waitForSync()]);
-    await this.apply();
+    await this.apply(true);
     await this.observe().catch((error: unknown) => this.logger.warn('observation failed', { error }));
     await this.heartbeat().catch((error: unknown) => this.logger.warn('heartbeat failed', { error }));
     this.sessionInformer.on(() => this.scheduleApply());
@@ -133,7 +137,7 @@ export class RouterAgent {
     });
     this.every(this.options.observeMs ?? 2_000, () => this.observe());
     this.every(this.options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS, () => this.heartbeat());
-    this.every(this.options.resyncMs ?? 60_000, () => this.apply());
+    this.every(this.options.resyncMs ?? 60_000, () => this.apply(true));
     this.logger.info('router agent started', { identity: this.options.identity });
   }
 
@@ -200,14 +204,25 @@ export class RouterAgent {
       );
   }
 
-  /** One apply at a time; a change during one makes another follow it. */
-  private apply(): Promise<void> {
+  /**
+   * One apply at a time; a change during one makes another follow it. `whole`: a resync (at start and every
+   * `resyncMs`), which makes the router's managed set exactly the assigned one, whatever this process knows;
+   * otherwise a batch of the assigned sessions and of those no longer assigned since the last apply.
+   */
+  private apply(whole = false): Promise<void> {
+    if (whole) this.wholeOwed = true;
     if (this.applying) {
       this.applyAgain = true;
       return this.applying;
     }
-    this.applying = this.applyOnce()
-      .catch((error: unknown) => this.logger.warn('apply failed', { error }))
+    const resync = this.wholeOwed;
+    this.wholeOwed = false;
+    this.applying = this.applyOnce(resync)
+      .catch((error: unknown) => {
+        // A failed apply is retried whole: what the router holds is no longer known.
+        this.wholeOwed = true;
+        this.logger.warn('apply failed', { error });
+      })
       .finally(() => {
         this.applying = undefined;
         if (this.applyAgain && this.running) {
@@ -218,7 +233,7 @@ export class RouterAgent {
     return this.applying;
   }
 
-  private async applyOnce(): Promise<void> {
+  private async applyOnce(whole: boolean): Promise<void> {
     const router = this.router();
     if (!router) {
       // A Router deleted by mistake must not take every session off the router: nothing changes until it is back.
@@ -284,7 +299,11 @@ export class RouterAgent {
       }
     }
     for (const key of this.lastDesired.keys()) if (!desired.has(key)) this.lastDesired.delete(key);
-    const result = await this.deps.driver.sync([...desired.values()]);
+    const gone = [...this.appliedKeys].filter((key) => !desired.has(key));
+    const result = whole
+      ? await this.deps.driver.sync([...desired.values()])
+      : await this.deps.driver.apply({ upsert: [...desired.values()], remove: gone });
+    this.appliedKeys = new Set(desired.keys());
     const outcomes = new Map(result.sessions.map((s) => [s.key, s]));
     this.applied.clear();
     for (const session of sessions) {

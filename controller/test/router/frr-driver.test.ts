@@ -93,7 +93,7 @@ describeWithBird('FRR driver', () =>
       const observed = await waitForSession(
         driver,
         session.key,
-        (s) => (s?.routes.imported ?? 0) >= 1,
+        (s) => (s?.routes.imported ?? 0) >= 1 && (s?.routes.exported ?? 0) >= 2,
         30_000,
       );
       expect(observed).toMatchObject({ state: 'established', protocol: address(2), routes: { imported: 1 } });
@@ -245,7 +245,11 @@ describeWithBird('FRR driver', () =>
         requireRoles: true,
         maxPrefixes: 20,
       });
-      await driver.sync([session]);
+      // Another driver removed the session behind this one's back: it says so, and its next resync puts it back.
+      expect(await driver.observe()).toEqual([
+        expect.objectContaining({ key: session.key, state: 'unknown' }),
+      ]);
+      expect((await driver.sync([session])).sessions[0]).toMatchObject({ change: 'created' });
       await waitForSession(driver, session.key, 'established', 30_000);
       const [protocol] = (await bird.birdc('show protocols')).match(/po_\S+/) ?? [];
       await bird.birdc(`disable ${protocol}`);

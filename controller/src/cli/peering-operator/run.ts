@@ -73,7 +73,7 @@ async function routerFrom(options: RunOptions, logger: Logger): Promise<RouterDr
     if (options.standalone) {
       throw new PeeringError(
         'INVALID_CONFIG',
-        '--router agents needs Kubernetes (Router resources); standalone, use --router bird',
+        '--router agents needs Kubernetes (Router resources); standalone, use --router bird or --router frr',
         'router',
       );
     }

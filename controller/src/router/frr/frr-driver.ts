@@ -30,7 +30,16 @@ export interface FrrRouterDriverOptions extends VtyshOptions {
    * another local port cannot be configured here.
    */
   listenPort?: number | undefined;
+  /**
+   * A resync reads FRR's whole running configuration when what the driver knows is older than this (default
+   * 60 s): that is when hand edits of our settings are put right. Batches never wait for it.
+   */
+  refreshMs?: number | undefined;
+  now?: () => number;
 }
+
+/** Peers new to the driver it looks up one by one in a batch; more, and it reads the whole configuration. */
+const LOOKUPS_PER_BATCH = 20;
 
 /** A neighbor as `show bgp neighbors json` reports it (the fields the driver reads). */
 interface FrrNeighbor {
@@ -61,12 +70,17 @@ interface FrrNeighbor {
  */
 export class FrrRouterDriver implements RouterDriver {
   private readonly vtysh: Vtysh;
+  /** What runs, as last read and changed since by this driver (see {@link FrrRouterDriver.knownRunning}). */
+  private cache:
+    { asn: number; ours: Map<string, NeighborConfig>; foreign: Set<string>; readAt: number } | undefined;
+  private readonly clock: () => number;
   /** Keys this driver configured (reported `unknown` when FRR stops running them). */
   private readonly managed = new Set<string>();
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly options: FrrRouterDriverOptions = {}) {
     this.vtysh = new Vtysh(options);
+    this.clock = options.now ?? Date.now;
   }
 
   apply(batch: SessionBatch): Promise<ApplyResult> {
@@ -96,7 +110,9 @@ export class FrrRouterDriver implements RouterDriver {
     asn: number;
     ours: Map<string, NeighborConfig>;
     foreign: Set<string>;
+    readAt: number;
   }> {
+    const readAt = this.clock();
     const running = parseRunningConfig(await this.vtysh.command('show running-config'));
     if (running.asn === undefined) {
       throw new PeeringError(
@@ -112,7 +128,44 @@ export class FrrRouterDriver implements RouterDriver {
       if (key === undefined) foreign.add(peer);
       else ours.set(key, config);
     }
-    return { asn: running.asn, ours, foreign };
+    return { asn: running.asn, ours, foreign, readAt };
+  }
+
+  /**
+   * What runs, for a batch. A resync reads the whole running configuration when what is known is older than
+   * `refreshMs` (it puts hand edits of our settings right); any batch reads it when nothing is known yet or many
+   * peers are new to the driver: FRR takes seconds
+   * to print the configuration of thousands of neighbors, and a change of one session must not wait for that. A
+   * peer new to the driver is looked up on its own, so that a neighbor someone else configured meanwhile is
+   * still never touched; a refused or failed batch forgets everything, and the next reads it all again.
+   */
+  private async knownRunning(
+    upserts: readonly DesiredSession[],
+    full: boolean,
+  ): Promise<{ asn: number; ours: Map<string, NeighborConfig>; foreign: Set<string> }> {
+    const known = this.cache;
+    const knownPeers = new Set<string>();
+    for (const config of known?.ours.values() ?? []) knownPeers.add(config.peerIp);
+    const unknown = upserts.filter((s) => !knownPeers.has(s.peerIp) && !known?.foreign.has(s.peerIp));
+    const stale = known !== undefined && this.clock() - known.readAt > (this.options.refreshMs ?? 60_000);
+    if ((full && stale) || !known || unknown.length > LOOKUPS_PER_BATCH) {
+      this.cache = await this.readRunning();
+      return this.cache;
+    }
+    for (const session of unknown) {
+      const found = await this.vtysh.json<Record<string, FrrNeighbor>>(
+        `show bgp neighbors ${session.peerIp} json`,
+      );
+      const neighbor = found[session.peerIp];
+      if (neighbor === undefined) continue;
+      if (keyOf(neighbor) === undefined) known.foreign.add(session.peerIp);
+      else {
+        // One of ours the driver does not know line by line: the whole configuration says how it runs.
+        this.cache = await this.readRunning();
+        return this.cache;
+      }
+    }
+    return known;
   }
 
   private async neighbors(): Promise<Record<string, FrrNeighbor>> {
@@ -124,7 +177,7 @@ export class FrrRouterDriver implements RouterDriver {
     removals: readonly string[],
     removeOthers: boolean,
   ): Promise<ApplyResult> {
-    const { asn, ours, foreign } = await this.readRunning();
+    const { asn, ours, foreign } = await this.knownRunning(upserts, removeOthers);
     const outcomes: SessionOutcome[] = [];
     const changes: NeighborChange[] = [];
     const peers = new Map<string, string>();
@@ -165,8 +218,13 @@ export class FrrRouterDriver implements RouterDriver {
     }
 
     if (changes.length > 0) {
-      const result = await this.vtysh.script(configScript(asn, changes));
+      const result = await this.vtysh.script(configScript(asn, changes)).catch((error: unknown) => {
+        this.cache = undefined;
+        throw error;
+      });
       if (!result.ok) {
+        // What runs is no longer certain: the next batch reads it again.
+        this.cache = undefined;
         // Every neighbor of the batch back to what it was; what FRR refused is the batch's error.
         const undo = changes.map((c) => ({ before: c.after, after: c.before }));
         const rollback = await this.vtysh.script(configScript(asn, undo)).catch((error: unknown) => ({
@@ -183,6 +241,16 @@ export class FrrRouterDriver implements RouterDriver {
           'router',
         );
       }
+    }
+    for (const change of changes) {
+      const key = change.after
+        ? keyOfConfig(change.after)
+        : change.before
+          ? keyOfConfig(change.before)
+          : undefined;
+      if (key === undefined) continue;
+      if (change.after) ours.set(key, change.after);
+      else ours.delete(key);
     }
     for (const key of configured) this.managed.add(key);
     for (const key of removeKeys) this.managed.delete(key);
@@ -240,6 +308,15 @@ export class FrrRouterDriver implements RouterDriver {
     for (const [peer, neighbor] of Object.entries(neighbors)) {
       const key = keyOf(neighbor);
       if (key !== undefined) observed.set(key, observedSession(key, peer, neighbor));
+    }
+    // A neighbor of ours that runs or vanished without this driver knowing (someone else's hands): what the driver
+    // knows of the configuration is stale, and the next batch reads it again.
+    const cached = this.cache?.ours;
+    if (
+      cached &&
+      ([...observed.keys()].some((k) => !cached.has(k)) || [...cached.keys()].some((k) => !observed.has(k)))
+    ) {
+      this.cache = undefined;
     }
     for (const key of this.managed) {
       if (observed.has(key)) continue;
