@@ -15,7 +15,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { performance } from 'node:perf_hooks';
+
+import { reportFigures, time } from './support.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = (path) => join(root, 'dist', 'controller', 'src', path);
@@ -89,13 +90,6 @@ function session(i, extra = {}) {
   };
 }
 
-async function time(label, work) {
-  const started = performance.now();
-  const result = await work();
-  const ms = performance.now() - started;
-  return { label, ms, result };
-}
-
 try {
   for (let i = 0; ; i++) {
     try {
@@ -161,20 +155,10 @@ try {
   if (parsed.length !== SESSIONS) throw new Error(`parsed ${parsed.length} protocols`);
   figures.push(parse);
 
-  console.log(
-    `\nBIRD driver benchmark: ${SESSIONS} sessions, ${(bytes / 1e6).toFixed(1)} MB of show protocols all\n`,
+  reportFigures(
+    `BIRD driver benchmark: ${SESSIONS} sessions, ${(bytes / 1e6).toFixed(1)} MB of show protocols all`,
+    figures,
   );
-  for (const { label, ms, target } of figures) {
-    const verdict =
-      target === undefined
-        ? ''
-        : ms <= target
-          ? `  (target <= ${target} ms: met)`
-          : `  (target <= ${target} ms: MISSED)`;
-    console.log(`${ms.toFixed(0).padStart(8)} ms  ${label}${verdict}`);
-  }
-  const missed = figures.filter((f) => f.target !== undefined && f.ms > f.target);
-  process.exitCode = missed.length === 0 ? 0 : 1;
 } finally {
   await stop();
 }

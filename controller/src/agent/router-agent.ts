@@ -6,6 +6,7 @@ import {
   type RouterDriver,
 } from '../router/driver.js';
 import { systemClock, type Clock, type TimerHandle } from '../time/clock.js';
+import { Periodic } from '../time/periodic.js';
 import type { ResourceCollection, SecretReader } from '../operator/backing/resource-collection.js';
 import { setConditions } from '../operator/resources/conditions.js';
 import { isDeleting, objectKey } from '../operator/resources/object.js';
@@ -95,7 +96,7 @@ export class RouterAgent {
   private readonly logger: Logger;
   private readonly sessionInformer: Informer<PeeringSession>;
   private readonly routerInformer: Informer<Router>;
-  private readonly timers: TimerHandle[] = [];
+  private readonly periodics: Periodic[] = [];
   private running = false;
   /** What the last apply did with each assigned session, by object key. */
   private readonly applied = new Map<string, Applied>();
@@ -157,7 +158,7 @@ export class RouterAgent {
 
   private async halt(): Promise<void> {
     this.running = false;
-    for (const timer of this.timers.splice(0)) timer.cancel();
+    for (const periodic of this.periodics.splice(0)) periodic.stop();
     this.applyTimer?.cancel();
     this.sessionInformer.stop();
     this.routerInformer.stop();
@@ -165,17 +166,11 @@ export class RouterAgent {
   }
 
   private every(ms: number, work: () => Promise<void>): void {
-    const loop = () => {
-      if (!this.running) return;
-      this.timers.push(
-        this.clock.setTimer(ms, () => {
-          work()
-            .catch((error: unknown) => this.logger.warn('router agent step failed', { error }))
-            .finally(loop);
-        }),
-      );
-    };
-    loop();
+    const periodic = new Periodic(this.clock, ms, work, (error) =>
+      this.logger.warn('router agent step failed', { error }),
+    );
+    this.periodics.push(periodic);
+    periodic.start();
   }
 
   /** Changes come in bursts (10,000 sessions approved at once): they wait a moment and go as one apply. */

@@ -357,3 +357,48 @@ export function statusFromObserved(
   if (previous === 'established' || previous === 'down') return 'down';
   return 'configured';
 }
+
+/** What every session on a router gets unless it says otherwise (ports, timers, filters: router-wide choices). */
+export type SessionDefaults = Pick<
+  DesiredSession,
+  | 'importFilter'
+  | 'exportFilter'
+  | 'timers'
+  | 'passive'
+  | 'localPort'
+  | 'peerPort'
+  | 'multihop'
+  | 'requireRoles'
+>;
+
+/**
+ * A session with the router's defaults under it: what the session says wins, field by field (timers too).
+ *
+ * @example
+ * withSessionDefaults({ ...session, timers: { hold: 9 } }, { timers: { hold: 90, keepalive: 30 } }).timers;
+ * // { hold: 9, keepalive: 30 }
+ */
+export function withSessionDefaults(session: DesiredSession, defaults: SessionDefaults = {}): DesiredSession {
+  const merged = { ...definedOnly(defaults), ...definedOnly(session) } as DesiredSession;
+  if (defaults.timers && session.timers)
+    merged.timers = { ...defaults.timers, ...definedOnly(session.timers) };
+  return merged;
+}
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/**
+ * Runs a driver's operations one after the other: a daemon is not made for parallel reconfigurations, and an
+ * observation must not read a half-applied batch. A failed operation does not stop the ones queued behind it.
+ */
+export class OneAtATime {
+  private queue: Promise<unknown> = Promise.resolve();
+
+  run<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(work);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+}

@@ -1,4 +1,5 @@
-import type { Clock, TimerHandle } from '../../time/clock.js';
+import type { Clock } from '../../time/clock.js';
+import { Periodic } from '../../time/periodic.js';
 import type { ResourceCollection } from '../backing/resource-collection.js';
 import { setConditions, type DesiredCondition } from '../resources/conditions.js';
 import { objectKey } from '../resources/object.js';
@@ -35,23 +36,25 @@ export interface RouterMonitorDeps {
  * A Router whose spec changed, appeared or went sends every session of its namespace (assignments may move).
  */
 export class RouterMonitor {
-  private timer: TimerHandle | undefined;
-  private running = false;
+  private readonly periodic: Periodic;
   /** What was last concluded per Router: connected or not, and the spec generation. */
   private readonly known = new Map<string, { connected: boolean; generation: number | undefined }>();
 
-  constructor(private readonly deps: RouterMonitorDeps) {}
+  constructor(private readonly deps: RouterMonitorDeps) {
+    this.periodic = new Periodic(
+      deps.clock,
+      deps.everyMs ?? DEFAULT_MONITOR_MS,
+      () => this.tick(),
+      (error) => deps.logger.warn('router monitor failed', { error }),
+    );
+  }
 
   start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.schedule();
+    this.periodic.start();
   }
 
   stop(): void {
-    this.running = false;
-    this.timer?.cancel();
-    this.timer = undefined;
+    this.periodic.stop();
   }
 
   /** A Router changed in the cache: a new spec, a new Router or a deleted one may move sessions. */
@@ -139,15 +142,6 @@ export class RouterMonitor {
     for (const session of this.deps.sessions()) {
       if (session.metadata.namespace === namespace) this.deps.enqueueSession(objectKey(session.metadata));
     }
-  }
-
-  private schedule(): void {
-    if (!this.running) return;
-    this.timer = this.deps.clock.setTimer(this.deps.everyMs ?? DEFAULT_MONITOR_MS, () => {
-      this.tick()
-        .catch((error: unknown) => this.deps.logger.warn('router monitor failed', { error }))
-        .finally(() => this.schedule());
-    });
   }
 }
 

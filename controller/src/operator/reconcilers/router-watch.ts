@@ -1,7 +1,8 @@
 import { naturalKey, sessionTerms } from '../../domain/session.js';
 import type { ObservedSession } from '../../router/driver.js';
 import type { SessionRouter } from '../../router/session-router.js';
-import type { Clock, TimerHandle } from '../../time/clock.js';
+import type { Clock } from '../../time/clock.js';
+import { Periodic } from '../../time/periodic.js';
 import { isDeleting, objectKey } from '../resources/object.js';
 import type { PeeringSession } from '../resources/peering-session.js';
 import type { Logger } from '../runtime/logger.js';
@@ -44,23 +45,25 @@ export interface RouterWatchDeps {
  * that goes down shows in seconds, not at its next scheduled look.
  */
 export class RouterWatch {
-  private timer: TimerHandle | undefined;
-  private running = false;
+  private readonly periodic: Periodic;
   /** Router keys by session, kept while the spec (its generation) stays the same. */
   private readonly keys = new Map<string, { generation: number | undefined; routerKey: string }>();
 
-  constructor(private readonly deps: RouterWatchDeps) {}
+  constructor(private readonly deps: RouterWatchDeps) {
+    this.periodic = new Periodic(
+      deps.clock,
+      deps.everyMs ?? DEFAULT_ROUTER_WATCH_MS,
+      () => this.tick(),
+      (error) => deps.logger.warn('router watch: observation failed', { error }),
+    );
+  }
 
   start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.schedule();
+    this.periodic.start();
   }
 
   stop(): void {
-    this.running = false;
-    this.timer?.cancel();
-    this.timer = undefined;
+    this.periodic.stop();
   }
 
   /** One look at the router; resolves with the sessions sent to the reconciler. */
@@ -86,14 +89,5 @@ export class RouterWatch {
     const routerKey = naturalKey(sessionTerms(session.spec));
     this.keys.set(key, { generation: session.metadata.generation, routerKey });
     return routerKey;
-  }
-
-  private schedule(): void {
-    if (!this.running) return;
-    this.timer = this.deps.clock.setTimer(this.deps.everyMs ?? DEFAULT_ROUTER_WATCH_MS, () => {
-      this.tick()
-        .catch((error: unknown) => this.deps.logger.warn('router watch: observation failed', { error }))
-        .finally(() => this.schedule());
-    });
   }
 }

@@ -1,12 +1,15 @@
 import { PeeringError } from '../../domain/errors.js';
 import {
+  OneAtATime,
   validateDesiredSession,
+  withSessionDefaults,
   type ApplyResult,
   type BgpState,
   type DesiredSession,
   type ObservedSession,
   type RouterDriver,
   type SessionBatch,
+  type SessionDefaults,
   type SessionOutcome,
 } from '../driver.js';
 import { BirdControlSocket, REPLY, isSuccess, replyText, type BirdReply } from './control-socket.js';
@@ -15,18 +18,8 @@ import { renderSession } from './render.js';
 import { parseShowProtocols, type BirdProtocolStatus } from './show-protocols.js';
 import { SessionFiles, shardOf, type SessionBlock } from './session-files.js';
 
-/** What every session gets unless it says otherwise (ports, timers, filters: router-wide choices). */
-export type SessionDefaults = Pick<
-  DesiredSession,
-  | 'importFilter'
-  | 'exportFilter'
-  | 'timers'
-  | 'passive'
-  | 'localPort'
-  | 'peerPort'
-  | 'multihop'
-  | 'requireRoles'
->;
+/** What every session gets unless it says otherwise (defined with the driver seam; named here for BIRD users). */
+export type { SessionDefaults } from '../driver.js';
 
 export interface BirdRouterDriverOptions {
   /** BIRD's control socket (`bird -s`), e.g. `/run/bird/bird.ctl`. */
@@ -36,7 +29,7 @@ export interface BirdRouterDriverOptions {
    * `include "<includeDir>/*.conf";` (docs/router-bird.md), and the directory must exist before BIRD starts.
    */
   includeDir: string;
-  sessionDefaults?: SessionDefaults;
+  sessionDefaults?: SessionDefaults | undefined;
   /** `strict bind` on every session (default true): listen on the session's own address only. */
   strictBind?: boolean;
   /** Mode of session files, which hold secrets (default 0o640: BIRD's group may read them). */
@@ -74,7 +67,7 @@ export class BirdRouterDriver implements RouterDriver {
   private readonly names = new Map<string, string>();
   /** Until the first successful reload, BIRD may be running something other than what the files say. */
   private reloadOwed = true;
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly queue = new OneAtATime();
   private readonly strictBind: boolean;
 
   constructor(private readonly options: BirdRouterDriverOptions) {
@@ -83,15 +76,15 @@ export class BirdRouterDriver implements RouterDriver {
   }
 
   apply(batch: SessionBatch): Promise<ApplyResult> {
-    return this.serially(() => this.applyNow(batch.upsert ?? [], batch.remove ?? [], false));
+    return this.queue.run(() => this.applyNow(batch.upsert ?? [], batch.remove ?? [], false));
   }
 
   sync(desired: readonly DesiredSession[]): Promise<ApplyResult> {
-    return this.serially(() => this.applyNow(desired, [], true));
+    return this.queue.run(() => this.applyNow(desired, [], true));
   }
 
   observe(): Promise<ObservedSession[]> {
-    return this.serially(() => this.observeNow());
+    return this.queue.run(() => this.observeNow());
   }
 
   /** The protocol name BIRD knows a session by (for `birdc` and logs). */
@@ -107,12 +100,6 @@ export class BirdRouterDriver implements RouterDriver {
   /** The file that holds a session's configuration. */
   fileOf(key: string): string {
     return this.files.pathOf(shardOf(this.protocolOf(key)));
-  }
-
-  private serially<T>(work: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(work);
-    this.queue = run.catch(() => undefined);
-    return run;
   }
 
   private async loaded(): Promise<Map<string, SessionBlock>> {
@@ -139,7 +126,7 @@ export class BirdRouterDriver implements RouterDriver {
         outcomes.push({ key: requested.key, outcome: 'configured', change: 'unchanged' });
         continue;
       }
-      const session = validateDesiredSession(this.withDefaults(requested));
+      const session = validateDesiredSession(withSessionDefaults(requested, this.options.sessionDefaults));
       if (session instanceof PeeringError) {
         outcomes.push({ key: requested.key, outcome: 'rejected', error: session });
         continue;
@@ -305,19 +292,6 @@ export class BirdRouterDriver implements RouterDriver {
     if (described !== undefined && this.protocolOf(described) === protocol.name) return described;
     return current.get(protocol.name)?.key;
   }
-
-  private withDefaults(session: DesiredSession): DesiredSession {
-    const defaults = this.options.sessionDefaults ?? {};
-    const merged = { ...definedOnly(defaults), ...definedOnly(session) } as DesiredSession;
-    if (defaults.timers && session.timers) {
-      merged.timers = { ...defaults.timers, ...definedOnly(session.timers) };
-    }
-    return merged;
-  }
-}
-
-function definedOnly<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 const BGP_STATES: Record<string, BgpState> = {

@@ -3,6 +3,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync
 import { join } from 'node:path';
 import { renderBaseConfig, type BaseConfigOptions } from './base-config.js';
 import { BirdControlSocket, replyText, type BirdReply } from './control-socket.js';
+import { stopProcess } from '../stop-process.js';
 
 let birdBinary: string | undefined | null = null;
 
@@ -167,12 +168,7 @@ export class BirdProcess {
   async stop(signal: NodeJS.Signals = 'SIGTERM', graceMs = 5_000): Promise<void> {
     const target = this.child;
     this.child = undefined;
-    if (!target || target.exitCode !== null || target.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => target.once('exit', () => resolve()));
-    target.kill(signal);
-    const timer = setTimeout(() => target.kill('SIGKILL'), graceMs);
-    await exited;
-    clearTimeout(timer);
+    await stopProcess(target, signal, graceMs);
   }
 
   /** One command on the control socket, as `birdc` would send it. */

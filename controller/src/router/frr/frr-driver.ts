@@ -1,15 +1,17 @@
 import { PeeringError } from '../../domain/errors.js';
 import {
+  OneAtATime,
   validateDesiredSession,
+  withSessionDefaults,
   type ApplyResult,
   type BgpState,
   type DesiredSession,
   type ObservedSession,
   type RouterDriver,
   type SessionBatch,
+  type SessionDefaults,
   type SessionOutcome,
 } from '../driver.js';
-import type { SessionDefaults } from '../bird/bird-driver.js';
 import {
   DESCRIPTION_PREFIX,
   configScript,
@@ -76,7 +78,7 @@ export class FrrRouterDriver implements RouterDriver {
   private readonly clock: () => number;
   /** Keys this driver configured (reported `unknown` when FRR stops running them). */
   private readonly managed = new Set<string>();
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly queue = new OneAtATime();
 
   constructor(private readonly options: FrrRouterDriverOptions = {}) {
     this.vtysh = new Vtysh(options);
@@ -84,21 +86,15 @@ export class FrrRouterDriver implements RouterDriver {
   }
 
   apply(batch: SessionBatch): Promise<ApplyResult> {
-    return this.serially(() => this.applyNow(batch.upsert ?? [], batch.remove ?? [], false));
+    return this.queue.run(() => this.applyNow(batch.upsert ?? [], batch.remove ?? [], false));
   }
 
   sync(desired: readonly DesiredSession[]): Promise<ApplyResult> {
-    return this.serially(() => this.applyNow(desired, [], true));
+    return this.queue.run(() => this.applyNow(desired, [], true));
   }
 
   observe(): Promise<ObservedSession[]> {
-    return this.serially(() => this.observeNow());
-  }
-
-  private serially<T>(work: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(work);
-    this.queue = run.catch(() => undefined);
-    return run;
+    return this.queue.run(() => this.observeNow());
   }
 
   /**
@@ -185,7 +181,12 @@ export class FrrRouterDriver implements RouterDriver {
     const configured: string[] = [];
 
     for (const requested of upserts) {
-      const session = this.validate(this.withDefaults(requested), asn, peers, foreign);
+      const session = this.validate(
+        withSessionDefaults(requested, this.options.sessionDefaults),
+        asn,
+        peers,
+        foreign,
+      );
       if (session instanceof PeeringError) {
         outcomes.push({ key: requested.key, outcome: 'rejected', error: session });
         continue;
@@ -294,14 +295,6 @@ export class FrrRouterDriver implements RouterDriver {
     return session;
   }
 
-  private withDefaults(session: DesiredSession): DesiredSession {
-    const defaults = this.options.sessionDefaults ?? {};
-    const merged = { ...definedOnly(defaults), ...definedOnly(session) } as DesiredSession;
-    if (defaults.timers && session.timers)
-      merged.timers = { ...defaults.timers, ...definedOnly(session.timers) };
-    return merged;
-  }
-
   private async observeNow(): Promise<ObservedSession[]> {
     const neighbors = await this.neighbors();
     const observed = new Map<string, ObservedSession>();
@@ -373,8 +366,4 @@ export function observedSession(key: string, peer: string, neighbor: FrrNeighbor
     ...(lastError && state !== 'established' ? { lastError } : {}),
     routes: { imported, exported },
   };
-}
-
-function definedOnly<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

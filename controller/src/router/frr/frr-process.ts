@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Vtysh } from './vtysh.js';
+import { stopProcess } from '../stop-process.js';
 
 /** Where Debian's package puts bgpd. */
 export const FRR_BGPD = '/usr/lib/frr/bgpd';
@@ -122,12 +123,7 @@ export class FrrProcess {
   async stop(signal: NodeJS.Signals = 'SIGTERM', graceMs = 5_000): Promise<void> {
     const target = this.child;
     this.child = undefined;
-    if (!target || target.exitCode !== null || target.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => target.once('exit', () => resolve()));
-    target.kill(signal);
-    const timer = setTimeout(() => target.kill('SIGKILL'), graceMs);
-    await exited;
-    clearTimeout(timer);
+    await stopProcess(target, signal, graceMs);
   }
 
   /** A vtysh command's output, as a person would type it. */
