@@ -7,6 +7,8 @@
 //   npm run build && node bench/operator-10k.mjs
 //   BENCH_SESSIONS=2000 BENCH_WORKERS=32 node bench/operator-10k.mjs
 //   BENCH_CREATE=bare-no-policy node bench/operator-10k.mjs      # see CREATE below
+//   BENCH_ROUTER=agents node bench/operator-10k.mjs               # --router agents: one Router, its agent in this
+//                                                                  # process (recording driver, its own ServiceAccount)
 //
 // Targets: all Configured within 60 s, peak RSS at most 300 MiB.
 import { controlPlaneBinaries } from './support.mjs';
@@ -26,7 +28,13 @@ const { Informer } = await import(dist('controller/src/operator/runtime/informer
 const { PEERING_SESSION } = await import(dist('controller/src/operator/resources/api-group.js'));
 // The test control plane's Kubernetes version, which the chart is rendered for.
 const { KUBE_VERSION } = await import(dist('controller/test/packaging/helm.js'));
-const { chartRbac } = await import(dist('controller/test/operator/support/rbac.js'));
+const { chartRbac, routerAgentRbac } = await import(dist('controller/test/operator/support/rbac.js'));
+const { RouterAgent } = await import(dist('controller/src/agent/router-agent.js'));
+const { RecordingRouterDriver } = await import(dist('controller/src/router/recording.js'));
+const { KubeSecretReader } = await import(dist('controller/src/operator/backing/kube/secrets.js'));
+const { ROUTER } = await import(dist('controller/src/operator/resources/api-group.js'));
+// recording (the operator drives an in-process recording driver) or agents (a Router and its agent).
+const ROUTER_MODE = process.env.BENCH_ROUTER === 'agents' ? 'agents' : 'recording';
 
 const SESSIONS = Number(process.env.BENCH_SESSIONS ?? 10_000);
 const WORKERS = Number(process.env.BENCH_WORKERS ?? 32);
@@ -86,6 +94,9 @@ async function installFinalizerPolicy(namespace) {
       KUBE_VERSION,
       '--api-versions',
       'admissionregistration.k8s.io/v1/MutatingAdmissionPolicy',
+      // The chart has no default router (issue 15); only the finalizer policy is rendered here.
+      '--set',
+      'router.driver=none',
       '--show-only',
       'templates/finalizer-policy.yaml',
     ],
@@ -135,7 +146,16 @@ let operator;
 try {
   const namespace = await plane.newNamespace('bench');
   // The operator's permissions: exactly the chart's rules file, bound to its ServiceAccount.
-  const objects = chartRbac(namespace);
+  const objects = [...chartRbac(namespace), ...(ROUTER_MODE === 'agents' ? routerAgentRbac(namespace) : [])];
+  if (ROUTER_MODE === 'agents') {
+    // One Router speaking from every session's local address (10.x.y.1).
+    objects.push({
+      apiVersion: `${GROUP}/v1alpha1`,
+      kind: 'Router',
+      metadata: { name: 'bench', namespace },
+      spec: { driver: 'bird', addresses: ['10.0.0.0/8'] },
+    });
+  }
   writeFileSync(join(work, 'rbac.yaml'), objects.map((o) => stringify(o)).join('---\n'));
   await plane.kubectl(['apply', '-f', join(work, 'rbac.yaml')]);
   if (CREATE === 'bare') await installFinalizerPolicy(namespace);
@@ -170,7 +190,7 @@ try {
         '--inbound-namespace',
         namespace,
         '--router',
-        'recording',
+        ROUTER_MODE,
         '--health-listen',
         `127.0.0.1:${healthPort}`,
         '--workers',
@@ -258,6 +278,23 @@ try {
   if (MODE === 'backlog') creationMs = await createAll();
   const operatorStarted = Date.now();
   await startOperator();
+  let agent;
+  let agentKube;
+  if (ROUTER_MODE === 'agents') {
+    agentKube = await KubeClient.connect(
+      await plane.serviceAccountKubeConfig(namespace, 'peering-router-agent'),
+    );
+    agent = new RouterAgent(
+      {
+        sessions: new KubeResourceCollection(agentKube, PEERING_SESSION),
+        routers: new KubeResourceCollection(agentKube, ROUTER),
+        secrets: new KubeSecretReader(agentKube),
+        driver: new RecordingRouterDriver(),
+      },
+      { router: 'bench', namespace, driverKind: 'bird', identity: 'bench-agent' },
+    );
+    await agent.start();
+  }
   const requestsBefore = await kubeRequests();
   const rssBefore = rssOf('VmRSS');
   let rssPeakSeen = rssBefore;
@@ -291,11 +328,14 @@ try {
     return (Number(fields[11]) + Number(fields[12])) / 100;
   })();
   await admin.close();
+  await agent?.stop();
+  await agentKube?.close();
 
   const mib = (bytes) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
   const seconds = (ms) => `${(ms / 1000).toFixed(1)} s`;
   console.log(
-    `sessions:                      ${SESSIONS} (${MODE}; session workers ${WORKERS}, ${CREATORS} creating at once, ` +
+    `sessions:                      ${SESSIONS} (${MODE}, router ${ROUTER_MODE}; session workers ${WORKERS}, ` +
+      `${CREATORS} creating at once, ` +
       `${DESCRIPTION[CREATE]})`,
   );
   console.log(`creating them took:            ${seconds(creationMs)}`);

@@ -110,6 +110,10 @@ export class RouterAgent {
   private appliedKeys = new Set<string>();
   private applyTimer: TimerHandle | undefined;
   private counts = { assigned: 0, configured: 0, established: 0 };
+  private observing: Promise<void> | undefined;
+  private observeQueued: Promise<void> | undefined;
+  /** The last report written per session (without its time), until the cache shows it. */
+  private readonly reported = new Map<string, string>();
   private lastObservation: Date | undefined;
 
   constructor(
@@ -132,9 +136,25 @@ export class RouterAgent {
     await this.apply(true);
     await this.observe().catch((error: unknown) => this.logger.warn('observation failed', { error }));
     await this.heartbeat().catch((error: unknown) => this.logger.warn('heartbeat failed', { error }));
-    this.sessionInformer.on(() => this.scheduleApply());
-    this.routerInformer.on((_event, router) => {
-      if (router.metadata.name === this.options.router) this.scheduleApply();
+    // Only what changes the router's configuration is a reason to apply: the sessions' reports (ours) and the
+    // operator's conditions change far more often, and 10,000 of them must not mean 10,000 applies.
+    const seen = new Map<string, string>();
+    for (const session of this.sessionInformer.list())
+      seen.set(objectKey(session.metadata), this.applyFingerprint(session));
+    this.sessionInformer.on((event, session) => {
+      const key = objectKey(session.metadata);
+      const fingerprint = event === 'delete' ? '' : this.applyFingerprint(session);
+      if ((seen.get(key) ?? '') === fingerprint) return;
+      if (fingerprint === '') seen.delete(key);
+      else seen.set(key, fingerprint);
+      this.scheduleApply();
+    });
+    let routerGeneration = this.router()?.metadata.generation;
+    this.routerInformer.on((event, router) => {
+      if (router.metadata.name !== this.options.router) return;
+      if (event === 'update' && router.metadata.generation === routerGeneration) return;
+      routerGeneration = router.metadata.generation;
+      this.scheduleApply();
     });
     this.every(this.options.observeMs ?? 2_000, () => this.observe());
     this.every(this.options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS, () => this.heartbeat());
@@ -186,17 +206,24 @@ export class RouterAgent {
     return this.routerInformer.get(`${this.options.namespace}/${this.options.router}`);
   }
 
+  /** What of a session the router's configuration depends on ('' when it is not ours to configure). */
+  private applyFingerprint(session: PeeringSession): string {
+    if (!this.isAssigned(session)) return '';
+    return JSON.stringify([session.metadata.generation, session.status?.router?.maxPrefixes]);
+  }
+
+  private isAssigned(s: PeeringSession): boolean {
+    return (
+      s.status?.router?.name === this.options.router &&
+      s.status.state !== undefined &&
+      ROUTED_STATES.has(s.status.state) &&
+      !isDeleting(s.metadata)
+    );
+  }
+
   /** The sessions the operator assigned to this Router, agreed and not being deleted. */
   private assigned(): PeeringSession[] {
-    return this.sessionInformer
-      .list()
-      .filter(
-        (s) =>
-          s.status?.router?.name === this.options.router &&
-          s.status.state !== undefined &&
-          ROUTED_STATES.has(s.status.state) &&
-          !isDeleting(s.metadata),
-      );
+    return this.sessionInformer.list().filter((s) => this.isAssigned(s));
   }
 
   /**
@@ -329,7 +356,24 @@ export class RouterAgent {
   }
 
   /** Reads BGP state and writes each assigned session's report where it changed. */
-  private async observe(): Promise<void> {
+  /**
+   * One observation at a time: the timer's and an apply's would otherwise both find the same reports changed
+   * (the cache has not seen the first one's writes yet) and write each twice. A call during one waits for it and
+   * then for one more, which sees everything up to the call.
+   */
+  private observe(): Promise<void> {
+    if (this.observing) {
+      this.observeQueued ??= this.observing.then(() => {
+        this.observeQueued = undefined;
+        return this.observe();
+      });
+      return this.observeQueued;
+    }
+    this.observing = this.observeOnce().finally(() => (this.observing = undefined));
+    return this.observing;
+  }
+
+  private async observeOnce(): Promise<void> {
     const observed = new Map<string, ObservedSession>();
     for (const session of await this.deps.driver.observe()) observed.set(session.key, session);
     const now = new Date(this.clock.now());
@@ -338,7 +382,8 @@ export class RouterAgent {
     const writes: Promise<unknown>[] = [];
     for (const session of this.assigned()) {
       counts.assigned++;
-      const applied = this.applied.get(objectKey(session.metadata));
+      const key = objectKey(session.metadata);
+      const applied = this.applied.get(key);
       if (!applied) continue;
       const parsed = PeeringSessionSpecSchema.safeParse(session.spec);
       const seen = parsed.success ? observed.get(naturalKey(sessionTerms(parsed.data))) : undefined;
@@ -361,7 +406,14 @@ export class RouterAgent {
       };
       const { observedTime: _was, ...before } = session.status?.routerReport ?? { observedTime: '' };
       const { observedTime: _now, ...after } = report;
-      if (sameStatus(before, after)) continue;
+      if (sameStatus(before, after)) {
+        this.reported.delete(key);
+        continue;
+      }
+      // Written already, and the cache has not caught up: not again.
+      const fingerprint = JSON.stringify(after);
+      if (this.reported.get(key) === fingerprint) continue;
+      this.reported.set(key, fingerprint);
       writes.push(
         this.deps.sessions
           .patchStatus(
@@ -370,12 +422,10 @@ export class RouterAgent {
             { routerReport: report },
             AGENT_FIELD_MANAGER,
           )
-          .catch((error: unknown) =>
-            this.logger.warn('could not report on a session', {
-              session: objectKey(session.metadata),
-              error,
-            }),
-          ),
+          .catch((error: unknown) => {
+            this.reported.delete(key);
+            this.logger.warn('could not report on a session', { session: key, error });
+          }),
       );
     }
     await Promise.all(writes);
