@@ -73,6 +73,8 @@ export interface RouterAgentOptions {
 
 interface Applied {
   generation: number;
+  /** The session's key on the router (absent when its spec could not be read). */
+  routerKey?: string;
   configured: boolean;
   reason?: string;
   message?: string;
@@ -106,8 +108,6 @@ export class RouterAgent {
   private applyAgain = false;
   /** A resync is due (at start, every `resyncMs`, after a failure). */
   private wholeOwed = false;
-  /** Router keys of the last apply, so that the next knows what to remove. */
-  private appliedKeys = new Set<string>();
   private applyTimer: TimerHandle | undefined;
   private counts = { assigned: 0, configured: 0, established: 0 };
   private observing: Promise<void> | undefined;
@@ -275,7 +275,8 @@ export class RouterAgent {
     const sessions = this.assigned();
     const desired = new Map<string, DesiredSession>();
     const refused = new Map<string, Applied>();
-    const keyOf = new Map<string, string>();
+    /** Each session's key on the router, by object key, as the spec read here gives it. */
+    const routerKeys = new Map<string, string>();
     for (const session of sessions) {
       const key = objectKey(session.metadata);
       const generation = session.metadata.generation ?? 0;
@@ -291,7 +292,7 @@ export class RouterAgent {
       }
       const terms = sessionTerms(parsed.data);
       const routerKey = naturalKey(terms);
-      keyOf.set(key, routerKey);
+      routerKeys.set(key, routerKey);
       try {
         const secret = terms.sessionSecretRef
           ? await this.deps.secrets.read(
@@ -314,18 +315,18 @@ export class RouterAgent {
         this.lastDesired.set(routerKey, built);
       } catch (error) {
         const failure = asFailure(error);
-        refused.set(key, { generation, configured: false, ...failure });
+        refused.set(key, { generation, routerKey, configured: false, ...failure });
         // Kept as last configured: a Secret that cannot be read now must not take a running session down.
         const previous = this.lastDesired.get(routerKey);
         if (previous) desired.set(routerKey, previous);
       }
     }
-    for (const key of this.lastDesired.keys()) if (!desired.has(key)) this.lastDesired.delete(key);
-    const gone = [...this.appliedKeys].filter((key) => !desired.has(key));
+    // What the last apply configured and is no longer desired goes (a resync removes it anyway).
+    const gone = [...this.lastDesired.keys()].filter((key) => !desired.has(key));
+    for (const key of gone) this.lastDesired.delete(key);
     const result = whole
       ? await this.deps.driver.sync([...desired.values()])
       : await this.deps.driver.apply({ upsert: [...desired.values()], remove: gone });
-    this.appliedKeys = new Set(desired.keys());
     const outcomes = new Map(result.sessions.map((s) => [s.key, s]));
     this.applied.clear();
     for (const session of sessions) {
@@ -336,11 +337,14 @@ export class RouterAgent {
         this.applied.set(key, refusal);
         continue;
       }
-      const outcome = outcomes.get(keyOf.get(key) ?? '');
-      if (outcome?.outcome === 'configured') this.applied.set(key, { generation, configured: true });
+      const routerKey = routerKeys.get(key) ?? '';
+      const outcome = outcomes.get(routerKey);
+      if (outcome?.outcome === 'configured')
+        this.applied.set(key, { generation, routerKey, configured: true });
       else if (outcome?.outcome === 'rejected') {
         this.applied.set(key, {
           generation,
+          routerKey,
           configured: false,
           reason: outcome.error.reason,
           message: outcome.error.message,
@@ -355,7 +359,6 @@ export class RouterAgent {
     await this.observe();
   }
 
-  /** Reads BGP state and writes each assigned session's report where it changed. */
   /**
    * One observation at a time: the timer's and an apply's would otherwise both find the same reports changed
    * (the cache has not seen the first one's writes yet) and write each twice. A call during one waits for it and
@@ -373,6 +376,7 @@ export class RouterAgent {
     return this.observing;
   }
 
+  /** Reads BGP state and writes each assigned session's report where it changed. */
   private async observeOnce(): Promise<void> {
     const observed = new Map<string, ObservedSession>();
     for (const session of await this.deps.driver.observe()) observed.set(session.key, session);
@@ -385,8 +389,7 @@ export class RouterAgent {
       const key = objectKey(session.metadata);
       const applied = this.applied.get(key);
       if (!applied) continue;
-      const parsed = PeeringSessionSpecSchema.safeParse(session.spec);
-      const seen = parsed.success ? observed.get(naturalKey(sessionTerms(parsed.data))) : undefined;
+      const seen = applied.routerKey === undefined ? undefined : observed.get(applied.routerKey);
       if (applied.configured) counts.configured++;
       if (applied.configured && seen?.state === 'established') counts.established++;
       const report: RouterReport = {

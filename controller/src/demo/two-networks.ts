@@ -271,6 +271,11 @@ export interface LabNetwork {
   operator: RunningOperator | undefined;
   /** Its router agent, when the lab runs {@link TwoNetworksOptions.routerAgents}. */
   agent: LabAgent | undefined;
+  /**
+   * Starts a router agent for its router (the backing's `startRouterAgent`, on a new driver) and makes it
+   * {@link LabNetwork.agent}; the lab stops whichever agent runs last. Only with router agents.
+   */
+  startAgent(): Promise<LabAgent>;
   backing: NetworkBacking | undefined;
   /** A JWT access token of this network for `audience` (client credentials at the local issuer). */
   token(audience: string): Promise<string>;
@@ -485,6 +490,7 @@ export async function startTwoNetworks(options: TwoNetworksOptions): Promise<Two
         apiPort,
         operator: undefined,
         agent: undefined,
+        startAgent: () => Promise.reject(new Error('this lab runs no router agents (routerAgents: true)')),
         backing: undefined,
         token: (audience) => {
           let source = tokens.get(audience);
@@ -532,15 +538,19 @@ export async function startTwoNetworks(options: TwoNetworksOptions): Promise<Two
         started = true;
         const operator = network.operator;
         stops.push(() => operator.stop());
-        if (options.routerAgents && backing.startRouterAgent) {
-          const agent = await backing.startRouterAgent({
-            name: `${network.routerKind}-as${network.asn}`,
-            kind: network.routerKind,
-            addresses: [network.plan.address],
-            driver: router,
-          });
-          network.agent = agent;
-          stops.push(() => agent.kill());
+        const startRouterAgent = backing.startRouterAgent?.bind(backing);
+        if (options.routerAgents && startRouterAgent) {
+          network.startAgent = async () => {
+            network.agent = await startRouterAgent({
+              name: `${network.routerKind}-as${network.asn}`,
+              kind: network.routerKind,
+              addresses: [network.plan.address],
+              driver: network.driver(),
+            });
+            return network.agent;
+          };
+          await network.startAgent();
+          stops.push(async () => network.agent?.kill());
         }
         network.backing = backing;
         if (network.config.policy?.counterRequests) {

@@ -181,12 +181,7 @@ describeKubeLab(
         message: 'agent router-host-b stopped',
       });
 
-      b.agent = await b.backing!.startRouterAgent!({
-        name: `bird-as${b.asn}`,
-        kind: 'bird',
-        addresses: [b.plan.address],
-        driver: b.driver(),
-      });
+      await b.startAgent();
       await waitFor(
         async () => (await sessionOf(b))?.status?.bgp?.state === 'established',
         'established again under the in-process agent',
@@ -215,12 +210,7 @@ describeKubeLab(
         status: 'False',
         reason: 'AgentStopped',
       });
-      a.agent = await a.backing!.startRouterAgent!({
-        name: `bird-as${a.asn}`,
-        kind: 'bird',
-        addresses: [a.plan.address],
-        driver: a.driver(),
-      });
+      await a.startAgent();
       await waitFor(
         async () => (await sessionOf(a))?.status?.bgp?.state === 'established',
         'AS64500 established again',

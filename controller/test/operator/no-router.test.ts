@@ -50,21 +50,16 @@ describe('an operator running with --router none', () => {
   });
 });
 
+const EXAMPLE_CONFIG = join(REPO_ROOT, 'examples', 'peering-operator.yaml');
+
+/** `peering-operator ARGS` as a user runs it; resolves with its exit status and output. */
+function cli(args: string[]) {
+  return spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 30_000 });
+}
+
 describe('peering-operator run without a router choice', () => {
   it('refuses to start, naming both choices (a production start never falls back to the recording driver)', () => {
-    const run = spawnSync(
-      process.execPath,
-      [
-        BIN,
-        'run',
-        '--config',
-        join(REPO_ROOT, 'examples', 'peering-operator.yaml'),
-        '--standalone',
-        '--manifests',
-        REPO_ROOT,
-      ],
-      { encoding: 'utf8', timeout: 30_000 },
-    );
+    const run = cli(['run', '--config', EXAMPLE_CONFIG, '--standalone', '--manifests', REPO_ROOT]);
     expect(run.status).toBe(3);
     expect(run.stderr).toMatch(/--router agents/);
     expect(run.stderr).toMatch(/--router bird/);
@@ -72,26 +67,10 @@ describe('peering-operator run without a router choice', () => {
   });
 
   it('refuses router agents standalone (Routers are Kubernetes resources), and an agent without its daemon', () => {
-    const standalone = spawnSync(
-      process.execPath,
-      [
-        BIN,
-        'run',
-        '--config',
-        join(REPO_ROOT, 'examples', 'peering-operator.yaml'),
-        '--standalone',
-        '--router',
-        'agents',
-      ],
-      { encoding: 'utf8', timeout: 30_000 },
-    );
+    const standalone = cli(['run', '--config', EXAMPLE_CONFIG, '--standalone', '--router', 'agents']);
     expect(standalone.status).toBe(3);
     expect(standalone.stderr).toMatch(/--router agents needs Kubernetes/);
-    const agent = (args: string[]) =>
-      spawnSync(process.execPath, [BIN, 'router-agent', '--router', 'edge1', ...args], {
-        encoding: 'utf8',
-        timeout: 30_000,
-      });
+    const agent = (args: string[]) => cli(['router-agent', '--router', 'edge1', ...args]);
     const noSocket = agent(['--driver', 'bird']);
     expect(noSocket.status).toBe(3);
     expect(noSocket.stderr).toMatch(/--driver bird needs --bird-socket and --bird-include-dir/);

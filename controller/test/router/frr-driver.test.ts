@@ -70,6 +70,8 @@ describeWithBird('FRR driver', () =>
     });
     const neighbors = () => frr.vtysh.json<Record<string, FrrNeighborJson>>('show bgp neighbors json');
     const running = () => frr.show('show running-config');
+    /** A line under `router bgp` typed by a person, as the router team would. */
+    const byHand = (line: string) => frr.vtysh.command('configure terminal', 'router bgp 64501', line);
 
     it('reaches Established with BIRD (MD5, RFC 9234 roles, max-prefix) and exchanges routes', async () => {
       const before = await running();
@@ -141,11 +143,7 @@ describeWithBird('FRR driver', () =>
 
     it('refuses hostile or impossible sessions by field, leaving FRR untouched', async () => {
       const before = await running();
-      await frr.vtysh.command(
-        'configure terminal',
-        'router bgp 64501',
-        `neighbor ${address(9)} remote-as 64509`,
-      );
+      await byHand(`neighbor ${address(9)} remote-as 64509`);
       const foreignConfig = await running();
       const bad: [Partial<DesiredSession>, string][] = [
         [{ key: 'k1|pdb:ix:1|a|b', peerIp: address(20), secret: 'two words' }, 'secret'],
@@ -167,7 +165,7 @@ describeWithBird('FRR driver', () =>
           expect(outcome.error.field).toMatch(new RegExp(`\\.${bad[i]![1]}$`));
       });
       expect(await running()).toBe(foreignConfig);
-      await frr.vtysh.command('configure terminal', 'router bgp 64501', `no neighbor ${address(9)}`);
+      await byHand(`no neighbor ${address(9)}`);
       expect(await running()).toBe(before);
     }, 30_000);
 
@@ -181,11 +179,7 @@ describeWithBird('FRR driver', () =>
         sessionDefaults: { ...defaults(), multihop: undefined },
       });
       await plain.apply({ upsert: [direct] });
-      await frr.vtysh.command(
-        'configure terminal',
-        'router bgp 64501',
-        `neighbor ${address(30)} ttl-security hops 1`,
-      );
+      await byHand(`neighbor ${address(30)} ttl-security hops 1`);
       const before = await running();
       const other = toBird({ key: `64500|pdb:ix:1|${address(3)}|${address(31)}`, peerIp: address(31) });
       await expect(plain.apply({ upsert: [{ ...direct, multihop: 3 }, other] })).rejects.toMatchObject({
@@ -210,11 +204,7 @@ describeWithBird('FRR driver', () =>
         maxPrefixes: 20,
       });
       const ups = (await neighbors())[address(2)]?.connectionsEstablished;
-      await frr.vtysh.command(
-        'configure terminal',
-        'router bgp 64501',
-        `neighbor ${address(9)} remote-as 64509`,
-      );
+      await byHand(`neighbor ${address(9)} remote-as 64509`);
       const fresh = new FrrRouterDriver({
         vtySocketDir: frr.dir,
         listenPort: port,

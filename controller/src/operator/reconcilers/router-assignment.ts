@@ -77,14 +77,13 @@ function matchLength(
   const full = address.family === 'ipv4' ? 32 : 128;
   let best: number | undefined;
   for (const entry of addresses) {
-    const [network, lengthText] = entry.split('/');
+    const lengthText = entry.split('/')[1];
     if (lengthText === undefined) {
       const parsed = parseIpAddress(entry);
       if (typeof parsed !== 'string' && parsed.address === address.address) best = Math.max(best ?? 0, full);
       continue;
     }
-    if (network !== undefined && prefixContains(entry, address))
-      best = Math.max(best ?? 0, Number(lengthText));
+    if (prefixContains(entry, address)) best = Math.max(best ?? 0, Number(lengthText));
   }
   return best;
 }

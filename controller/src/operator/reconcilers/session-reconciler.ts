@@ -233,9 +233,9 @@ export class SessionReconciler {
     spec: PeeringSessionSpec,
     status: PeeringSessionStatus,
   ): Promise<RouterView> {
+    if (this.deps.fleet) return this.routeByAgent(this.deps.fleet, session, spec, status);
     const terms = sessionTerms(spec);
     const routerKey = naturalKey(terms);
-    if (this.deps.fleet) return this.routeByAgent(this.deps.fleet, session, spec, status);
     if (status.state !== undefined && ROUTED_STATES.has(status.state)) {
       const router = await this.configure(session, routerKey, terms);
       if (router.kind === 'configured') {

@@ -13,9 +13,9 @@ import {
   type SessionOutcome,
 } from '../driver.js';
 import {
-  DESCRIPTION_PREFIX,
   configScript,
   keyOfConfig,
+  keyOfDescription,
   neighborConfig,
   parseRunningConfig,
   sameNeighbor,
@@ -98,9 +98,10 @@ export class FrrRouterDriver implements RouterDriver {
   }
 
   /**
-   * FRR's running configuration, read before every batch: the router's ASN, our neighbors by key (a batch is the
-   * difference from what runs, so a hand edit of a setting we write is put right, and a restarted driver edits
-   * rather than replaces), and the addresses of neighbors that are not ours (never touched).
+   * FRR's running configuration (when, see {@link FrrRouterDriver.knownRunning}): the router's ASN, our neighbors
+   * by key (a batch is the difference from what runs, so a hand edit of a setting we write is put right, and a
+   * restarted driver edits rather than replaces), and the addresses of neighbors that are not ours (never
+   * touched).
    */
   private async readRunning(): Promise<{
     asn: number;
@@ -130,10 +131,10 @@ export class FrrRouterDriver implements RouterDriver {
   /**
    * What runs, for a batch. A resync reads the whole running configuration when what is known is older than
    * `refreshMs` (it puts hand edits of our settings right); any batch reads it when nothing is known yet or many
-   * peers are new to the driver: FRR takes seconds
-   * to print the configuration of thousands of neighbors, and a change of one session must not wait for that. A
-   * peer new to the driver is looked up on its own, so that a neighbor someone else configured meanwhile is
-   * still never touched; a refused or failed batch forgets everything, and the next reads it all again.
+   * peers are new to the driver: FRR takes seconds to print the configuration of thousands of neighbors, and a
+   * change of one session must not wait for that. A peer new to the driver is looked up on its own, so that a
+   * neighbor someone else configured meanwhile is still never touched; a refused or failed batch forgets
+   * everything, and the next reads it all again.
    */
   private async knownRunning(
     upserts: readonly DesiredSession[],
@@ -154,7 +155,7 @@ export class FrrRouterDriver implements RouterDriver {
       );
       const neighbor = found[session.peerIp];
       if (neighbor === undefined) continue;
-      if (keyOf(neighbor) === undefined) known.foreign.add(session.peerIp);
+      if (keyOfDescription(neighbor.nbrDesc) === undefined) known.foreign.add(session.peerIp);
       else {
         // One of ours the driver does not know line by line: the whole configuration says how it runs.
         this.cache = await this.readRunning();
@@ -176,6 +177,8 @@ export class FrrRouterDriver implements RouterDriver {
     const { asn, ours, foreign } = await this.knownRunning(upserts, removeOthers);
     const outcomes: SessionOutcome[] = [];
     const changes: NeighborChange[] = [];
+    /** Each changed neighbor's configuration after the batch (undefined: removed), by key. */
+    const next = new Map<string, NeighborConfig | undefined>();
     const peers = new Map<string, string>();
     for (const [key, config] of ours) peers.set(config.peerIp, key);
     const configured: string[] = [];
@@ -200,6 +203,7 @@ export class FrrRouterDriver implements RouterDriver {
         continue;
       }
       changes.push({ before, after: config });
+      next.set(session.key, config);
       outcomes.push({ key: session.key, outcome: 'configured', change: before ? 'updated' : 'created' });
     }
 
@@ -215,6 +219,7 @@ export class FrrRouterDriver implements RouterDriver {
         continue;
       }
       changes.push({ before });
+      next.set(key, undefined);
       outcomes.push({ key, outcome: 'removed', change: 'removed' });
     }
 
@@ -243,14 +248,9 @@ export class FrrRouterDriver implements RouterDriver {
         );
       }
     }
-    for (const change of changes) {
-      const key = change.after
-        ? keyOfConfig(change.after)
-        : change.before
-          ? keyOfConfig(change.before)
-          : undefined;
-      if (key === undefined) continue;
-      if (change.after) ours.set(key, change.after);
+    // What runs now, for the next batch.
+    for (const [key, config] of next) {
+      if (config) ours.set(key, config);
       else ours.delete(key);
     }
     for (const key of configured) this.managed.add(key);
@@ -299,7 +299,7 @@ export class FrrRouterDriver implements RouterDriver {
     const neighbors = await this.neighbors();
     const observed = new Map<string, ObservedSession>();
     for (const [peer, neighbor] of Object.entries(neighbors)) {
-      const key = keyOf(neighbor);
+      const key = keyOfDescription(neighbor.nbrDesc);
       if (key !== undefined) observed.set(key, observedSession(key, peer, neighbor));
     }
     // A neighbor of ours that runs or vanished without this driver knowing (someone else's hands): what the driver
@@ -323,12 +323,6 @@ export class FrrRouterDriver implements RouterDriver {
     }
     return [...observed.values()];
   }
-}
-
-function keyOf(neighbor: FrrNeighbor): string | undefined {
-  const description = neighbor.nbrDesc;
-  if (!description?.startsWith(DESCRIPTION_PREFIX)) return undefined;
-  return description.slice(DESCRIPTION_PREFIX.length).split(' ')[0] || undefined;
 }
 
 const FRR_STATES: Record<string, BgpState> = {

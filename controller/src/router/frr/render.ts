@@ -249,6 +249,12 @@ export function parseRunningConfig(text: string): RunningBgp {
 
 /** The key of a neighbor of ours from its configuration (`description po <key>`), or undefined. */
 export function keyOfConfig(config: NeighborConfig): string | undefined {
-  const description = config.global.find((l) => l.startsWith(`description ${DESCRIPTION_PREFIX}`));
-  return description?.slice(`description ${DESCRIPTION_PREFIX}`.length).split(' ')[0] || undefined;
+  const line = config.global.find((l) => l.startsWith('description '));
+  return line === undefined ? undefined : keyOfDescription(line.slice('description '.length));
+}
+
+/** The key in a neighbor's description (`po <key>`), or undefined when the neighbor is not ours. */
+export function keyOfDescription(description: string | undefined): string | undefined {
+  if (!description?.startsWith(DESCRIPTION_PREFIX)) return undefined;
+  return description.slice(DESCRIPTION_PREFIX.length).split(' ')[0] || undefined;
 }
