@@ -12,8 +12,9 @@ import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs';
  *   a crash), the pipe reaches end-of-file, and the guard terminates the
  *   binary: SIGTERM, then SIGKILL after 10 s. `process.on('exit')` alone
  *   would miss signals and worker kills.
- * The watcher subshell takes its sleep with it when stopped, so a clean stop
- * leaves no orphan behind either.
+ * The watcher subshell takes its sleep with it when stopped (every job of its
+ * own, so also a sleep started an instant before its pid was recorded), so a
+ * clean stop leaves no orphan behind either.
  */
 const GUARD = `
 exec 3<&0
@@ -21,7 +22,7 @@ exec 3<&0
 child=$!
 trap 'kill -TERM "$child" 2>/dev/null' TERM
 {
-  trap 'kill "$sleeper" 2>/dev/null; exit 0' TERM
+  trap 'kill $(jobs -p) 2>/dev/null; exit 0' TERM
   while read -r -u 3 _; do :; done
   kill -TERM $$
   sleep 10 & sleeper=$!
