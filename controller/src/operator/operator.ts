@@ -345,9 +345,9 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
         everLed = true;
         void startReconciling();
       },
-      onStoppedLeading: () => {
+      onStoppedLeading: (cause) => {
         void stopReconciling();
-        if (everLed) options.onLostLeadership?.();
+        if (everLed && cause === 'lost') options.onLostLeadership?.();
       },
     });
     elector.start();

@@ -36,8 +36,12 @@ export interface LeaderElectionOptions {
   logger?: Logger;
   metrics?: OperatorMetrics;
   onStartedLeading: () => void;
-  /** Leadership lost (or released): stop every controller; in a pod, exit so the replica restarts clean. */
-  onStoppedLeading: () => void;
+  /**
+   * Leadership ended: stop every controller. `lost` (the Lease could not be renewed in time): in a pod, exit so
+   * the replica restarts clean. `released` (this replica stops on purpose and gave the Lease back): nothing to
+   * mend, a SIGTERM exits 0.
+   */
+  onStoppedLeading: (cause: 'lost' | 'released') => void;
 }
 
 /**
@@ -95,7 +99,9 @@ export class LeaderElector {
     this.running = false;
     this.timer?.cancel();
     if (!this.leading) return;
-    this.setLeading(false);
+    // Released before the Lease write, so that nobody reconciles while the standby may already lead; and said
+    // to be `released`, so that a graceful stop is not mistaken for a lost Lease (which exits 1).
+    this.setLeading(false, 'released');
     try {
       const current = await this.store.get();
       if (current?.holderIdentity === this.options.identity) {
@@ -135,16 +141,18 @@ export class LeaderElector {
       }
     } else if (this.leading && now - this.lastRenew >= this.renewDeadlineMs) {
       this.logger.error('lost leadership: could not renew the lease in time');
-      this.setLeading(false);
+      this.setLeading(false, 'lost');
     }
     this.timer = this.clock.setTimer(this.retryPeriodMs, () => void this.tick());
   }
 
-  private setLeading(leading: boolean): void {
+  private setLeading(leading: true): void;
+  private setLeading(leading: false, cause: 'lost' | 'released'): void;
+  private setLeading(leading: boolean, cause: 'lost' | 'released' = 'lost'): void {
     this.leading = leading;
     this.options.metrics?.leader.set(leading ? 1 : 0);
     if (leading) this.options.onStartedLeading();
-    else this.options.onStoppedLeading();
+    else this.options.onStoppedLeading(cause);
   }
 
   private async tryAcquireOrRenew(): Promise<boolean> {
