@@ -4,6 +4,8 @@ import { PeeringApiError } from '../client/errors.js';
 import { PeeringError } from '../domain/errors.js';
 import { parse } from './peeringctl/context.js';
 import { registerDelete } from './peeringctl/delete.js';
+import { registerDescribe } from './peeringctl/describe.js';
+import { ClusterReadError } from './peeringctl/describe-cluster.js';
 import { registerDiscover } from './peeringctl/discover.js';
 import { EXIT_CODES_HELP, UsageError, exitCodeFor } from './peeringctl/exit-codes.js';
 import { registerList } from './peeringctl/list.js';
@@ -41,6 +43,7 @@ const program = new Command('peeringctl')
     `
 Flags speak from your view: --local-asn is your network, --peer-asn the remote network whose Peering API
 --api-url names. Tables go to stdout, progress and diagnostics to stderr; -o json|yaml for scripts.
+\`describe\` reads the operator's resources from a Kubernetes cluster instead (--kubeconfig, -n).
 
 ${EXIT_CODES_HELP}
 
@@ -52,7 +55,8 @@ Examples:
   peeringctl status --request-id change-4711 --watch
   peeringctl list --local-asn 64501 -o json
   peeringctl delete --peer-asn 64500 --location pdb:ix:1 --local-ip 192.0.2.2 --peer-ip 192.0.2.1
-  peeringctl login --client-id my-peeringdb-oauth-app && peeringctl list --local-asn 64501`,
+  peeringctl login --client-id my-peeringdb-oauth-app && peeringctl list --local-asn 64501
+  peeringctl describe peeringrequest as64501 -n peering`,
   );
 
 // `peeringctl list | head` closes our stdout early: that is the reader's choice, not a failure.
@@ -69,10 +73,11 @@ registerList(program);
 registerDelete(program);
 registerOpenapi(program);
 registerLogin(program);
+registerDescribe(program);
 
 program.parseAsync().catch((error: unknown) => {
   if (!(error instanceof CommanderError)) report(error);
-  process.exitCode = exitCodeFor(error);
+  process.exitCode = error instanceof ClusterReadError ? error.exitCode : exitCodeFor(error);
 });
 
 function report(error: unknown): void {
