@@ -26,8 +26,8 @@ const { KubeClient } = await import(dist('controller/src/operator/backing/kube/c
 const { KubeResourceCollection } = await import(dist('controller/src/operator/backing/kube/collection.js'));
 const { Informer } = await import(dist('controller/src/operator/runtime/informer.js'));
 const { PEERING_SESSION } = await import(dist('controller/src/operator/resources/api-group.js'));
-// The test control plane's Kubernetes version, which the chart is rendered for.
-const { KUBE_VERSION } = await import(dist('controller/test/packaging/helm.js'));
+// What every install of the chart must say (it has no ASNs, API URL or PeeringDB source of its own).
+const { REQUIRED_CONFIG } = await import(dist('controller/test/packaging/helm.js'));
 const { chartRbac, routerAgentRbac } = await import(dist('controller/test/operator/support/rbac.js'));
 const { RouterAgent } = await import(dist('controller/src/agent/router-agent.js'));
 const { RecordingRouterDriver } = await import(dist('controller/src/router/recording.js'));
@@ -90,13 +90,13 @@ async function installFinalizerPolicy(namespace) {
       join(root, 'charts/peering-operator'),
       '--namespace',
       namespace,
-      '--kube-version',
-      KUBE_VERSION,
       '--api-versions',
       'admissionregistration.k8s.io/v1/MutatingAdmissionPolicy',
-      // The chart has no default router (issue 15); only the finalizer policy is rendered here.
+      // The chart has no default router (issue 15) nor network (issue 16); only the finalizer policy is rendered here.
       '--set',
       'router.driver=none',
+      '--set-json',
+      `config=${JSON.stringify(REQUIRED_CONFIG)}`,
       '--show-only',
       'templates/finalizer-policy.yaml',
     ],

@@ -1,25 +1,26 @@
 import { spawnSync } from 'node:child_process';
-import { lstatSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { lstatSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { parseConfig } from '../../src/config/config.js';
 import { REQUEST_FINALIZER, SESSION_FINALIZER } from '../../src/operator/resources/api-group.js';
+import { CRD_DIRS } from '../../src/operator/resources/generate-crds.js';
 import { RBAC_RULES_FILE } from '../operator/support/rbac.js';
 import { REPO_ROOT } from '../support/sample.js';
 import {
   CHART_DIR,
   HelmError,
-  KUBE_VERSION,
   MUTATING_ADMISSION_POLICY,
+  REQUIRED_CONFIG,
   describeWithHelm,
   lintChart,
   only,
   parseManifests,
   renderChart,
   runHelm,
-  withRouter,
+  withRequiredValues,
   type RenderedObject,
 } from './helm.js';
 import { checkedInValuesSchema, configValuesSchema } from './values-schema.js';
@@ -47,18 +48,29 @@ function mountedConfig(objects: RenderedObject[]): unknown {
   return parse(configMap.data['config.yaml'] as string);
 }
 
+/** The CRDs of the repository's top-level crds/, as objects. */
+function topLevelCrds(): RenderedObject[] {
+  return readdirSync(join(REPO_ROOT, 'crds'))
+    .filter((file) => file.endsWith('.yaml'))
+    .flatMap((file) =>
+      parseAllDocuments(readFileSync(join(REPO_ROOT, 'crds', file), 'utf8')).map(
+        (d) => d.toJS() as RenderedObject,
+      ),
+    );
+}
+
 const rbacRules = parse(readFileSync(join(CHART_DIR, 'files/rbac-rules.yaml'), 'utf8')) as {
   operator: unknown[];
   leaderElection: unknown[];
 };
 
 describeWithHelm('Helm chart', (helm) => {
-  it('passes helm lint --strict with the defaults and with every option on', async () => {
+  it('passes helm lint --strict with the defaults (plus the required values) and with every option on', async () => {
     await expect(lintChart(helm())).resolves.toContain('0 chart(s) failed');
     await expect(lintChart(helm(), ALL_ON)).resolves.toContain('0 chart(s) failed');
   });
 
-  it('renders the defaults: two replicas with leader election, hardened, probed, with requests', async () => {
+  it('renders the defaults (plus the required values): two replicas with leader election, hardened, probed, with requests', async () => {
     const { objects } = await renderChart(helm());
     expect(objects.map((o) => o.kind).sort()).toEqual([
       'ConfigMap',
@@ -470,21 +482,14 @@ describeWithHelm('Helm chart', (helm) => {
     expect((failure as HelmError).stderr).toMatch(error);
   });
 
-  it("ships the repository's crds/ as they are (one source, through a link)", async () => {
-    const link = join(CHART_DIR, 'crds');
-    expect(lstatSync(link).isSymbolicLink()).toBe(true);
-    expect(readlinkSync(link)).toBe('../../crds');
+  it("ships the repository's crds/ as they are, from files of its own (no link: helm warns about links)", async () => {
+    const chartCrds = join(CHART_DIR, 'crds');
+    expect(lstatSync(chartCrds).isDirectory()).toBe(true);
     const { objects } = await renderChart(helm(), {}, { includeCrds: true });
     const shipped = objects.filter((o) => o.kind === 'CustomResourceDefinition');
-    const sources = readdirSync(join(REPO_ROOT, 'crds'))
-      .filter((file) => file.endsWith('.yaml'))
-      .flatMap((file) =>
-        parseAllDocuments(readFileSync(join(REPO_ROOT, 'crds', file), 'utf8')).map(
-          (d) => d.toJS() as unknown,
-        ),
-      );
+    const sources = topLevelCrds();
     expect(sources.length).toBeGreaterThanOrEqual(2);
-    expect(shipped).toEqual(expect.arrayContaining(sources as RenderedObject[]));
+    expect(shipped).toEqual(expect.arrayContaining(sources));
     expect(shipped).toHaveLength(sources.length);
     // Helm renders templates/ apart from crds/: nothing the chart templates is a CRD.
     expect((await renderChart(helm())).objects.some((o) => o.kind === 'CustomResourceDefinition')).toBe(
@@ -492,26 +497,109 @@ describeWithHelm('Helm chart', (helm) => {
     );
   });
 
-  it('packages the CRDs as files, so a chart repository serves them without the link', async () => {
+  it('packages the CRDs, so a chart repository serves them', async () => {
     const out = await mkdtemp(join(tmpdir(), 'peering-package-'));
     try {
       await runHelm(helm(), ['package', CHART_DIR, '--destination', out]);
       const archive = join(out, 'peering-operator-0.1.0.tgz');
       const { stdout } = await runHelm(
         helm(),
-        ['template', 'peering', archive, '--include-crds', '--kube-version', KUBE_VERSION],
-        withRouter({}),
+        ['template', 'peering', archive, '--include-crds'],
+        withRequiredValues({}),
       );
       const packaged = parseManifests(stdout)
         .filter((o) => o.kind === 'CustomResourceDefinition')
         .map((o) => o.metadata.name);
-      expect(packaged.sort()).toEqual([
-        'peeringrequests.peering.autopeer.dev',
-        'peeringsessions.peering.autopeer.dev',
-        'routers.peering.autopeer.dev',
-      ]);
+      expect(packaged).toEqual(expect.arrayContaining(['peeringrequests.peering.autopeer.dev']));
+      expect(packaged.sort()).toEqual(
+        topLevelCrds()
+          .map((crd) => crd.metadata.name)
+          .sort(),
+      );
     } finally {
       await rm(out, { recursive: true, force: true });
+    }
+  });
+  // Issue 16: with no values the chart used to install as AS64500 at peering.example.net.
+  it('refuses `helm template` without values, naming each value that says who this network is', async () => {
+    const failure = await runHelm(helm(), ['template', 'peering', CHART_DIR]).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(failure).toBeInstanceOf(HelmError);
+    const { stderr } = failure as HelmError;
+    expect(stderr).toMatch(/values don't meet the specifications of the schema/);
+    expect(stderr).toMatch(/\/config\/asns\b/);
+    expect(stderr).toMatch(/\/config\/apiUrl\b/);
+    expect(stderr).toMatch(/\/config\/peeringdb\b/);
+    expect(stderr).toMatch(/\/router\/driver\b/);
+    // helm lint checks the same schema.
+    await expect(runHelm(helm(), ['lint', CHART_DIR])).rejects.toThrow(/\/config\/asns/);
+  });
+
+  it.each(Object.keys(REQUIRED_CONFIG))('refuses values without config.%s, naming it alone', async (key) => {
+    const config: Record<string, unknown> = { ...REQUIRED_CONFIG };
+    delete config[key];
+    const failure = await renderChart(helm(), { router: { driver: 'none' }, config }, { asGiven: true }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(failure).toBeInstanceOf(HelmError);
+    const named = [...(failure as HelmError).stderr.matchAll(/at '\/config\/(\w+)'/g)].map((m) => m[1]);
+    expect(new Set(named)).toEqual(new Set([key]));
+  });
+
+  it('takes the PeeringDB source as exactly one of url and dataDir', async () => {
+    const withSource = (peeringdb: unknown) => ({ config: { peeringdb } });
+    const dumps = await renderChart(helm(), withSource({ dataDir: '/srv/peeringdb' }));
+    expect(parseConfig(mountedConfig(dumps.objects)).peeringdb).toEqual({ dataDir: '/srv/peeringdb' });
+    for (const peeringdb of [{}, { url: 'https://www.peeringdb.com/api', dataDir: '/srv/peeringdb' }]) {
+      await expect(renderChart(helm(), withSource(peeringdb))).rejects.toThrow(/\/config\/peeringdb.*oneOf/);
+    }
+  });
+
+  it('renders examples/gitops/operator/values.yaml as given, without --kube-version and without a warning', async () => {
+    const { stdout, stderr } = await runHelm(helm(), [
+      'template',
+      'peering',
+      CHART_DIR,
+      '--values',
+      join(REPO_ROOT, 'examples/gitops/operator/values.yaml'),
+    ]);
+    expect(stderr).toBe('');
+    expect(parseConfig(mountedConfig(parseManifests(stdout)))).toMatchObject({
+      asns: [64500],
+      apiUrl: 'https://peering.example.net/v0.1',
+    });
+  });
+
+  it('installs the values example of docs/operations.md as given', async () => {
+    const guide = readFileSync(join(REPO_ROOT, 'docs/operations.md'), 'utf8');
+    const block = /```yaml\n( *)# values-as64500\.yaml\n([\s\S]*?)\n *```/.exec(guide);
+    if (block === null) throw new Error('docs/operations.md has no values-as64500.yaml example');
+    const indent = new RegExp(`^${block[1] ?? ''}`, 'gm');
+    const values = parse((block[2] ?? '').replace(indent, '')) as Record<string, unknown>;
+    const { objects } = await renderChart(helm(), values, { asGiven: true });
+    expect(parseConfig(mountedConfig(objects)).asns).toEqual([64500]);
+  });
+
+  // Issue 16: helm built without upstream's link-time Kubernetes version assumed 1.20, below the chart's floor.
+  it('assumes, without a cluster, the Kubernetes version of the client-go helm was built with', async () => {
+    const chart = await mkdtemp(join(tmpdir(), 'peering-kube-version-'));
+    try {
+      await mkdir(join(chart, 'templates'));
+      await writeFile(join(chart, 'Chart.yaml'), 'apiVersion: v2\nname: probe\nversion: 0.1.0\n');
+      await writeFile(
+        join(chart, 'templates/version.yaml'),
+        'kind: ConfigMap\napiVersion: v1\nmetadata: { name: probe }\ndata: { version: "{{ .Capabilities.KubeVersion.Version }}" }\n',
+      );
+      const { stdout } = await runHelm(helm(), ['template', 'probe', chart]);
+      const version = (parseManifests(stdout)[0] as unknown as { data: { version: string } }).data.version;
+      const [, major, minor] = /^v(\d+)\.(\d+)\./.exec(version) ?? [];
+      expect([Number(major), Number(minor)]).toEqual([1, expect.any(Number)]);
+      expect(Number(minor)).toBeGreaterThanOrEqual(28);
+    } finally {
+      await rm(chart, { recursive: true, force: true });
     }
   });
 });
@@ -529,7 +617,39 @@ describe('chart metadata', () => {
     const chart = parse(readFileSync(join(CHART_DIR, 'Chart.yaml'), 'utf8')) as { appVersion: string };
     const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
     expect(chart.appVersion).toBe(pkg.version);
-    const values = parse(readFileSync(join(CHART_DIR, 'values.yaml'), 'utf8')) as { config: unknown };
-    expect(() => parseConfig(values.config, 'values.yaml config')).not.toThrow();
+    const values = parse(readFileSync(join(CHART_DIR, 'values.yaml'), 'utf8')) as {
+      config: Record<string, unknown>;
+    };
+    expect(() => parseConfig({ ...values.config, ...REQUIRED_CONFIG }, 'values.yaml config')).not.toThrow();
+  });
+
+  it('has no default for who this network is: asns, apiUrl and peeringdb are null in values.yaml (issue 16)', () => {
+    const values = parse(readFileSync(join(CHART_DIR, 'values.yaml'), 'utf8')) as {
+      config: Record<string, unknown>;
+    };
+    expect(Object.keys(REQUIRED_CONFIG).map((key) => [key, values.config[key]])).toEqual([
+      ['asns', null],
+      ['apiUrl', null],
+      ['peeringdb', null],
+    ]);
+    const schema = checkedInValuesSchema() as { properties: { config: { required: string[] } } };
+    expect(schema.properties.config.required).toEqual(expect.arrayContaining(Object.keys(REQUIRED_CONFIG)));
+  });
+
+  // generate-crds.js writes both; resources.test.ts checks the top-level ones against the schemas.
+  it("the chart's crds/ holds the same files as the top-level crds/ (regenerate with generate-crds.js)", () => {
+    const [top, chart] = CRD_DIRS.map((dir) => join(REPO_ROOT, dir)) as [string, string];
+    expect(lstatSync(chart).isSymbolicLink()).toBe(false);
+    const yaml = (dir: string) =>
+      readdirSync(dir)
+        .filter((file) => /\.ya?ml$/.test(file))
+        .sort();
+    expect(yaml(chart)).toEqual(yaml(top));
+    for (const file of yaml(top)) {
+      expect([
+        file,
+        readFileSync(join(chart, file), 'utf8') === readFileSync(join(top, file), 'utf8'),
+      ]).toEqual([file, true]);
+    }
   });
 });

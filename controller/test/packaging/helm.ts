@@ -12,8 +12,6 @@ const run = promisify(execFile);
 export const CHART_DIR = join(REPO_ROOT, 'charts/peering-operator');
 /** Builds helm from its Go module into the cache (scripts/setup.sh runs it, so CI has it). */
 export const HELM_SETUP_SCRIPT = join(REPO_ROOT, 'scripts/setup.d/30-helm.sh');
-/** The Kubernetes version `helm template` renders for: the test control plane's (test-support/kube/go.mod). */
-export const KUBE_VERSION = '1.37.2';
 /** What `helm install` finds on a cluster of 1.36 or later, and `helm template` does not assume. */
 export const MUTATING_ADMISSION_POLICY = 'admissionregistration.k8s.io/v1/MutatingAdmissionPolicy';
 
@@ -100,8 +98,7 @@ export class HelmError extends Error {
 
 /**
  * Runs helm; values, when given, go through a temp file (never `--set`: its string parsing would blur what is
- * tested).
- * The one warning helm prints for the chart's crds/ link is dropped from stderr.
+ * tested). Resolves to helm's output, stderr included: a rendering should print no warning.
  */
 export async function runHelm(
   helm: string,
@@ -126,25 +123,21 @@ export async function runHelm(
           HELM_DATA_HOME: join(dir, 'data'),
         },
       });
-      return { stdout, stderr: withoutLinkNotice(stderr) };
+      return { stdout, stderr: stderr.trim() };
     } catch (error) {
       const failure = error as Error & { stderr?: string; stdout?: string };
-      throw new HelmError(all, withoutLinkNotice(`${failure.stderr ?? ''}${failure.stdout ?? ''}`));
+      throw new HelmError(all, `${failure.stderr ?? ''}${failure.stdout ?? ''}`.trim());
     }
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
 }
 
-function withoutLinkNotice(stderr: string): string {
-  return stderr
-    .split('\n')
-    .filter((line) => !/found symbolic link in path: .*crds resolves to/.test(line))
-    .join('\n')
-    .trim();
-}
-
-/** `helm template` of the chart, parsed into objects. */
+/**
+ * `helm template` of the chart, parsed into objects, for the Kubernetes version helm assumes without a cluster
+ * (the k8s.io/client-go it was built with; 30-helm.sh sets it as upstream's build does). The values get what every
+ * install must say added where they leave it out ({@link withRequiredValues}), unless `asGiven`.
+ */
 export async function renderChart(
   helm: string,
   values: Record<string, unknown> = {},
@@ -154,6 +147,8 @@ export async function renderChart(
     includeCrds?: boolean;
     /** What the cluster serves beyond helm's defaults (`--api-versions`), e.g. `group/version/Kind`. */
     apiVersions?: readonly string[];
+    /** The values exactly as given, e.g. a user's values file: nothing required is filled in. */
+    asGiven?: boolean;
   } = {},
 ): Promise<Rendered> {
   const args = [
@@ -162,30 +157,40 @@ export async function renderChart(
     CHART_DIR,
     '--namespace',
     options.namespace ?? 'peering',
-    '--kube-version',
-    KUBE_VERSION,
     ...(options.includeCrds ? ['--include-crds'] : []),
     ...(options.apiVersions ?? []).flatMap((version) => ['--api-versions', version]),
   ];
-  const { stdout } = await runHelm(helm, args, withRouter(values));
+  const { stdout } = await runHelm(helm, args, options.asGiven ? values : withRequiredValues(values));
   return { objects: parseManifests(stdout), text: stdout };
 }
 
 /**
- * The chart has no default router (`router.driver` must be chosen at install); tests that are not about the
- * router render it with `none`, the others say which they want (an empty driver included).
+ * What the chart's values.yaml leaves to every install (issue 16): who this network is. The tests' network is
+ * AS64500, the example network of the docs.
  */
-export function withRouter(values: Record<string, unknown>): Record<string, unknown> {
-  return values.router === undefined ? { ...values, router: { driver: 'none' } } : values;
+export const REQUIRED_CONFIG = {
+  asns: [64500],
+  apiUrl: 'https://peering.example.net/v0.1',
+  peeringdb: { url: 'https://www.peeringdb.com/api' },
+} as const;
+
+/**
+ * The values with what an install must say added where they leave it out: the keys of {@link REQUIRED_CONFIG}
+ * under `config`, and a router (the chart has none by default, issue 15: tests that are not about the router
+ * render it with `none`). A key the values set, even to null, is theirs: a test about a missing value says so.
+ */
+export function withRequiredValues(values: Record<string, unknown>): Record<string, unknown> {
+  const config = (values.config ?? {}) as Record<string, unknown>;
+  return {
+    ...values,
+    router: values.router === undefined ? { driver: 'none' } : values.router,
+    config: { ...REQUIRED_CONFIG, ...config },
+  };
 }
 
 /** `helm lint --strict` of the chart; resolves to its output, throws a HelmError on any finding. */
 export async function lintChart(helm: string, values: Record<string, unknown> = {}): Promise<string> {
-  const { stdout } = await runHelm(
-    helm,
-    ['lint', CHART_DIR, '--strict', '--kube-version', KUBE_VERSION],
-    withRouter(values),
-  );
+  const { stdout } = await runHelm(helm, ['lint', CHART_DIR, '--strict'], withRequiredValues(values));
   return stdout;
 }
 

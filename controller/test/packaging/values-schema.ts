@@ -29,6 +29,10 @@ type JsonSchema = { [key: string]: unknown };
  *   `policy.aproval: manual` would leave approval on `auto` without a word; at install time it is an error;
  * - a static token must come from a Secret (`tokenEnv`): an inline `token` would land in a ConfigMap.
  *
+ * One rule the program states as a zod refinement, which JSON Schema output leaves out, is written back: the
+ * PeeringDB source is exactly one of `url` and `dataDir`. With the chart's values.yaml holding no `asns`,
+ * `apiUrl` or `peeringdb` (issue 16), `required` and this rule are what make `helm install` name each missing one.
+ *
  * @example
  * const schema = configValuesSchema();
  * schema.required; // ['asns', 'apiUrl', 'peeringdb']
@@ -47,6 +51,7 @@ export function configValuesSchema(): JsonSchema {
   ).items as JsonSchema;
   delete (staticToken.properties as Record<string, JsonSchema>).token;
   staticToken.required = [...(staticToken.required as string[]), 'tokenEnv'];
+  (properties.peeringdb as JsonSchema).oneOf = [{ required: ['url'] }, { required: ['dataDir'] }];
   closeObjects(schema);
   return schema;
 }
