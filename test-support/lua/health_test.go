@@ -1,6 +1,7 @@
 package luahealth
 
 import (
+	"encoding/json"
 	"math"
 	"os"
 	"path/filepath"
@@ -57,9 +58,20 @@ func wholeNumbers(value any) any {
 	return value
 }
 
+// samplesRoot is where the samples are: the repository's, or (HEALTH_SAMPLES_ROOT) objects a test has just
+// recorded from the operator on a real API server, in the same layout, whose health the test judges itself from
+// the RESULT lines (HEALTH_PRINT=1).
+func samplesRoot() string {
+	if r := os.Getenv("HEALTH_SAMPLES_ROOT"); r != "" {
+		return r
+	}
+	return customizations
+}
+
 func checkDirs(t *testing.T) []string {
 	t.Helper()
-	entries, err := filepath.Glob(filepath.Join(customizations, "*", "*"))
+	root := samplesRoot()
+	entries, err := filepath.Glob(filepath.Join(root, "*", "*"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,14 +82,15 @@ func checkDirs(t *testing.T) []string {
 		}
 	}
 	if len(dirs) < 2 {
-		t.Fatalf("expected the PeeringRequest and PeeringSession checks under %s, found %v", customizations, dirs)
+		t.Fatalf("expected the PeeringRequest and PeeringSession checks under %s, found %v", root, dirs)
 	}
 	return dirs
 }
 
-// scriptFor reads the health check of a kind's folder: its own health.lua, or its group's.
+// scriptFor reads the health check of a kind's folder in the repository: its own health.lua, or its group's.
 func scriptFor(t *testing.T, dir string) []byte {
 	t.Helper()
+	dir = filepath.Join(customizations, filepath.Base(filepath.Dir(dir)), filepath.Base(dir))
 	script, err := os.ReadFile(filepath.Join(dir, "health.lua"))
 	if os.IsNotExist(err) {
 		script, err = os.ReadFile(filepath.Join(filepath.Dir(dir), "health.lua"))
@@ -112,6 +125,11 @@ func TestHealthChecksOnEverySample(t *testing.T) {
 				got, err := RunHealthScript(object, string(script))
 				if err != nil {
 					t.Fatalf("health.lua failed: %v", err)
+				}
+				if os.Getenv("HEALTH_PRINT") == "1" {
+					printed, _ := json.Marshal(got)
+					t.Logf("RESULT %s/%s %s", kind, c.InputPath, printed)
+					return
 				}
 				if *got != c.HealthStatus {
 					t.Errorf("got %+v, want %+v", *got, c.HealthStatus)

@@ -1,15 +1,17 @@
 -- Argo CD health of peering.autopeer.dev resources, one script for both kinds (argocd-cm maps both keys to it).
 -- PeeringRequest (the sessions asked of one peer network):
---   Healthy      the Ready condition is True
+--   Healthy      the Ready condition is True (and nothing was refused)
 --   Progressing  pending, requesting, waiting for approval, approved or requested (sessions being configured),
 --                a status not yet written for this generation, or a deletion waiting for de-peering
---   Degraded     rejected (wholly or in part), expired (not established within the time window) or failed,
---                with the condition's message
+--   Degraded     rejected (wholly or in part), expired (not established within the time window), failed (a
+--                missing Secret, an unreachable peer), a session whose BGP went down, or a session another
+--                request owns
 -- PeeringSession (one BGP session):
 --   Healthy      the Ready condition is True
 --   Progressing  pending, approved or configured (waiting for a person, the router or BGP), a status not yet
 --                written for this generation, or a deletion waiting for de-peering
---   Degraded     rejected, unestablished (not up within the time window) or down, with the condition's message
+--   Degraded     rejected, unestablished (not up within the time window), down, or BGP lost on our router
+-- The message leads with the condition that is not True: "Ready False (SecretNotFound): Secret … does not exist".
 -- Argo CD runs custom checks with the base, table and os libraries only: no string library here.
 local request = obj.kind == "PeeringRequest"
 local noun = request and "request" or "session"
@@ -27,12 +29,21 @@ local function condition(conditions, kind)
   return nil
 end
 
--- The message of the first condition that is not True, in the order given: it says what is wrong.
-local function explanation(conditions, kinds)
+-- A condition in one line: its type, status and reason, then its message.
+local function said(c)
+  local text = (c.type or "?") .. " " .. (c.status or "?") .. " (" .. (c.reason or "no reason") .. ")"
+  if c.message ~= nil and c.message ~= "" then
+    text = text .. ": " .. c.message
+  end
+  return text
+end
+
+-- The first condition that is not True, in the order given: what is wrong, or what is awaited.
+local function failing(conditions, kinds)
   for _, kind in ipairs(kinds) do
     local c = condition(conditions, kind)
-    if c ~= nil and c.status ~= "True" and c.message ~= nil and c.message ~= "" then
-      return c.message
+    if c ~= nil and c.status ~= "True" then
+      return c
     end
   end
   return nil
@@ -40,8 +51,13 @@ end
 
 local status = obj.status
 if obj.metadata.deletionTimestamp ~= nil then
-  hs.message = request and "Being deleted: waiting for its sessions to be de-peered"
-    or "Being deleted: waiting for de-peering to finish"
+  local going = status ~= nil and condition(status.conditions, "Ready") or nil
+  if going ~= nil and going.reason == "Deleting" then
+    hs.message = said(going)
+  else
+    hs.message = request and "Being deleted: waiting for its sessions to be de-peered"
+      or "Being deleted: waiting for de-peering to finish"
+  end
   return hs
 end
 if status == nil then
@@ -54,44 +70,52 @@ end
 
 local conditions = status.conditions
 local ready = condition(conditions, "Ready")
-if ready ~= nil and ready.status == "True" then
+-- Ready reasons that mean something broke rather than something is awaited.
+local broken = { BgpDown = true, DuplicateSession = true, InvalidSpec = true }
+
+-- A request is decided by its phase, a session by its state; either by a broken Ready.
+local word, first, degraded
+if request then
+  word = status.phase
+  first = failing(conditions, { "Ready", "Accepted", "Synced" })
+  degraded = { Rejected = true, PartiallyRejected = true, Expired = true, Failed = true }
+else
+  word = status.state
+  first = failing(conditions, { "Ready", "Established", "Configured", "Accepted", "Synced" })
+  degraded = { rejected = true, unestablished = true, down = true }
+end
+local described = word ~= nil and ((request and "Request is " or "Session is ") .. word) or nil
+local isBroken = ready ~= nil and ready.status ~= "True" and broken[ready.reason] == true
+local isDegraded = (word ~= nil and degraded[word]) or isBroken
+
+if not isDegraded and ready ~= nil and ready.status == "True" then
   hs.status = "Healthy"
   hs.message = ready.message
   return hs
 end
 
--- A request is decided by its phase, a session by its state.
-local word, why, degraded
-if request then
-  word = status.phase
-  why = explanation(conditions, { "Accepted", "Ready", "Synced" })
-  degraded = { Rejected = true, PartiallyRejected = true, Expired = true, Failed = true }
-else
-  word = status.state
-  why = explanation(conditions, { "Ready", "Established", "Configured", "Accepted", "Synced" })
-  degraded = { rejected = true, unestablished = true, down = true }
-end
-local described = word ~= nil and ((request and "Request is " or "Session is ") .. word) or nil
-
-if word ~= nil and degraded[word] then
+if isDegraded then
   hs.status = "Degraded"
-  hs.message = why or status.stateReason or described
-  -- Partly accepted: Accepted is True and only counts; the peer's reason is in the list of rejections. Inbound
+  hs.message = (first ~= nil and said(first)) or status.stateReason or described
+  -- Partly accepted: Accepted is True with the counts, and the peer's reason is in the list of rejections. Inbound
   -- rejections of input that did not parse name no session, so every part of one may be missing.
-  local first = status.rejected ~= nil and status.rejected[1] or nil
-  if word == "PartiallyRejected" and first ~= nil then
+  local rejection = status.rejected ~= nil and status.rejected[1] or nil
+  if word == "PartiallyRejected" and rejection ~= nil and not isBroken then
     local accepted = condition(conditions, "Accepted")
-    local counts = (accepted ~= nil and accepted.message) or "some sessions were rejected"
-    local which = (first.location or "a session") .. " " .. (first.localIp or "") .. "-" .. (first.peerIp or "")
-    hs.message = counts .. "; rejected: " .. which .. ": " .. (first.message or first.code or "no reason given")
+    local counts = (accepted ~= nil and said(accepted)) or "Accepted: some sessions were rejected"
+    local which = rejection.field or "a session"
+    if rejection.location ~= nil then
+      which = rejection.location .. " " .. (rejection.localIp or "?") .. "-" .. (rejection.peerIp or "?")
+    end
+    hs.message = counts .. "; rejected: " .. which .. ": " .. (rejection.message or rejection.code or "no reason given")
   end
   return hs
 end
 -- pending, approved, configured; or established by the peer's account while our router has not seen BGP up yet.
-hs.message = why or described or hs.message
+hs.message = (first ~= nil and said(first)) or described or hs.message
 -- Still progressing, but the last exchange with the peer failed (it is retried with backoff): show that too.
 local synced = condition(conditions, "Synced")
-if synced ~= nil and synced.status == "False" and synced.message ~= nil and synced.message ~= hs.message then
-  hs.message = hs.message .. " (Synced: " .. synced.message .. ")"
+if synced ~= nil and synced.status == "False" and first ~= synced then
+  hs.message = hs.message .. "; " .. said(synced)
 end
 return hs

@@ -21,7 +21,7 @@ import { sameStatus } from '../operator/reconcilers/status.js';
 import { DEFAULT_HEARTBEAT_MS } from '../operator/reconcilers/router-monitor.js';
 import { Informer } from '../operator/runtime/informer.js';
 import { silentLogger, type Logger } from '../operator/runtime/logger.js';
-import { asFailure } from '../operator/reconcilers/session-reconciler.js';
+import { asFailure } from '../operator/reconcilers/status.js';
 
 /** The field manager of everything the agent writes: `kubectl get -o yaml --show-managed-fields` tells who. */
 export const AGENT_FIELD_MANAGER = 'peering-router-agent';

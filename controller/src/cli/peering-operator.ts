@@ -208,6 +208,11 @@ program
     'YAML of what every session gets (BIRD or FRR; as --bird-session-defaults)',
   )
   .option('--workers <n>', 'PeeringSessions reconciled at once', positiveInteger)
+  .option(
+    '--empty-request-grace <duration>',
+    'an inbound PeeringRequest left without sessions (de-peered, or all refused) is removed after this (default: 10m)',
+    duration,
+  )
   .option('--log-level <level>', 'debug, info, warn, error', 'info')
   .addHelpText(
     'after',
@@ -216,7 +221,7 @@ Examples:
   peering-operator run --config /etc/peering-operator/config.yaml --leader-elect --watch-namespace peering \\
     --router bird --bird-socket /run/bird/bird.ctl --bird-include-dir /etc/bird/peering
   peering-operator run --config peering.yaml --kubeconfig ~/.kube/config --router none
-  peering-operator run --config examples/peering-operator.yaml --standalone --manifests examples/manifests --router none`,
+  peering-operator run --config examples/peering-operator.yaml --standalone --manifests examples/gitops/peers/as64501 --router none`,
   )
   .action(async (options: Record<string, unknown> & { config: string }) => {
     const { runOperator } = await import('./peering-operator/run.js');
@@ -229,6 +234,7 @@ Examples:
       renewDeadlineMs: options['renewDeadline'] as number,
       retryPeriodMs: options['retryPeriod'] as number,
       agentTimeoutMs: options['agentTimeout'] as number | undefined,
+      emptyRequestGraceMs: options['emptyRequestGrace'] as number | undefined,
     });
     stopOnSignal(() => operator.stop());
   });

@@ -61,11 +61,13 @@ export const ERROR_CATALOG = {
   LOCAL_IP_NOT_OURS: {
     status: 400,
     reason: 'LocalIpNotOurs',
+    initiatorReason: 'PeerIpNotTheirs',
     summary: 'local_ip is not one of our addresses at this location.',
   },
   PEER_IP_NOT_REGISTERED: {
     status: 400,
     reason: 'PeerIpNotRegistered',
+    initiatorReason: 'LocalIpNotRegistered',
     summary: "peer_ip is not one of the caller's addresses at this location in PeeringDB.",
   },
   PEER_IP_OUTSIDE_PREFIX: {
@@ -76,6 +78,7 @@ export const ERROR_CATALOG = {
   PEER_NOT_ALLOWED: {
     status: 400,
     reason: 'PeerNotAllowed',
+    initiatorReason: 'NotAllowedByPeer',
     summary: 'Our peering policy does not accept this ASN.',
   },
   PENDING_LIMIT: {
@@ -155,7 +158,7 @@ export const ERROR_CATALOG = {
   // Outbound (client side), never answered by our server but carried by the client's typed errors
   REMOTE_UNAVAILABLE: {
     status: 502,
-    reason: 'RemoteUnavailable',
+    reason: 'PeerUnreachable',
     summary: "The peer's Peering API cannot be reached.",
   },
   REMOTE_PROTOCOL: {
@@ -166,6 +169,26 @@ export const ERROR_CATALOG = {
   TIMEOUT: { status: 504, reason: 'Timeout', summary: 'The remote side did not answer in time.' },
   // Configuration and resources
   INVALID_CONFIG: { status: 500, reason: 'InvalidConfig', summary: 'The configuration file is not valid.' },
+  SECRET_NOT_FOUND: {
+    status: 500,
+    reason: 'SecretNotFound',
+    summary: 'A Secret a resource names (credentials, session secret) does not exist or lacks the key.',
+  },
+  PEER_REJECTED: {
+    status: 502,
+    reason: 'PeerRejected',
+    summary: 'The peer refused every session of the request; status.rejected has its reasons.',
+  },
+  DUPLICATE_SESSION: {
+    status: 409,
+    reason: 'DuplicateSession',
+    summary: 'Another PeeringRequest already owns this session; this one does not manage it.',
+  },
+  BGP_DOWN: {
+    status: 503,
+    reason: 'BgpDown',
+    summary: 'BGP was established on our router and is not now.',
+  },
   NO_ROUTER: {
     status: 503,
     reason: 'NoRouter',
@@ -181,7 +204,19 @@ export const ERROR_CATALOG = {
     reason: 'RouterUnavailable',
     summary: 'The router cannot be reached; the change is retried, not refused.',
   },
-} as const satisfies Record<string, { status: number; reason: string; summary: string }>;
+} as const satisfies Record<
+  string,
+  {
+    status: number;
+    reason: string;
+    summary: string;
+    /**
+     * The reason as the initiator reads it, where the code speaks in the receiver's reading (`local` = the
+     * receiver): the peer's `LocalIpNotOurs` is, to us, our `peerIp` not being theirs.
+     */
+    initiatorReason?: string;
+  }
+>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;
 

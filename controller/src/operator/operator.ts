@@ -3,6 +3,8 @@ import { discoverSessions } from '../discovery/common-locations.js';
 import { CounterRequests } from './reconcilers/counter-request.js';
 import { RouterWatch } from './reconcilers/router-watch.js';
 import { DEFAULT_AGENT_TIMEOUT_MS, RouterMonitor } from './reconcilers/router-monitor.js';
+import { ApprovalReconciler } from './reconcilers/approvals.js';
+import type { PeeringApproval } from './resources/peering-approval.js';
 import type { Router } from './resources/router.js';
 import { NoRouterDriver } from '../router/no-router.js';
 import { PeeringError } from '../domain/errors.js';
@@ -55,6 +57,8 @@ export interface OperatorOptions {
     | undefined;
   /** Called when leadership is lost after having been held: a pod should exit and restart clean. */
   onLostLeadership?: () => void;
+  /** An inbound request left without sessions is removed this long after (default 10 minutes). */
+  emptyRequestGraceMs?: number | undefined;
   peeringDb?: PeeringDb;
   peers?: PeerApiConnector;
   sessions?: Partial<SessionReconcilerOptions>;
@@ -108,6 +112,11 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
   const informerOptions = { ...options.informers, clock, logger, metrics };
   const requestInformer = new Informer<PeeringRequest>(backing.requests, selection, informerOptions);
   const sessionInformer = new Informer<PeeringSession>(backing.sessions, selection, informerOptions);
+  const approvalInformer = backing.approvals
+    ? new Informer<PeeringApproval>(backing.approvals, selection, informerOptions)
+    : undefined;
+  const approvalsIn = (namespace: string) =>
+    approvalInformer?.list().filter((a) => a.metadata.namespace === namespace) ?? [];
 
   // Sessions by owning request, kept from the informer's events.
   const byRequest = new Map<string, Set<string>>();
@@ -211,7 +220,22 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     logger,
     newId: options.newId,
     crashPoints: options.crashPoints,
+    emptyRequestGraceMs: options.emptyRequestGraceMs,
+    approvals: approvalInformer ? approvalsIn : undefined,
   });
+  const approvalReconciler =
+    approvalInformer && backing.approvals
+      ? new ApprovalReconciler({
+          approvals: backing.approvals,
+          cached: (key) => approvalInformer.get(key),
+          sessionsIn: (namespace) =>
+            sessionInformer
+              .list()
+              .filter((s) => s.metadata.namespace === namespace && s.spec.direction === 'Inbound'),
+          events: backing.events,
+          clock,
+        })
+      : undefined;
 
   const controllerOptions = { clock, logger, metrics, queue: options.queue, resyncMs: options.resyncMs };
   const requestController = new Controller({
@@ -228,6 +252,38 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     reconcile: conflictsRetrySoon((key) => sessionReconciler.reconcile(key)),
     resyncKeys: () => sessionInformer.keys(),
   });
+  const approvalController = approvalReconciler
+    ? new Controller({
+        ...controllerOptions,
+        name: 'peeringapproval',
+        workers: 1,
+        reconcile: conflictsRetrySoon((key) => approvalReconciler.reconcile(key)),
+        resyncKeys: () => approvalInformer?.keys() ?? [],
+      })
+    : undefined;
+  // An approval merged in git may come before or after the peer asks: either way the inbound requests of that
+  // peer look again, and the approval's status follows the sessions it covers.
+  approvalInformer?.on((event, approval) =>
+    setImmediate(() => {
+      approvalController?.enqueue(objectKey(approval.metadata));
+      if (event === 'delete') return;
+      for (const request of requestInformer.list()) {
+        if (
+          request.metadata.namespace === approval.metadata.namespace &&
+          request.spec.direction === 'Inbound' &&
+          request.spec.peerAsn === approval.spec.peerAsn
+        )
+          requestController.enqueue(objectKey(request.metadata));
+      }
+    }),
+  );
+  const approvalsOfSession = (session: PeeringSession) => {
+    if (!approvalController || session.spec.direction !== 'Inbound') return;
+    for (const approval of approvalsIn(session.metadata.namespace)) {
+      if (approval.spec.peerAsn === session.spec.peerAsn)
+        approvalController.enqueue(objectKey(approval.metadata));
+    }
+  };
   // Our own writes come back as watch events; reconciling them again would only find nothing to do, and after
   // a failure (whose status write is such an event) would skip the backoff. Changes by anyone else still count.
   // The check waits a turn: a store may announce a write before the writer has seen its answer.
@@ -250,6 +306,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
       else byRequest.set(owner, set);
       requestController.enqueue(owner);
     }
+    approvalsOfSession(session);
     if (!mine) sessionController.enqueue(key);
   };
   // BGP changes on the router reach the reconciler within seconds, without a reconcile per session to look.
@@ -292,12 +349,14 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
       requestInformer.waitForSync(),
       sessionInformer.waitForSync(),
       routerInformer?.waitForSync(),
+      approvalInformer?.waitForSync(),
     ]);
     if (!reconciling) return;
     await resyncRouter();
     if (!reconciling) return;
     requestController.start();
     sessionController.start();
+    approvalController?.start();
     routerWatch?.start();
     routerMonitor?.start();
     logger.info('reconciling', { namespace: options.watchNamespace || '(all)' });
@@ -325,13 +384,14 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     reconciling = false;
     routerWatch?.stop();
     routerMonitor?.stop();
-    await Promise.all([requestController.stop(), sessionController.stop()]);
+    await Promise.all([requestController.stop(), sessionController.stop(), approvalController?.stop()]);
   };
 
   // Informers run on every replica, so a standby takes over with warm caches.
   requestInformer.start();
   sessionInformer.start();
   routerInformer?.start();
+  approvalInformer?.start();
 
   let elector: LeaderElector | undefined;
   let everLed = false;
@@ -362,8 +422,8 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     if (options.api !== false) {
       api = await startApiRuntime(options.config, {
         store: new ResourceSessionStore(
-          options.backing.requests,
-          options.backing.sessions,
+          options.backing.asApiServer?.requests ?? options.backing.requests,
+          options.backing.asApiServer?.sessions ?? options.backing.sessions,
           options.inboundNamespace,
         ),
         listen: options.api?.listen,
@@ -384,7 +444,10 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
             elector && !elector.healthy() ? 'this replica leads but could not renew its lease' : undefined,
           informers: () =>
             reconciling &&
-            (!requestInformer.healthy() || !sessionInformer.healthy() || routerInformer?.healthy() === false)
+            (!requestInformer.healthy() ||
+              !sessionInformer.healthy() ||
+              routerInformer?.healthy() === false ||
+              approvalInformer?.healthy() === false)
               ? 'an informer has been silent or failing for too long'
               : undefined,
         },
@@ -392,7 +455,8 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
           informers: () =>
             requestInformer.hasSynced() &&
             sessionInformer.hasSynced() &&
-            routerInformer?.hasSynced() !== false
+            routerInformer?.hasSynced() !== false &&
+            approvalInformer?.hasSynced() !== false
               ? undefined
               : 'caches not filled yet',
         },
@@ -402,6 +466,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     requestInformer.stop();
     sessionInformer.stop();
     routerInformer?.stop();
+    approvalInformer?.stop();
     await stopReconciling();
     await elector?.stop();
     await api?.close();
@@ -426,6 +491,8 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
       requestInformer.stop();
       sessionInformer.stop();
       routerInformer?.stop();
+      approvalInformer?.stop();
+      approvalInformer?.stop();
       await api?.close();
       await health?.close();
       await peers.close();
@@ -438,9 +505,12 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
       reconciling = false;
       requestController.queue.shutDown();
       sessionController.queue.shutDown();
+      approvalController?.queue.shutDown();
       requestInformer.stop();
       sessionInformer.stop();
       routerInformer?.stop();
+      approvalInformer?.stop();
+      approvalInformer?.stop();
       // A dead process renews nothing and releases nothing.
       elector?.abandon();
       await api?.close();

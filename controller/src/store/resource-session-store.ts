@@ -59,6 +59,16 @@ export class ResourceSessionStore implements SessionStore {
       chosen.push(existing ? { fresh: false, session: existing } : { fresh: true, session });
     }
     const fresh = chosen.filter((c) => c.fresh).map((c) => c.session as NewSession);
+    if (fresh.length === 0 && request.errors.length === 0) {
+      // Nothing new and nothing refused: the answer is the existing sessions; an inbound request holding
+      // neither would only be litter (it would sit Pending for good).
+      const existing = chosen.map((c) => c.session as StoredSession);
+      return {
+        request: { ...request, sessionIds: existing.map((s) => s.sessionId) },
+        sessions: existing,
+        replayed: false,
+      };
+    }
     // The request shows the first session's ASNs; a session with others carries its own.
     const localAsn = sessions[0]?.terms.localAsn ?? 0;
     const spec: PeeringRequestSpec = {
@@ -82,6 +92,10 @@ export class ResourceSessionStore implements SessionStore {
       },
     };
     if (spec.sessions?.length === 0) delete spec.sessions;
+    // `approved` is a person's field (an approval applied server-side sets it): written only when our policy
+    // approved everything, so that we own it only with the value a person would give it. Absent, it reads false.
+    const written: PeeringRequestSpec = { ...spec };
+    if (spec.approved !== true) delete written.approved;
     const labels: Record<string, string> = {
       [LABEL.direction]: 'inbound',
       [LABEL.peerAsn]: String(request.peerAsn),
@@ -93,7 +107,7 @@ export class ResourceSessionStore implements SessionStore {
     let created: PeeringRequest;
     try {
       created = await this.requests.create(
-        peeringRequest(this.namespace, name, spec, {
+        peeringRequest(this.namespace, name, written, {
           labels,
           annotations: { [ANNOTATION.requestedBy]: request.createdBy.slice(0, 512) },
         }),

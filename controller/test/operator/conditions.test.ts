@@ -1,3 +1,4 @@
+import { recordTransitions } from '../../src/operator/reconcilers/status.js';
 import {
   setConditions,
   type Condition,
@@ -40,7 +41,16 @@ describe('setConditions', () => {
           lastTransitionTime: T0.toISOString(),
         },
       ],
-      transitions: [{ type: 'Ready', from: undefined, to: 'False', reason: 'Waiting', message: 'not yet' }],
+      transitions: [
+        {
+          type: 'Ready',
+          from: undefined,
+          fromReason: undefined,
+          to: 'False',
+          reason: 'Waiting',
+          message: 'not yet',
+        },
+      ],
     });
   });
 
@@ -52,15 +62,29 @@ describe('setConditions', () => {
     expect(again.conditions).toEqual(first.conditions);
   });
 
-  it('keeps lastTransitionTime when only the reason or message changes, and reports no transition', () => {
+  it('keeps lastTransitionTime when only the reason or message changes; reports a new reason, not a new message', () => {
     const next = setTwice(
-      { type: 'Synced', status: 'False', reason: 'RemoteUnavailable', message: 'a' },
+      { type: 'Synced', status: 'False', reason: 'PeerUnreachable', message: 'a' },
       { type: 'Synced', status: 'False', reason: 'Timeout', message: 'b' },
     );
     expect(next.changed).toBe(true);
-    expect(next.transitions).toEqual([]);
+    expect(next.transitions).toEqual([
+      {
+        type: 'Synced',
+        from: 'False',
+        fromReason: 'PeerUnreachable',
+        to: 'False',
+        reason: 'Timeout',
+        message: 'b',
+      },
+    ]);
     expect(next.conditions[0]?.lastTransitionTime).toBe(T0.toISOString());
     expect(next.conditions[0]?.reason).toBe('Timeout');
+    const reworded = setTwice(
+      { type: 'Synced', status: 'False', reason: 'Timeout', message: 'a' },
+      { type: 'Synced', status: 'False', reason: 'Timeout', message: 'b' },
+    );
+    expect(reworded.transitions).toEqual([]);
   });
 
   it('moves lastTransitionTime and reports a transition when the status flips', () => {
@@ -71,7 +95,14 @@ describe('setConditions', () => {
       observedGeneration: 2,
     });
     expect(next.transitions).toEqual([
-      { type: 'Ready', from: 'False', to: 'True', reason: 'Established', message: 'up' },
+      {
+        type: 'Ready',
+        from: 'False',
+        fromReason: 'Waiting',
+        to: 'True',
+        reason: 'Established',
+        message: 'up',
+      },
     ]);
   });
 
@@ -102,5 +133,41 @@ describe('setConditions', () => {
       T0,
     );
     expect(next.conditions[0]?.message.length).toBeLessThanOrEqual(32768);
+  });
+});
+
+describe('events for condition changes', () => {
+  const record = (transitions: Parameters<typeof recordTransitions>[2]) => {
+    const events: string[] = [];
+    recordTransitions(
+      { record: (_subject, type, reason) => void events.push(`${type} ${reason}`) },
+      { kind: 'PeeringRequest', metadata: { name: 'x', namespace: 'y' } } as never,
+      transitions,
+      ['Ready', 'Synced'],
+    );
+    return events;
+  };
+  const change = (from: string | undefined, fromReason: string | undefined, to: string, reason: string) => ({
+    type: 'Ready',
+    from: from as 'True' | undefined,
+    fromReason,
+    to: to as 'True',
+    reason,
+    message: '',
+  });
+
+  it("says a new object's first failure, but not its first progress", () => {
+    expect(record([change(undefined, undefined, 'False', 'SecretNotFound')])).toEqual([
+      'Warning SecretNotFound',
+    ]);
+    expect(record([change(undefined, undefined, 'False', 'NotConfigured')])).toEqual([]);
+  });
+
+  it('says a failure once per reason, a recovery as Normal, and a deletion as Normal', () => {
+    expect(record([change('False', 'PeerUnreachable', 'False', 'PeerUnreachable')])).toEqual([]);
+    expect(record([change('False', 'PeerUnreachable', 'False', 'Timeout')])).toEqual(['Warning Timeout']);
+    expect(record([change('False', 'Timeout', 'True', 'Established')])).toEqual(['Normal Established']);
+    expect(record([change('True', 'Established', 'False', 'Deleting')])).toEqual(['Normal Deleting']);
+    expect(record([change('True', 'Established', 'False', 'BgpDown')])).toEqual(['Warning BgpDown']);
   });
 });

@@ -1,6 +1,8 @@
 import {
+  describeRejection,
   reasonOf,
   rejectionsOf,
+  requestConditions,
   requestPhase,
   sessionsToRemove,
   sessionsToRequest,
@@ -122,6 +124,35 @@ describe('session conditions', () => {
       Established: 'False BgpActive',
       Ready: 'False BgpActive',
     });
+  });
+
+  it('tells BGP that went down (BgpDown, sticky until up) from BGP that has not come up yet', () => {
+    const before = (status: 'True' | 'False', reason: string) => [{ type: 'Established', status, reason }];
+    const down = sessionConditions('Outbound', { state: 'established' }, configured('active'), { ok: true }, [
+      ...before('True', 'Established'),
+    ]);
+    expect(byType(down)).toMatchObject({ Established: 'False BgpDown', Ready: 'False BgpDown' });
+    expect(down.find((c) => c.type === 'Ready')?.message).toMatch(/^BGP is down \(active\)/);
+    // Still down on the next look (the previous condition says BgpDown, not True).
+    expect(
+      byType(
+        sessionConditions('Outbound', { state: 'established' }, configured('connect'), { ok: true }, [
+          ...before('False', 'BgpDown'),
+        ]),
+      ),
+    ).toMatchObject({ Ready: 'False BgpDown' });
+    // Never up before: progress, not a failure.
+    expect(
+      byType(
+        sessionConditions('Outbound', { state: 'established' }, configured('active'), { ok: true }, [
+          ...before('False', 'BgpConnect'),
+        ]),
+      ),
+    ).toMatchObject({ Ready: 'False BgpActive' });
+    // The session's own status says down (inbound: our router saw it go).
+    expect(
+      byType(sessionConditions('Inbound', { state: 'down' }, configured('idle'), { ok: true })),
+    ).toMatchObject({ Ready: 'False BgpDown' });
   });
 
   it('explains a pending, rejected or refused session by its first cause', () => {
@@ -306,9 +337,10 @@ describe('outbound request decisions', () => {
     expect(rejections).toEqual([
       {
         ...batch[1],
-        field: 'sessions[1].local_ip',
+        // The peer's PEER_IP_NOT_REGISTERED is about our address: in our reading, our localIp.
+        field: 'sessions[1].localIp',
         code: 'PEER_IP_NOT_REGISTERED',
-        reason: 'PeerIpNotRegistered',
+        reason: 'LocalIpNotRegistered',
         message: 'not in PeeringDB; no such IX',
         generation: 3,
       },
@@ -324,6 +356,9 @@ describe('outbound request decisions', () => {
       ['64501|pdb:ix:1|192.0.2.3|192.0.2.2', 'WeirdCode'],
     ]);
     expect(reasonOf('RATE_LIMITED')).toBe('RateLimited');
+    // The peer's words about its own address, read by us: our peerIp is not theirs.
+    expect(reasonOf('LOCAL_IP_NOT_OURS', 'initiator')).toBe('PeerIpNotTheirs');
+    expect(reasonOf('LOCAL_IP_NOT_OURS')).toBe('LocalIpNotOurs');
   });
 
   it('names the phase from what was answered and how the sessions fare', () => {
@@ -348,5 +383,96 @@ describe('outbound request decisions', () => {
     expect(requestPhase({ accepted }, ['unestablished'], false)).toBe('Expired');
     expect(requestPhase({ accepted }, ['pending'], true)).toBe('PendingApproval');
     expect(requestPhase({ accepted }, ['approved'], true)).toBe('Approved');
+  });
+
+  describe('request conditions', () => {
+    const entry = (name: string, state?: string) => ({
+      name,
+      sessionId: '0d9c2b4e-6f11-4c55-9d39-1c1f1b0c8a11',
+      location: 'pdb:ix:1',
+      localIp: '192.0.2.1',
+      peerIp: '192.0.2.2',
+      ...(state ? { state: state as 'pending' } : {}),
+    });
+    const byType = (conditions: ReturnType<typeof requestConditions>) =>
+      Object.fromEntries(conditions.map((c) => [c.type, `${c.status} ${c.reason}: ${c.message}`]));
+
+    it('says a failure before any answer in Ready, with its reason', () => {
+      expect(
+        byType(
+          requestConditions({}, [], {
+            inbound: false,
+            failure: { reason: 'SecretNotFound', message: 'Secret peering/peering-as64502 does not exist' },
+          }),
+        ),
+      ).toEqual({
+        Accepted: 'Unknown NotRequested: nothing requested yet',
+        Ready: 'False SecretNotFound: Secret peering/peering-as64502 does not exist',
+      });
+    });
+
+    it('does not call sessions accepted while they wait for approval', () => {
+      const pending = byType(
+        requestConditions(
+          { accepted: [entry('a', 'pending')] },
+          [{ name: 'a', ready: false, reason: 'PendingApproval' }],
+          {
+            inbound: true,
+          },
+        ),
+      );
+      expect(pending['Accepted']).toBe(
+        'Unknown PendingApproval: 1 session(s) waiting for approval (set spec.approved: true to approve), 0 rejected',
+      );
+      expect(
+        byType(
+          requestConditions({ accepted: [entry('a', 'approved'), entry('b', 'pending')] }, [], {
+            inbound: true,
+          }),
+        )['Accepted'],
+      ).toBe('True Accepted: 1 session(s) accepted, 1 waiting for approval, 0 rejected');
+    });
+
+    it('names a full rejection in words even when the rejected input had no session key', () => {
+      const unparsed = {
+        field: 'sessions[0].peer_ip',
+        code: 'INVALID_FIELD',
+        reason: 'InvalidField',
+        message: 'bad',
+      };
+      expect(describeRejection(unparsed)).toBe('sessions[0].peer_ip: bad');
+      const inbound = byType(requestConditions({ rejected: [unparsed] }, [], { inbound: true }));
+      expect(inbound['Accepted']).toBe(
+        'False Rejected: every session was rejected; first: sessions[0].peer_ip: bad (InvalidField)',
+      );
+      expect(inbound['Accepted']).not.toMatch(/undefined/);
+      const outbound = byType(
+        requestConditions(
+          { rejected: [{ ...unparsed, location: 'pdb:ix:1', localIp: '192.0.2.1', peerIp: '192.0.2.9' }] },
+          [],
+          { inbound: false },
+        ),
+      );
+      expect(outbound['Ready']).toMatch(
+        /^False PeerRejected: every session was rejected; first: pdb:ix:1 192\.0\.2\.1-192\.0\.2\.9/,
+      );
+    });
+
+    it('names a session that is down before one that is still coming up, and a duplicate with its owner', () => {
+      const conditions = byType(
+        requestConditions(
+          { accepted: [entry('a', 'established'), entry('b', 'established'), entry('c', 'established')] },
+          [
+            { name: 'a', ready: false, reason: 'BgpActive', message: 'BGP is active' },
+            { name: 'b', ready: false, reason: 'BgpDown', message: 'BGP is down (active)' },
+            { name: 'c', ready: true, reason: 'Established' },
+          ],
+          { inbound: false },
+        ),
+      );
+      expect(conditions['Ready']).toBe(
+        'False BgpDown: 1 of 3 session(s) ready; b is not (BgpDown: BGP is down (active))',
+      );
+    });
   });
 });

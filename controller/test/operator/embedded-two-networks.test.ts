@@ -62,7 +62,7 @@ describe('two networks on the embedded store (standalone mode)', () => {
       const r = await a.backing.requests.get('default', 'as64501');
       return r?.status?.phase === 'Established' && r.status;
     });
-    expect(requestStatus.sessionCounts).toEqual({ accepted: 1, rejected: 0, established: 1 });
+    expect(requestStatus.sessionCounts).toEqual({ accepted: 1, pending: 0, rejected: 0, established: 1 });
     // Our own API went along as the return_url, where B may send a counter-request (the draft's flow).
     const inbound = (await b.backing.requests.list()).items.find((r) => r.spec.direction === 'Inbound');
     expect(inbound?.spec.inbound?.returnUrl).toBe('http://127.0.0.1/v0.1'); // netA's configured apiUrl

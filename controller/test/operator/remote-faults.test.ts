@@ -88,7 +88,31 @@ describeWithControlPlane(
 
       const calls: Record<string, number> = {};
       calls['down'] = await hold('down', 3_000);
-      expect((await reasonIs('RemoteUnavailable')).message).toMatch(/ECONNREFUSED|connect|reach/i);
+      expect((await reasonIs('PeerUnreachable')).message).toMatch(/ECONNREFUSED|connect|reach/i);
+      // Nothing answered yet: the request has Failed (Argo CD: Degraded), for this generation, and says why.
+      const unreachable = await getJson<
+        Conditioned & {
+          metadata: { generation: number };
+          status?: { phase?: string; observedGeneration?: number };
+        }
+      >(['get', 'peeringrequest', 'as64501', '-n', nsA]);
+      expect(unreachable.status?.phase).toBe('Failed');
+      expect(unreachable.status?.observedGeneration).toBe(unreachable.metadata.generation);
+      expect(unreachable.status?.conditions?.find((c) => c.type === 'Ready')).toMatchObject({
+        status: 'False',
+        reason: 'PeerUnreachable',
+      });
+      const warnings = await getJson<{ items: { type: string; reason: string }[] }>([
+        'get',
+        'events',
+        '-n',
+        nsA,
+        '--field-selector',
+        'involvedObject.name=as64501',
+      ]);
+      expect(warnings.items).toContainEqual(
+        expect.objectContaining({ type: 'Warning', reason: 'PeerUnreachable' }),
+      );
       calls['500'] = await hold('500', 3_000);
       await reasonIs('InternalError');
       proxy.retryAfterSeconds = 2;

@@ -124,7 +124,9 @@ describeWithControlPlane('two networks, each with its operator, on a real API se
         localIp: '192.0.2.77',
         peerIp: '192.0.2.2',
         code: 'PEER_IP_NOT_REGISTERED',
-        reason: 'PeerIpNotRegistered',
+        // B's words (its peer_ip, the caller's address) in ours: our localIp is not registered.
+        field: 'sessions[2].localIp',
+        reason: 'LocalIpNotRegistered',
       }),
     ]);
     expect(request.status.requestId).toEqual(expect.any(String));

@@ -71,7 +71,7 @@ describe('Argo CD health checks', () => {
         throw new Error(`go test in test-support/lua failed:\n${error.stdout ?? ''}${error.stderr ?? ''}`);
       });
       const passed = stdout.match(/^ {4}--- PASS: TestHealthChecksOnEverySample\//gm) ?? [];
-      expect(passed.length).toBe(samples('PeeringRequest').length + samples('PeeringSession').length + 4);
+      expect(passed.length).toBe(samples('PeeringRequest').length + samples('PeeringSession').length);
       expect(stdout).toMatch(/^--- PASS: TestTheVMIsAsRestrictedAsArgoCDs/m);
       expect(stdout).toMatch(/^--- PASS: TestArgoCDConfigMapCarriesTheseScripts/m);
     },
@@ -95,38 +95,56 @@ describe('Argo CD health checks', () => {
     },
   );
 
+  // Samples are recorded from the operator (controller/test/operator/health-samples.test.ts). What cannot be
+  // recorded there: `Requesting` (a POST in flight lasts milliseconds), a session `rejected` after it was agreed
+  // (our API server never does that; another network's might) and one `approved` but not yet on the router
+  // (it is configured in the same reconcile).
+  const UNRECORDED = new Set(['Requesting', 'rejected', 'approved']);
+  const readyReason = (s: Sample): string | undefined =>
+    (s.object.status?.conditions as { type: string; status: string; reason?: string }[] | undefined)?.find(
+      (c) => c.type === 'Ready',
+    )?.reason;
+  const broken = (s: Sample): boolean =>
+    !ready(s) && ['BgpDown', 'DuplicateSession', 'InvalidSpec'].includes(readyReason(s) ?? '');
+
   it('cover every session state, with the health the issue asks for', () => {
     const sessions = samples('PeeringSession').filter(decided);
-    const expectedHealth = (state: string): string =>
-      ['rejected', 'unestablished', 'down'].includes(state) ? 'Degraded' : 'Progressing';
-    for (const state of SESSION_STATUSES) {
-      const ofState = sessions.filter((s) => s.object.status?.state === state);
-      expect({ state, samples: ofState.length }).toEqual({ state, samples: expect.any(Number) });
-      expect(ofState.length).toBeGreaterThan(0);
-      for (const s of ofState) {
-        expect({ file: s.file, health: s.expected.status }).toEqual({
-          file: s.file,
-          health: ready(s) ? 'Healthy' : expectedHealth(state),
-        });
-      }
+    for (const state of SESSION_STATUSES.filter((s) => !UNRECORDED.has(s))) {
+      expect({ state, covered: sessions.some((s) => s.object.status?.state === state) }).toEqual({
+        state,
+        covered: true,
+      });
     }
-    const degraded = sessions.filter((s) => s.expected.status === 'Degraded');
-    for (const s of degraded) expect(s.expected.message).toEqual(expect.stringMatching(/\S/));
+    for (const s of sessions) {
+      const state = s.object.status?.state ?? '';
+      const want =
+        ['rejected', 'unestablished', 'down'].includes(state) || broken(s)
+          ? 'Degraded'
+          : ready(s)
+            ? 'Healthy'
+            : 'Progressing';
+      expect({ file: s.file, health: s.expected.status }).toEqual({ file: s.file, health: want });
+      if (want === 'Degraded') expect(s.expected.message).toEqual(expect.stringMatching(/\S/));
+    }
   });
 
-  it('cover every request phase, with Degraded for rejections, expiry and failure', () => {
-    const requests = samples('PeeringRequest').filter(decided);
-    for (const phase of REQUEST_PHASES) {
-      const ofPhase = requests.filter((s) => s.object.status?.phase === phase);
-      expect({ phase, covered: ofPhase.length > 0 }).toEqual({ phase, covered: true });
-      for (const s of ofPhase) {
-        const want = ready(s)
-          ? 'Healthy'
-          : ['Rejected', 'PartiallyRejected', 'Expired', 'Failed'].includes(phase)
-            ? 'Degraded'
+  it('cover every request phase, with Degraded for rejections, expiry, failure and BGP lost', () => {
+    const all = samples('PeeringRequest');
+    for (const phase of REQUEST_PHASES.filter((p) => !UNRECORDED.has(p))) {
+      expect({ phase, covered: all.some((s) => s.object.status?.phase === phase) }).toEqual({
+        phase,
+        covered: true,
+      });
+    }
+    for (const s of all.filter(decided)) {
+      const phase = s.object.status?.phase ?? '';
+      const want =
+        ['Rejected', 'PartiallyRejected', 'Expired', 'Failed'].includes(phase) || broken(s)
+          ? 'Degraded'
+          : ready(s)
+            ? 'Healthy'
             : 'Progressing';
-        expect({ file: s.file, health: s.expected.status }).toEqual({ file: s.file, health: want });
-      }
+      expect({ file: s.file, health: s.expected.status }).toEqual({ file: s.file, health: want });
     }
   });
 

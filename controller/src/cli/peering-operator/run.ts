@@ -50,6 +50,8 @@ export interface RunOptions {
   /** YAML file of what every BIRD session gets: filters, ports, timers, multihop (router/bird/session-defaults.ts). */
   birdSessionDefaults?: string | undefined;
   workers?: number | undefined;
+  /** An inbound request left without sessions is removed this long after. */
+  emptyRequestGraceMs?: number | undefined;
   logLevel?: LogLevel | undefined;
 }
 
@@ -151,6 +153,7 @@ export async function runOperator(options: RunOptions): Promise<RunningOperator>
     health: options.healthListen ? { listen: options.healthListen } : undefined,
     peeringDb,
     workers: options.workers === undefined ? undefined : { sessions: options.workers },
+    emptyRequestGraceMs: options.emptyRequestGraceMs,
     logger,
     metrics,
     crashPoints: crashPointsFromEnvironment(),

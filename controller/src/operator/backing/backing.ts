@@ -5,7 +5,12 @@ import { KubeLeaseStore } from './kube/leases.js';
 import { KubeSecretReader } from './kube/secrets.js';
 import { ManifestFolder, ManifestSecrets } from './embedded/manifests.js';
 import { SqliteResourceStore } from './embedded/sqlite-resources.js';
-import { PEERING_REQUEST, PEERING_SESSION, ROUTER } from '../resources/api-group.js';
+import { PEERING_APPROVAL, PEERING_REQUEST, PEERING_SESSION, ROUTER } from '../resources/api-group.js';
+import {
+  APPROVAL_SPEC_RULES,
+  PeeringApprovalSpecSchema,
+  type PeeringApproval,
+} from '../resources/peering-approval.js';
 import type { Router } from '../resources/router.js';
 import {
   PeeringRequestSpecSchema,
@@ -33,10 +38,17 @@ export interface OperatorBacking {
   sessions: ResourceCollection<PeeringSession>;
   /** Routers, driven by router agents: Kubernetes only (standalone drives its router in-process). */
   routers?: ResourceCollection<Router> | undefined;
+  /** People's approvals of inbound sessions. */
+  approvals?: ResourceCollection<PeeringApproval> | undefined;
   secrets: SecretReader;
   events: EventRecorder;
   /** For leader election; absent when standalone (one process owns the SQLite file). */
   leases?: LeaseStore | undefined;
+  /** The same requests and sessions written as our Peering API server (field manager `peering-api`). */
+  asApiServer?: {
+    requests: ResourceCollection<PeeringRequest>;
+    sessions: ResourceCollection<PeeringSession>;
+  };
   close(): Promise<void>;
 }
 
@@ -45,11 +57,15 @@ export function kubernetesBacking(
   kube: KubeClient,
   options: { leaseNamespace?: string; leaseName?: string; logger?: Logger } = {},
 ): OperatorBacking {
+  const requests = new KubeResourceCollection<PeeringRequest>(kube, PEERING_REQUEST);
+  const sessions = new KubeResourceCollection<PeeringSession>(kube, PEERING_SESSION);
   return {
     kind: 'kubernetes',
-    requests: new KubeResourceCollection<PeeringRequest>(kube, PEERING_REQUEST),
-    sessions: new KubeResourceCollection<PeeringSession>(kube, PEERING_SESSION),
+    requests,
+    sessions,
+    asApiServer: { requests: requests.as('peering-api'), sessions: sessions.as('peering-api') },
     routers: new KubeResourceCollection<Router>(kube, ROUTER),
+    approvals: new KubeResourceCollection<PeeringApproval>(kube, PEERING_APPROVAL),
     secrets: new KubeSecretReader(kube),
     events: new KubeEventRecorder(kube, 'peering-operator', options.logger),
     leases:
@@ -79,15 +95,23 @@ export function embeddedBacking(dataDir: string, manifestsDir?: string): Embedde
     spec: PeeringSessionSpecSchema,
     transitionRules: SESSION_SPEC_RULES as CrossFieldRule<never>[],
   });
+  const approvals = store.collection<PeeringApproval>(PEERING_APPROVAL, {
+    spec: PeeringApprovalSpecSchema,
+    transitionRules: APPROVAL_SPEC_RULES as CrossFieldRule<never>[],
+  });
   const secrets = new ManifestSecrets();
   return {
     kind: 'embedded',
     store,
     requests,
     sessions,
+    approvals,
     secrets,
     events: new MemoryEventRecorder(),
-    manifests: manifestsDir === undefined ? undefined : new ManifestFolder(manifestsDir, requests, secrets),
+    manifests:
+      manifestsDir === undefined
+        ? undefined
+        : new ManifestFolder(manifestsDir, requests, secrets, 'default', approvals),
     close: async () => store.close(),
   };
 }

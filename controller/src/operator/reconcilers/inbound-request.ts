@@ -15,18 +15,32 @@ import { sessionLabels, sessionName } from './naming.js';
 import { requestedTerms } from './request-terms.js';
 import type { CounterRequests } from './counter-request.js';
 import type { RequestPass } from './outbound-request.js';
+import type { PeeringApproval } from '../resources/peering-approval.js';
+import { approvalTarget, approves } from './approvals.js';
+import type { Clock } from '../../time/clock.js';
+
+/** How long an inbound request left without sessions stays to say so before it is removed. */
+export const DEFAULT_EMPTY_REQUEST_GRACE_MS = 10 * 60_000;
 
 export interface InboundRequestDeps {
+  requests: ResourceCollection<PeeringRequest>;
   sessions: ResourceCollection<PeeringSession>;
   sessionsOf: (namespace: string, requestName: string) => PeeringSession[];
   events: EventRecorder;
   /** The draft's counter-request, when the policy turns it on. */
   counterRequests?: CounterRequests | undefined;
+  clock: Clock;
+  /** The PeeringApprovals of a namespace (informer cache): approvals in git, valid before the request exists. */
+  approvals?: ((namespace: string) => PeeringApproval[]) | undefined;
+  /** An inbound request without sessions (all de-peered, or all refused) is removed this long after. */
+  emptyRequestGraceMs?: number | undefined;
 }
 
 /**
  * The inbound half of the PeeringRequest reconciler, for requests our API server wrote: creates the
- * PeeringSessions a crash left missing, and approves pending sessions when a person sets `spec.approved: true`.
+ * PeeringSessions a crash left missing, approves pending sessions when a person sets `spec.approved: true`, and
+ * removes a request left without sessions (the peer de-peered them all, or our policy refused them all) after a
+ * grace period in which it says so, so that nothing stays `Pending` forever.
  */
 export class InboundRequests {
   constructor(private readonly deps: InboundRequestDeps) {}
@@ -36,7 +50,7 @@ export class InboundRequests {
     // Our API server writes the request, then its sessions, then this status; a crash in between is repaired
     // here. Once the status says so, a missing session was removed on purpose (DELETE) and stays gone.
     if (request.status?.requestId === undefined && spec.inbound) await this.repair(request, spec, sessions);
-    if (spec.approved) await this.approve(request, sessions);
+    await this.approve(request, spec, sessions);
     const accepted: AcceptedSession[] = sessions
       .filter((s) => !isDeleting(s.metadata))
       .map((s) => ({
@@ -53,12 +67,43 @@ export class InboundRequests {
       accepted,
       rejected: spec.inbound?.rejections ?? [],
     };
+    if (request.status?.requestId !== undefined && sessions.length === 0) return this.empty(request, status);
+    delete status.emptySince;
     const counter = (await this.deps.counterRequests?.consider(request, spec)) ?? {};
     return {
       request,
       status,
       conditions: counter.condition ? [counter.condition] : [],
       requeueAfterMs: counter.requeueAfterMs,
+    };
+  }
+
+  /** A complete request without sessions: said so, and removed once the grace period is over. */
+  private async empty(request: PeeringRequest, status: PeeringRequestStatus): Promise<RequestPass> {
+    const now = this.deps.clock.now();
+    const grace = this.deps.emptyRequestGraceMs ?? DEFAULT_EMPTY_REQUEST_GRACE_MS;
+    const since = status.emptySince === undefined ? now : Date.parse(status.emptySince);
+    const { namespace, name } = request.metadata;
+    if (now - since >= grace) {
+      await this.deps.requests.delete(namespace, name);
+      this.deps.events.record(request, 'Normal', 'Removed', 'no session left: the request is removed');
+      return { request, status, conditions: [], gone: true };
+    }
+    const removal = new Date(since + grace).toISOString();
+    const hadSessions = (request.spec.sessions ?? []).length > 0;
+    return {
+      request,
+      status: { ...status, emptySince: new Date(since).toISOString() },
+      conditions: [],
+      requeueAfterMs: since + grace - now,
+      ...(hadSessions
+        ? {
+            dePeered: {
+              reason: 'DePeered',
+              message: `every session was de-peered; this request is removed at ${removal}`,
+            },
+          }
+        : {}),
     };
   }
 
@@ -75,23 +120,24 @@ export class InboundRequests {
     }
   }
 
-  private async approve(request: PeeringRequest, sessions: PeeringSession[]) {
+  /** Pending sessions approved by `spec.approved` on the request, or by a PeeringApproval that covers them. */
+  private async approve(request: PeeringRequest, spec: PeeringRequestSpec, sessions: PeeringSession[]) {
+    const approvals = this.deps.approvals?.(request.metadata.namespace) ?? [];
+    if (spec.approved !== true && approvals.length === 0) return;
     for (const session of sessions) {
       if (session.status?.state !== 'pending' || isDeleting(session.metadata)) continue;
+      const target = approvalTarget(session);
+      const by =
+        spec.approved === true
+          ? `spec.approved on PeeringRequest ${request.metadata.name}`
+          : approvals.find((a) => target !== undefined && approves(a, target))?.metadata.name;
+      if (by === undefined) continue;
+      const reason = spec.approved === true ? by : `PeeringApproval ${by}`;
       await this.deps.sessions.updateStatus({
         ...session,
-        status: {
-          ...session.status,
-          state: 'approved',
-          stateReason: 'approved by spec.approved on the PeeringRequest',
-        },
+        status: { ...session.status, state: 'approved', stateReason: `approved by ${reason}` },
       });
-      this.deps.events.record(
-        session,
-        'Normal',
-        'Approved',
-        `approved through PeeringRequest ${request.metadata.name}`,
-      );
+      this.deps.events.record(session, 'Normal', 'Approved', `approved by ${reason}`);
     }
   }
 }

@@ -11,7 +11,7 @@ import {
 } from '../../domain/session.js';
 import { isConflict } from '../backing/errors.js';
 import type { ResourceCollection, SecretReader } from '../backing/resource-collection.js';
-import { SESSION_FINALIZER } from '../resources/api-group.js';
+import { LABEL, SESSION_FINALIZER } from '../resources/api-group.js';
 import type { DesiredCondition } from '../resources/conditions.js';
 import { controllerReference } from '../resources/object.js';
 import type {
@@ -29,7 +29,7 @@ import type { EventRecorder } from '../runtime/events.js';
 import { sessionLabels, sessionName } from './naming.js';
 import { rejectionsOf, requestPhase, sessionsToRemove, sessionsToRequest } from './request-decisions.js';
 import { discoveredSession, keyRecord, recordKey, requestedTerms, termsOfRecord } from './request-terms.js';
-import { asFailure } from './session-reconciler.js';
+import { asFailure } from './status.js';
 
 /** Points where a test may stop the operator as a crash would (issue: kill it at each step). */
 export interface CrashPoints {
@@ -58,8 +58,6 @@ export interface OutboundRequestDeps {
   crashPoints?: CrashPoints | undefined;
   clock: Clock;
   newId: () => string;
-  /** Writes conditions on the latest version of the request (failures are shown before they are rethrown). */
-  writeConditions: (request: PeeringRequest, conditions: DesiredCondition[]) => Promise<void>;
 }
 
 /** What one outbound pass leaves for the request reconciler to summarize. */
@@ -69,6 +67,14 @@ export interface RequestPass {
   conditions: DesiredCondition[];
   /** Look again after this long, with nothing else happening. */
   requeueAfterMs?: number | undefined;
+  /** The pass failed (a Secret, the peer): shown in the status, then rethrown so the key is retried with backoff. */
+  error?: unknown;
+  /** Accepted sessions whose PeeringSession another request owns: its name → the owning request. */
+  duplicates?: ReadonlyMap<string, string> | undefined;
+  /** Inbound: the peer removed every session; the request says so until it is removed. */
+  dePeered?: { reason: string; message: string } | undefined;
+  /** The request was removed in this pass: nothing to write. */
+  gone?: boolean | undefined;
 }
 
 type Answer = Pick<RequestSessionsResult, 'requestId' | 'sessions' | 'errors'>;
@@ -110,12 +116,10 @@ export class OutboundRequests {
     } catch (error) {
       if (isConflict(error)) throw error;
       const failure = asFailure(error);
-      const failed = synced('False', failure.reason, failure.message);
-      await this.deps.writeConditions(request, [failed]).catch(() => undefined);
-      throw error;
+      return { request, status, conditions: [synced('False', failure.reason, failure.message)], error };
     }
-    await this.ensureSessions(request, spec, status.accepted ?? []);
-    return { request, status, conditions: [synced('True', 'Synced', 'the peer answered')] };
+    const duplicates = await this.ensureSessions(request, spec, status.accepted ?? []);
+    return { request, status, conditions: [synced('True', 'Synced', 'the peer answered')], duplicates };
   }
 
   /** An intent left by a crash (or an uncertain failure): what did the peer record under its id? */
@@ -146,8 +150,9 @@ export class OutboundRequests {
     api: PeerApi,
   ): Promise<{ request: PeeringRequest; status: PeeringRequestStatus }> {
     const generation = request.metadata.generation ?? 0;
+    // Asked again while the peer has not answered this generation in full, or answered nothing to have.
     const unresolved =
-      status.observedGeneration !== generation || status.phase === 'Pending' || status.phase === undefined;
+      status.answeredGeneration !== generation || status.phase === 'Pending' || status.phase === undefined;
     if (!unresolved) return { request, status };
     const wanted = await this.resolve(request, spec, api);
     for (const gone of sessionsToRemove(wanted, status, spec.peerAsn)) {
@@ -177,7 +182,7 @@ export class OutboundRequests {
       await this.deps.crashPoints?.afterIntent?.();
       ({ request, status } = await this.post(request, intent, batch, api, spec));
     }
-    return { request, status };
+    return { request, status: { ...status, answeredGeneration: generation } };
   }
 
   /** One POST for one intent, and its answer on record. */
@@ -202,12 +207,14 @@ export class OutboundRequests {
     await this.deps.crashPoints?.afterPost?.();
     const recorded = await this.recordAnswer(request, intent, answer);
     await this.deps.crashPoints?.afterRecord?.();
+    const refused = answer.errors.length > 0;
     this.deps.events.record(
       recorded.request,
-      answer.errors.length > 0 ? 'Warning' : 'Normal',
-      'Requested',
+      refused ? 'Warning' : 'Normal',
+      !refused ? 'Requested' : answer.sessions.length === 0 ? 'Rejected' : 'PartiallyRejected',
       `AS${spec.peerAsn} accepted ${answer.sessions.length} of ${intent.sessions.length} session(s)` +
-        (answer.requestId ? ` (request ${answer.requestId})` : ''),
+        (answer.requestId ? ` (request ${answer.requestId})` : '') +
+        (refused ? `; first refusal: ${answer.errors[0]?.errors.join('; ')}` : ''),
     );
     return recorded;
   }
@@ -295,14 +302,19 @@ export class OutboundRequests {
     );
   }
 
-  /** A PeeringSession for every accepted session (creating one twice fails harmlessly). */
+  /**
+   * A PeeringSession for every accepted session (creating one twice fails harmlessly). A session that exists
+   * under another request (the same session asked for twice: the peer answers both with one session id) stays
+   * that request's; it is reported so the condition says so.
+   */
   private async ensureSessions(
     request: PeeringRequest,
     spec: PeeringRequestSpec,
     accepted: AcceptedSession[],
-  ) {
+  ): Promise<Map<string, string>> {
     const { namespace, name } = request.metadata;
     const existing = new Set(this.deps.sessionsOf(namespace, name).map((s) => s.metadata.name));
+    const duplicates = new Map<string, string>();
     const requestId = request.status?.requestId;
     for (const entry of accepted) {
       if (existing.has(entry.name)) continue;
@@ -327,8 +339,11 @@ export class OutboundRequests {
         await this.deps.sessions.create(session);
       } catch (error) {
         if (!(isConflict(error) && error.alreadyExists)) throw error;
+        const owner = (await this.deps.sessions.get(namespace, entry.name))?.metadata.labels?.[LABEL.request];
+        if (owner !== undefined && owner !== name) duplicates.set(entry.name, owner);
       }
     }
+    return duplicates;
   }
 }
 

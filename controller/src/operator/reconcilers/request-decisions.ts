@@ -3,6 +3,7 @@ import { ERROR_CATALOG } from '../../domain/errors.js';
 import { naturalKey, type SessionStatus, type SessionTerms } from '../../domain/session.js';
 import type { DesiredCondition } from '../resources/conditions.js';
 import { recordKey } from './request-terms.js';
+import { isFailureReason } from './status.js';
 import type {
   AcceptedSession,
   PeeringRequestStatus,
@@ -38,7 +39,9 @@ export function sessionsToRemove(
 
 /**
  * The peer's per-session errors (`sessions[2].peer_ip`, docs/api.md §6) → one rejection per session of the
- * batch. Errors not tied to an index concern every session.
+ * batch, in our reading: the peer speaks with `local` = itself, so its `LOCAL_IP_NOT_OURS` is our
+ * `PeerIpNotTheirs` (the client has already turned its `local_ip` into our `peer_ip`). The code stays the peer's,
+ * as given. Errors not tied to an index concern every session.
  */
 export function rejectionsOf(
   batch: readonly SessionKeyRecord[],
@@ -59,9 +62,10 @@ export function rejectionsOf(
     const code = (first.code ?? 'INVALID_FIELD').slice(0, 64);
     out.push({
       ...key,
-      field: first.field.slice(0, 256),
+      // The client has put the peer's field in our reading already (its `local_ip` is our `peer_ip`).
+      field: specField(first.field).slice(0, 256),
       code,
-      reason: reasonOf(code),
+      reason: reasonOf(code, 'initiator'),
       message: list
         .flatMap((e) => e.errors)
         .join('; ')
@@ -72,10 +76,15 @@ export function rejectionsOf(
   return out;
 }
 
-/** A catalog code's condition reason; the peer's unknown codes become a CamelCase reason of their own. */
-export function reasonOf(code: string): string {
-  const known = (ERROR_CATALOG as Record<string, { reason: string } | undefined>)[code.toUpperCase()];
-  if (known) return known.reason;
+/**
+ * A catalog code's condition reason, in the reading of the side that shows it (`initiator`: the peer's code
+ * about our request); the peer's unknown codes become a CamelCase reason of their own.
+ */
+export function reasonOf(code: string, reading: 'receiver' | 'initiator' = 'receiver'): string {
+  const known = (ERROR_CATALOG as Record<string, { reason: string; initiatorReason?: string } | undefined>)[
+    code.toUpperCase()
+  ];
+  if (known) return (reading === 'initiator' ? known.initiatorReason : undefined) ?? known.reason;
   const camel = code
     .toLowerCase()
     .split(/[^a-z0-9]+/)
@@ -83,6 +92,20 @@ export function reasonOf(code: string): string {
     .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
     .join('');
   return /^[A-Za-z]/.test(camel) ? camel.slice(0, 64) : 'Rejected';
+}
+
+/** A field path in our reading, as the wire spells it (`sessions[0].local_ip`), in the spec's words (`localIp`). */
+export function specField(field: string): string {
+  return field.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+/** A rejected session in one line: its key where it has one, else the field the rejection names. */
+export function describeRejection(r: SessionRejection): string {
+  const key =
+    r.location !== undefined
+      ? `${r.location} ${r.localIp ?? '?'}-${r.peerIp ?? '?'}`
+      : (r.field ?? 'the request');
+  return `${key}: ${r.message}`;
 }
 
 export type RequestPhase = NonNullable<PeeringRequestStatus['phase']>;
@@ -105,47 +128,107 @@ export function requestPhase(
   return inbound ? 'Approved' : 'Requested';
 }
 
-/** Accepted and Ready conditions of a request from its sessions. */
+/** How one session of a request fares, for the request's Ready condition. */
+export interface SessionReadiness {
+  name: string;
+  ready: boolean;
+  reason: string;
+  message?: string | undefined;
+}
+
+/**
+ * Sessions of a request by what they wait for: agreed, or waiting for approval (a session whose state is not
+ * known yet counts as waiting, so that a new inbound request does not look accepted for a moment).
+ */
+export function acceptedCounts(status: PeeringRequestStatus): { agreed: number; pending: number } {
+  const accepted = status.accepted ?? [];
+  const pending = accepted.filter((a) => a.state === 'pending' || a.state === undefined).length;
+  return { agreed: accepted.length - pending, pending };
+}
+
+/** The order in which a request names its first session that is not ready: what is broken before what waits. */
+const READINESS_ORDER: readonly string[] = [
+  ERROR_CATALOG.BGP_DOWN.reason,
+  ERROR_CATALOG.DUPLICATE_SESSION.reason,
+];
+
+/**
+ * Accepted and Ready conditions of a request from its sessions. `failure` is this pass's failure (a missing
+ * Secret, an unreachable peer): it is the Ready reason while nothing has been answered, so a new request never
+ * sits blank.
+ */
 export function requestConditions(
   status: PeeringRequestStatus,
-  readiness: readonly { name: string; ready: boolean; reason: string }[],
+  readiness: readonly SessionReadiness[],
+  options: { inbound: boolean; failure?: { reason: string; message: string } | undefined },
 ): DesiredCondition[] {
-  const accepted = status.accepted?.length ?? 0;
+  const { agreed, pending } = acceptedCounts(status);
   const rejected = status.rejected?.length ?? 0;
   const firstRejection = status.rejected?.[0];
+  const approver = options.inbound
+    ? 'set spec.approved: true to approve'
+    : 'the peer has not approved them yet';
   const acceptedCondition: DesiredCondition =
-    accepted > 0
+    agreed > 0
       ? {
           type: 'Accepted',
           status: 'True',
           reason: rejected > 0 ? 'PartiallyAccepted' : 'Accepted',
-          message: `${accepted} session(s) accepted, ${rejected} rejected`,
+          message:
+            `${agreed} session(s) accepted` +
+            (pending > 0 ? `, ${pending} waiting for approval` : '') +
+            `, ${rejected} rejected`,
         }
-      : rejected > 0 && firstRejection
+      : pending > 0
         ? {
             type: 'Accepted',
-            status: 'False',
-            reason: firstRejection.reason,
-            message: `every session was rejected; first: ${firstRejection.location} ${firstRejection.localIp}-${firstRejection.peerIp}: ${firstRejection.message}`,
+            status: 'Unknown',
+            reason: 'PendingApproval',
+            message: `${pending} session(s) waiting for approval (${approver}), ${rejected} rejected`,
           }
-        : { type: 'Accepted', status: 'Unknown', reason: 'NotRequested', message: 'nothing requested yet' };
-  const notReady = readiness.filter((r) => !r.ready);
-  const ready: DesiredCondition =
-    readiness.length > 0 && notReady.length === 0
-      ? {
-          type: 'Ready',
-          status: 'True',
-          reason: 'Established',
-          message: `all ${readiness.length} session(s) established`,
-        }
-      : {
-          type: 'Ready',
-          status: 'False',
-          reason: notReady[0]?.reason ?? acceptedCondition.reason,
-          message:
-            readiness.length === 0
-              ? acceptedCondition.message
-              : `${readiness.length - notReady.length} of ${readiness.length} session(s) ready; ${notReady[0]?.name} is not (${notReady[0]?.reason})`,
-        };
+        : rejected > 0 && firstRejection
+          ? {
+              type: 'Accepted',
+              status: 'False',
+              reason: options.inbound ? 'Rejected' : ERROR_CATALOG.PEER_REJECTED.reason,
+              message: `every session was rejected; first: ${describeRejection(firstRejection)} (${firstRejection.reason})`,
+            }
+          : { type: 'Accepted', status: 'Unknown', reason: 'NotRequested', message: 'nothing requested yet' };
+  const answered = agreed + pending + rejected > 0;
+  const notReady = [...readiness.filter((r) => !r.ready)].sort(
+    (a, b) => rank(a.reason) - rank(b.reason) || a.name.localeCompare(b.name),
+  );
+  const first = notReady[0];
+  let ready: DesiredCondition;
+  if (options.failure && !answered) {
+    ready = { type: 'Ready', status: 'False', ...options.failure };
+  } else if (readiness.length > 0 && !first) {
+    ready = {
+      type: 'Ready',
+      status: 'True',
+      reason: 'Established',
+      message: `all ${readiness.length} session(s) established`,
+    };
+  } else if (!first) {
+    ready = {
+      type: 'Ready',
+      status: 'False',
+      reason: acceptedCondition.reason,
+      message: acceptedCondition.message,
+    };
+  } else {
+    const detail = first.message && isFailureReason(first.reason) ? `: ${first.message}` : '';
+    ready = {
+      type: 'Ready',
+      status: 'False',
+      reason: first.reason,
+      message: `${readiness.length - notReady.length} of ${readiness.length} session(s) ready; ${first.name} is not (${first.reason}${detail})`,
+    };
+  }
   return [acceptedCondition, ready];
+}
+
+function rank(reason: string): number {
+  const index = READINESS_ORDER.indexOf(reason);
+  return index === -1 ? READINESS_ORDER.length : index;
 }

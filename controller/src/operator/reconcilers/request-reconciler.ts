@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { REQUEST_FINALIZER } from '../resources/api-group.js';
-import { isConditionTrue, setConditions, type DesiredCondition } from '../resources/conditions.js';
+import { ERROR_CATALOG } from '../../domain/errors.js';
+import { findCondition, setConditions, type DesiredCondition } from '../resources/conditions.js';
 import { firstSpecIssue, hasFinalizer, isDeleting } from '../resources/object.js';
 import {
   PeeringRequestSpecSchema,
@@ -13,13 +14,18 @@ import { silentLogger, type Logger } from '../runtime/logger.js';
 import { ensureFinalizer, releaseFinalizer } from './finalizers.js';
 import { InboundRequests, type InboundRequestDeps } from './inbound-request.js';
 import { OutboundRequests, type OutboundRequestDeps, type RequestPass } from './outbound-request.js';
-import { requestConditions, requestPhase } from './request-decisions.js';
-import { recordTransitions, sameStatus } from './status.js';
+import {
+  acceptedCounts,
+  requestConditions,
+  requestPhase,
+  type SessionReadiness,
+} from './request-decisions.js';
+import { asFailure, recordTransitions, sameStatus } from './status.js';
 
 export type { CrashPoints } from './outbound-request.js';
 
 export interface RequestReconcilerDeps
-  extends Omit<OutboundRequestDeps, 'clock' | 'newId' | 'writeConditions'>, InboundRequestDeps {
+  extends Omit<OutboundRequestDeps, 'clock' | 'newId'>, Omit<InboundRequestDeps, 'clock'> {
   cached: (key: string) => PeeringRequest | undefined;
   clock?: Clock;
   logger?: Logger;
@@ -41,13 +47,8 @@ export class RequestReconciler {
   constructor(private readonly deps: RequestReconcilerDeps) {
     this.clock = deps.clock ?? systemClock;
     this.logger = (deps.logger ?? silentLogger).child({ controller: 'peeringrequest' });
-    this.outbound = new OutboundRequests({
-      ...deps,
-      clock: this.clock,
-      newId: deps.newId ?? randomUUID,
-      writeConditions: (request, conditions) => this.writeStatus(request, { ...request.status }, conditions),
-    });
-    this.inbound = new InboundRequests(deps);
+    this.outbound = new OutboundRequests({ ...deps, clock: this.clock, newId: deps.newId ?? randomUUID });
+    this.inbound = new InboundRequests({ ...deps, clock: this.clock });
   }
 
   async reconcile(key: string): Promise<ReconcileResult> {
@@ -56,24 +57,30 @@ export class RequestReconciler {
     if (isDeleting(cached.metadata)) return this.finalize(cached);
     const request = await ensureFinalizer(this.deps.requests, cached, REQUEST_FINALIZER);
     const parsed = PeeringRequestSpecSchema.safeParse(request.spec);
+    const generation = request.metadata.generation ?? 0;
     if (!parsed.success) {
       const message = firstSpecIssue(parsed.error);
-      await this.writeStatus(request, { ...request.status, phase: 'Failed' }, [
-        { type: 'Ready', status: 'False', reason: 'InvalidSpec', message },
-      ]);
+      await this.writeStatus(
+        request,
+        { ...request.status, phase: 'Failed', observedGeneration: generation },
+        [{ type: 'Ready', status: 'False', reason: 'InvalidSpec', message }],
+      );
       return {};
     }
     const inbound = parsed.data.direction === 'Inbound';
-    const generation = request.metadata.generation ?? 0;
     const pass = inbound
       ? await this.inbound.reconcile(request, parsed.data)
       : await this.outbound.reconcile(request, parsed.data);
-    return this.summarize(pass, inbound, generation);
+    if (pass.gone) return {};
+    const result = await this.summarize(pass, inbound, generation);
+    // Shown first, then rethrown: the controller retries the key with backoff.
+    if (pass.error !== undefined) throw pass.error;
+    return result;
   }
 
   /** Phase, counts and conditions of the request from its sessions, written. */
   private async summarize(
-    { request, status, conditions: extra, requeueAfterMs }: RequestPass,
+    { request, status, conditions: extra, requeueAfterMs, error, duplicates, dePeered }: RequestPass,
     inbound: boolean,
     generation: number,
   ): Promise<ReconcileResult> {
@@ -88,20 +95,44 @@ export class RequestReconciler {
     });
     const next: PeeringRequestStatus = { ...status, accepted };
     const states = accepted.map((a) => a.state);
-    next.phase = requestPhase(next, states, inbound);
+    const failure = error === undefined ? undefined : asFailure(error);
+    const answered = accepted.length + (next.rejected?.length ?? 0) > 0;
+    // A failure before anything was answered leaves nothing else to show: the request has Failed (Argo CD:
+    // Degraded) until a retry gets through (an intent in flight stays on record for it). Later failures show in
+    // Synced; the sessions keep their phase.
+    next.phase =
+      failure && !answered ? 'Failed' : dePeered ? 'DePeered' : requestPhase(next, states, inbound);
+    const counts = acceptedCounts(next);
     next.sessionCounts = {
-      accepted: accepted.length,
+      accepted: counts.agreed,
+      pending: counts.pending,
       rejected: next.rejected?.length ?? 0,
       established: states.filter((s) => s === 'established').length,
     };
-    const readiness = accepted.map((a) => {
+    const readiness: SessionReadiness[] = accepted.map((a) => {
       const session = byName.get(a.name);
-      const ready = isConditionTrue(session?.status?.conditions, 'Ready');
-      const reason = session?.status?.conditions?.find((c) => c.type === 'Ready')?.reason ?? 'NotReconciled';
-      return { name: a.name, ready, reason };
+      const owner = duplicates?.get(a.name);
+      if (!session && owner !== undefined) {
+        return {
+          name: a.name,
+          ready: false,
+          reason: ERROR_CATALOG.DUPLICATE_SESSION.reason,
+          message: `the same session belongs to PeeringRequest ${owner}, which manages it; remove it from one of them`,
+        };
+      }
+      const ready = findCondition(session?.status?.conditions, 'Ready');
+      return {
+        name: a.name,
+        ready: ready?.status === 'True',
+        reason: ready?.reason ?? 'NotReconciled',
+        message: ready?.message,
+      };
     });
     next.observedGeneration = generation;
-    const conditions = [...requestConditions(next, readiness), ...extra];
+    const decided = requestConditions(next, readiness, { inbound, failure }).map((c) =>
+      c.type === 'Ready' && dePeered ? { ...c, status: 'False' as const, ...dePeered } : c,
+    );
+    const conditions = [...decided, ...extra];
     await this.writeStatus(request, next, conditions);
     return requeueAfterMs === undefined ? {} : { requeueAfterMs };
   }
@@ -114,6 +145,15 @@ export class RequestReconciler {
         await this.deps.sessions.delete(session.metadata.namespace, session.metadata.name);
     }
     if (sessions.length > 0) {
+      // What a deleted request shows while its sessions go: never its last `Established / True`.
+      await this.writeStatus(request, { ...request.status, phase: 'Deleting' }, [
+        {
+          type: 'Ready',
+          status: 'False',
+          reason: 'Deleting',
+          message: `de-peering ${sessions.length} session(s) before the request goes`,
+        },
+      ]);
       // Each session de-peers through its own finalizer; the session informer brings us back when they go.
       return { requeueAfterMs: 5_000 };
     }

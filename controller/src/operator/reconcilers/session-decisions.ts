@@ -2,8 +2,11 @@ import type { SessionStatus } from '../../domain/session.js';
 import { ACCEPTED_STATES, windowExpired } from '../../domain/time-window.js';
 import { backoffDelay } from '../../time/backoff.js';
 import type { ObservedSession } from '../../router/driver.js';
-import type { DesiredCondition } from '../resources/conditions.js';
+import { ERROR_CATALOG } from '../../domain/errors.js';
+import type { Condition, DesiredCondition } from '../resources/conditions.js';
 import type { BgpObservation, Direction, PeeringSessionStatus } from '../resources/peering-session.js';
+
+const BGP_DOWN = ERROR_CATALOG.BGP_DOWN.reason;
 
 /** Statuses in which the session is agreed and belongs on the router: the accepted ones. */
 export const ROUTED_STATES: ReadonlySet<SessionStatus> = ACCEPTED_STATES;
@@ -94,13 +97,15 @@ export type SyncView = { ok: true } | { ok: false; reason: string; message: stri
 
 /**
  * The five conditions of a PeeringSession from what the reconcile found. Pure, so every combination is tested
- * without a cluster, a peer or a router.
+ * without a cluster, a peer or a router. `previous` (the conditions before) tells a session that lost BGP
+ * (`BgpDown`, Degraded in Argo CD) from one whose BGP has not come up yet (`BgpActive`, … : Progressing).
  */
 export function sessionConditions(
   direction: Direction,
   status: Pick<PeeringSessionStatus, 'state' | 'stateReason'>,
   router: RouterView,
   sync: SyncView,
+  previous: readonly Pick<Condition, 'type' | 'status' | 'reason'>[] = [],
 ): DesiredCondition[] {
   const state = status.state;
   const why = status.stateReason ? `: ${status.stateReason}` : '';
@@ -139,6 +144,13 @@ export function sessionConditions(
           ? { type: 'Configured', status: 'Unknown', reason: router.reason, message: router.message }
           : { type: 'Configured', status: 'False', reason: 'NotConfigured', message: 'not on our router' };
   const bgp = router.kind === 'configured' ? router.bgp : undefined;
+  const before = previous.find((c) => c.type === 'Established');
+  // Down: our router saw it established and no longer does (sticky until it is up again), or the session's
+  // status says so.
+  const wentDown =
+    bgp !== undefined &&
+    bgp.state !== 'established' &&
+    (before?.status === 'True' || before?.reason === BGP_DOWN || state === 'down');
   const established: DesiredCondition =
     router.kind === 'waiting'
       ? { type: 'Established', status: 'Unknown', reason: router.reason, message: router.message }
@@ -147,9 +159,13 @@ export function sessionConditions(
         : {
             type: 'Established',
             status: 'False',
-            reason: bgp ? `Bgp${bgp.state.charAt(0).toUpperCase()}${bgp.state.slice(1)}` : 'NotConfigured',
+            reason: wentDown
+              ? BGP_DOWN
+              : bgp
+                ? `Bgp${bgp.state.charAt(0).toUpperCase()}${bgp.state.slice(1)}`
+                : 'NotConfigured',
             message: bgp
-              ? `BGP is ${bgp.state}${bgp.lastError ? ` (${bgp.lastError})` : ''}`
+              ? `BGP is ${wentDown ? `down (${bgp.state})` : bgp.state}${bgp.since && wentDown ? ` since ${bgp.since}` : ''}${bgp.lastError ? `: ${bgp.lastError}` : ''}`
               : 'not on our router',
           };
   const ready: DesiredCondition =

@@ -53,7 +53,7 @@ import {
 } from './session-decisions.js';
 import { windowEnds } from '../../domain/time-window.js';
 import { ensureFinalizer, releaseFinalizer } from './finalizers.js';
-import { recordTransitions, sameStatus } from './status.js';
+import { asFailure, recordTransitions, sameStatus } from './status.js';
 
 /** Router settings the resources do not carry: filters and limits are this network's policy. */
 export type RouterExtras = Omit<
@@ -168,7 +168,11 @@ export class SessionReconciler {
     if (router.kind === 'refused') sync = { ok: false, reason: router.reason, message: router.message };
 
     // 3. Conditions and status.
-    await this.writeStatus(session, status, sessionConditions(spec.direction, status, router, sync));
+    await this.writeStatus(
+      session,
+      status,
+      sessionConditions(spec.direction, status, router, sync, session.status?.conditions),
+    );
     if (router.kind === 'refused') throw new PeeringError('ROUTER_REJECTED', router.message);
 
     // 4. When to look again.
@@ -313,17 +317,28 @@ export class SessionReconciler {
     return { kind: 'configured', bgp: status.bgp, observed };
   }
 
-  private async finalize(key: string, session: PeeringSession): Promise<ReconcileResult> {
+  private async finalize(key: string, cached: PeeringSession): Promise<ReconcileResult> {
     this.pollDue.delete(key);
-    if (!hasFinalizer(session.metadata, SESSION_FINALIZER)) return {};
-    const spec = session.spec;
-    const state = session.status?.state;
+    if (!hasFinalizer(cached.metadata, SESSION_FINALIZER)) return {};
+    const spec = cached.spec;
+    const state = cached.status?.state;
     const remoteKnowsIt = state === undefined || !FINAL_STATES.has(state);
-    if (
+    const remoteDelete =
       spec.direction === 'Outbound' &&
       remoteKnowsIt &&
-      session.metadata.annotations?.[SKIP_REMOTE_DELETE] !== 'true'
-    ) {
+      cached.metadata.annotations?.[SKIP_REMOTE_DELETE] !== 'true';
+    // What a deleted object shows while it goes: never its last `Established / True`.
+    const session = await this.writeStatus(cached, { ...cached.status }, [
+      {
+        type: 'Ready',
+        status: 'False',
+        reason: 'Deleting',
+        message: remoteDelete
+          ? `de-peering: removing the session at AS${spec.peerAsn} and from our router`
+          : 'de-peering: removing the session from our router',
+      },
+    ]);
+    if (remoteDelete) {
       try {
         await (await this.peerApi(session)).deleteSession(spec.sessionId);
         this.deps.events.record(
@@ -370,7 +385,7 @@ export class SessionReconciler {
       try {
         secret = await this.secretOf(session, terms.sessionSecretRef);
       } catch (error) {
-        return { kind: 'refused', reason: 'SecretMissing', message: (error as Error).message };
+        return { kind: 'refused', ...asFailure(error) };
       }
       const desired = this.desiredOf(session, terms, secret, await this.peerMaxPrefixes(terms));
       try {
@@ -490,7 +505,7 @@ export class SessionReconciler {
     session: PeeringSession,
     status: PeeringSessionStatus,
     desired: Parameters<typeof setConditions>[1],
-  ): Promise<void> {
+  ): Promise<PeeringSession> {
     const generation = session.metadata.generation;
     const update = setConditions(session.status?.conditions, desired, generation, new Date(this.clock.now()));
     const next: PeeringSessionStatus = {
@@ -498,9 +513,10 @@ export class SessionReconciler {
       conditions: update.conditions,
       observedGeneration: generation,
     };
-    if (sameStatus(session.status ?? {}, next)) return;
-    await this.deps.sessions.updateStatus({ ...session, status: next });
+    if (sameStatus(session.status ?? {}, next)) return session;
+    const written = await this.deps.sessions.updateStatus({ ...session, status: next });
     recordTransitions(this.deps.events, session, update.transitions, ['Ready', 'Synced', 'Accepted']);
+    return written;
   }
 }
 
@@ -523,14 +539,4 @@ function previousSync(status: PeeringSessionStatus | undefined): SyncView {
   return synced && synced.status === 'False'
     ? { ok: false, reason: synced.reason, message: synced.message }
     : { ok: true };
-}
-
-/** Any failure as a condition's reason (the catalog's) and a message. */
-export function asFailure(error: unknown): { reason: string; message: string } {
-  if (error instanceof PeeringError) return { reason: error.reason, message: error.message };
-  if (error instanceof Error) {
-    const name = error.name.replace(/[^A-Za-z0-9]/g, '');
-    return { reason: /^[A-Za-z]/.test(name) ? name : 'Error', message: error.message };
-  }
-  return { reason: 'Error', message: String(error) };
 }

@@ -8,7 +8,7 @@ export const API_VERSION = `${GROUP}/${VERSION}`;
 
 /** A kind the operator serves, with the names Kubernetes needs for it. */
 export interface KindNames {
-  kind: 'PeeringRequest' | 'PeeringSession' | 'Router';
+  kind: 'PeeringRequest' | 'PeeringSession' | 'Router' | 'PeeringApproval';
   plural: string;
   singular: string;
   shortNames: string[];
@@ -34,6 +34,14 @@ export const ROUTER: KindNames = {
   plural: 'routers',
   singular: 'router',
   shortNames: ['rtr', 'peerrouter'],
+};
+
+/** A person's approval of inbound sessions, valid on its own (before the peer has asked): approvals in git. */
+export const PEERING_APPROVAL: KindNames = {
+  kind: 'PeeringApproval',
+  plural: 'peeringapprovals',
+  singular: 'peeringapproval',
+  shortNames: ['papp', 'peerapproval'],
 };
 
 /** `kubectl get peering` lists every kind. */

@@ -39,10 +39,12 @@ export interface DesiredCondition {
   message: string;
 }
 
-/** A condition whose status flipped, for an Event. */
+/** A condition whose status or reason changed (or that appeared), for an Event. */
 export interface ConditionTransition {
   type: string;
   from: ConditionStatus | undefined;
+  /** The reason before; undefined when the condition is new. */
+  fromReason: string | undefined;
   to: ConditionStatus;
   reason: string;
   message: string;
@@ -52,7 +54,7 @@ export interface ConditionUpdate {
   conditions: Condition[];
   /** Anything differs (reason, message, generation or status): the status needs writing. */
   changed: boolean;
-  /** Status flips only: these deserve an Event. */
+  /** Status flips and reason changes, and new conditions: which of these deserve an Event is the caller's call. */
   transitions: ConditionTransition[];
 }
 
@@ -90,10 +92,11 @@ export function setConditions(
     };
     if (existing && sameCondition(existing, next)) continue;
     changed = true;
-    if (flipped) {
+    if (flipped || existing?.reason !== want.reason) {
       transitions.push({
         type: want.type,
         from: existing?.status,
+        fromReason: existing?.reason,
         to: want.status,
         reason: want.reason,
         message: next.message,

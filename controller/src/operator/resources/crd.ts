@@ -2,6 +2,7 @@ import { z } from 'zod';
 import {
   CATEGORIES,
   GROUP,
+  PEERING_APPROVAL,
   PEERING_REQUEST,
   PEERING_SESSION,
   ROUTER,
@@ -9,6 +10,7 @@ import {
   type KindNames,
 } from './api-group.js';
 import { RouterSpecSchema, RouterStatusSchema } from './router.js';
+import { PeeringApprovalSpecSchema, PeeringApprovalStatusSchema } from './peering-approval.js';
 import { PeeringRequestSpecSchema, PeeringRequestStatusSchema } from './peering-request.js';
 import { PeeringSessionSpecSchema, PeeringSessionStatusSchema } from './peering-session.js';
 import { FIELD_VALIDATIONS } from './rules.js';
@@ -54,6 +56,7 @@ export const REQUEST_PRINTER_COLUMNS: PrinterColumn[] = [
   { name: 'Peer ASN', type: 'integer', jsonPath: '.spec.peerAsn' },
   { name: 'Phase', type: 'string', jsonPath: '.status.phase' },
   { name: 'Accepted', type: 'integer', jsonPath: '.status.sessionCounts.accepted' },
+  { name: 'Pending', type: 'integer', jsonPath: '.status.sessionCounts.pending', priority: 1 },
   { name: 'Rejected', type: 'integer', jsonPath: '.status.sessionCounts.rejected' },
   { name: 'Ready', type: 'string', jsonPath: READY },
   { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
@@ -79,6 +82,14 @@ export const ROUTER_PRINTER_COLUMNS: PrinterColumn[] = [
     jsonPath: '.status.conditions[?(@.type=="RouterConnected")].message',
     priority: 1,
   },
+];
+
+export const APPROVAL_PRINTER_COLUMNS: PrinterColumn[] = [
+  { name: 'Peer ASN', type: 'integer', jsonPath: '.spec.peerAsn' },
+  { name: 'Request', type: 'string', jsonPath: '.spec.request' },
+  { name: 'Ready', type: 'string', jsonPath: READY },
+  { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+  { name: 'Message', type: 'string', jsonPath: READY_MESSAGE, priority: 1 },
 ];
 
 /**
@@ -228,6 +239,13 @@ export function operatorCrds(): Record<string, CustomResourceDefinition> {
       RouterStatusSchema,
       ROUTER_PRINTER_COLUMNS,
       'Router: a BGP speaker; sessions whose local address it holds are configured on it by its router agent.',
+    ),
+    [`${GROUP}_${PEERING_APPROVAL.plural}.yaml`]: customResourceDefinition(
+      PEERING_APPROVAL,
+      PeeringApprovalSpecSchema,
+      PeeringApprovalStatusSchema,
+      APPROVAL_PRINTER_COLUMNS,
+      'PeeringApproval: a person approves sessions a peer asked for, or will ask for, through our Peering API.',
     ),
   };
 }

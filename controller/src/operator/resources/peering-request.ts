@@ -125,8 +125,10 @@ const RequestSpecObject = z
       .strict()
       .optional()
       .meta({ description: 'Options for discovered sessions' }),
-    approved: z.boolean().default(false).meta({
-      description: 'Inbound: set to true to approve sessions our policy left pending',
+    // No default: a defaulted field belongs to whoever created the object (our API server), and a person's
+    // server-side apply of an approval would then conflict with it.
+    approved: z.boolean().optional().meta({
+      description: 'Inbound: set to true to approve sessions our policy left pending (absent: not approved)',
     }),
     suspend: z.boolean().optional().meta({
       description:
@@ -224,6 +226,7 @@ export const REQUEST_PHASES = [
   'Approved',
   'Expired',
   'Failed',
+  'DePeered',
   'Deleting',
 ] as const;
 
@@ -239,11 +242,19 @@ export const PeeringRequestStatusSchema = z.object({
   rejected: z.array(SessionRejectionSchema).max(1000).optional(),
   sessionCounts: z
     .object({
-      accepted: z.number().int().min(0),
+      accepted: z.number().int().min(0).meta({ description: 'Agreed sessions (approved or later)' }),
+      pending: z.number().int().min(0).optional().meta({ description: 'Sessions waiting for approval' }),
       rejected: z.number().int().min(0),
       established: z.number().int().min(0),
     })
     .optional(),
+  answeredGeneration: z.number().int().min(0).optional().meta({
+    description: 'Outbound: the spec generation whose sessions the peer has answered in full',
+  }),
+  emptySince: z.string().max(64).optional().meta({
+    format: 'date-time',
+    description: 'Inbound: when the request was left without sessions; it is removed after a grace period',
+  }),
   conditions: ConditionListSchema,
   observedGeneration: z.number().int().min(0).optional(),
 });

@@ -122,7 +122,7 @@ export function peeringScenario(mode: string, lab: () => TwoNetworks): void {
       const r = await requestOf(a, 'as64501');
       return r?.status?.phase === 'Established' && r;
     }, 'the PeeringRequest in phase Established');
-    expect(request.status?.sessionCounts).toEqual({ accepted: 1, rejected: 0, established: 1 });
+    expect(request.status?.sessionCounts).toEqual({ accepted: 1, pending: 0, rejected: 0, established: 1 });
   });
 
   it('passes the routes the filters allow, and only those, in both directions', async () => {

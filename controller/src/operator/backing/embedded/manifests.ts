@@ -2,6 +2,8 @@ import { readdir, readFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { API_VERSION, LABEL } from '../../resources/api-group.js';
+import type { Resource } from '../../resources/object.js';
+import type { PeeringApproval } from '../../resources/peering-approval.js';
 import type { PeeringRequest } from '../../resources/peering-request.js';
 import { isConflict, ResourceInvalidError, SecretMissingError } from '../errors.js';
 import type { ResourceCollection, SecretReader } from '../resource-collection.js';
@@ -44,18 +46,29 @@ export interface SyncReport {
  * const manifests = new ManifestFolder('/etc/peering/manifests', requests, secrets);
  * const report = await manifests.sync();
  */
+type ManifestKind = 'PeeringRequest' | 'PeeringApproval';
+type AnyResource = Resource<unknown, unknown>;
+
 export class ManifestFolder {
+  private readonly collections: Record<ManifestKind, ResourceCollection<AnyResource> | undefined>;
+
   constructor(
     private readonly dir: string,
-    private readonly requests: ResourceCollection<PeeringRequest>,
+    requests: ResourceCollection<PeeringRequest>,
     private readonly secrets: ManifestSecrets,
     private readonly defaultNamespace = 'default',
-  ) {}
+    approvals?: ResourceCollection<PeeringApproval>,
+  ) {
+    this.collections = {
+      PeeringRequest: requests as unknown as ResourceCollection<AnyResource>,
+      PeeringApproval: approvals as unknown as ResourceCollection<AnyResource> | undefined,
+    };
+  }
 
   async sync(): Promise<SyncReport> {
     const report: SyncReport = { applied: [], removed: [], problems: [] };
     const files = (await readdir(this.dir)).filter((f) => ['.yaml', '.yml'].includes(extname(f))).sort();
-    const wanted = new Map<string, { file: string; object: PeeringRequest }>();
+    const wanted = new Map<string, { file: string; kind: ManifestKind; object: AnyResource }>();
     const secrets = new Map<string, Record<string, string>>();
     for (const file of files) {
       const text = await readFile(join(this.dir, file), 'utf8');
@@ -76,10 +89,11 @@ export class ManifestFolder {
           secrets.set(`${namespace}/${metadata.name}`, secretData(object));
           continue;
         }
-        if (object['apiVersion'] !== API_VERSION || object['kind'] !== 'PeeringRequest') {
+        const kind = object['kind'] as ManifestKind;
+        if (object['apiVersion'] !== API_VERSION || this.collections[kind] === undefined) {
           report.problems.push({
             file: where,
-            message: `only ${API_VERSION} PeeringRequest and v1 Secret belong here, not ${String(object['apiVersion'])} ${String(object['kind'])}`,
+            message: `only ${API_VERSION} PeeringRequest and PeeringApproval and v1 Secret belong here, not ${String(object['apiVersion'])} ${String(object['kind'])}`,
           });
           continue;
         }
@@ -87,38 +101,41 @@ export class ManifestFolder {
           report.problems.push({ file: where, message: 'metadata.name is required' });
           continue;
         }
-        wanted.set(`${namespace}/${metadata.name}`, {
+        wanted.set(`${kind}/${namespace}/${metadata.name}`, {
           file: where,
+          kind,
           object: {
             apiVersion: API_VERSION,
-            kind: 'PeeringRequest',
+            kind,
             metadata: {
-              ...(object['metadata'] as PeeringRequest['metadata']),
+              ...(object['metadata'] as AnyResource['metadata']),
               namespace,
               name: metadata.name,
               labels: {
-                ...((object['metadata'] as PeeringRequest['metadata']).labels ?? {}),
+                ...((object['metadata'] as AnyResource['metadata']).labels ?? {}),
                 [LABEL.manifest]: 'true',
               },
             },
-            spec: object['spec'] as PeeringRequest['spec'],
+            spec: object['spec'],
           },
         });
       }
     }
     this.secrets.replace(secrets);
 
-    for (const [key, { file, object }] of wanted) {
+    for (const [key, { file, kind, object }] of wanted) {
+      const collection = this.collections[kind] as ResourceCollection<AnyResource>;
+      const name = kind === 'PeeringRequest' ? key.slice(kind.length + 1) : key;
       try {
-        const current = await this.requests.get(object.metadata.namespace, object.metadata.name);
+        const current = await collection.get(object.metadata.namespace, object.metadata.name);
         if (!current) {
-          await this.requests.create(object);
-          report.applied.push(key);
+          await collection.create(object);
+          report.applied.push(name);
         } else if (
           JSON.stringify(current.spec) !== JSON.stringify(object.spec) ||
           JSON.stringify(current.metadata.labels) !== JSON.stringify(object.metadata.labels)
         ) {
-          await this.requests.update({
+          await collection.update({
             ...current,
             spec: object.spec,
             metadata: {
@@ -127,7 +144,7 @@ export class ManifestFolder {
               annotations: object.metadata.annotations,
             },
           });
-          report.applied.push(key);
+          report.applied.push(name);
         }
       } catch (error) {
         if (error instanceof ResourceInvalidError || isConflict(error)) {
@@ -137,12 +154,16 @@ export class ManifestFolder {
         }
       }
     }
-    const { items } = await this.requests.list({ labels: { [LABEL.manifest]: 'true' } });
-    for (const request of items) {
-      const key = `${request.metadata.namespace}/${request.metadata.name}`;
-      if (wanted.has(key) || request.metadata.deletionTimestamp) continue;
-      await this.requests.delete(request.metadata.namespace, request.metadata.name);
-      report.removed.push(key);
+    for (const kind of ['PeeringRequest', 'PeeringApproval'] as const) {
+      const collection = this.collections[kind];
+      if (!collection) continue;
+      const { items } = await collection.list({ labels: { [LABEL.manifest]: 'true' } });
+      for (const item of items) {
+        const key = `${item.metadata.namespace}/${item.metadata.name}`;
+        if (wanted.has(`${kind}/${key}`) || item.metadata.deletionTimestamp) continue;
+        await collection.delete(item.metadata.namespace, item.metadata.name);
+        report.removed.push(kind === 'PeeringRequest' ? key : `${kind}/${key}`);
+      }
     }
     return report;
   }

@@ -31,8 +31,26 @@ export class KubeResourceCollection<T extends Resource<unknown, unknown>> implem
   constructor(
     private readonly kube: KubeClient,
     readonly names: KindNames,
-    private readonly options: { pageSize?: number; watchTimeoutSeconds?: number } = {},
+    private readonly options: {
+      pageSize?: number;
+      watchTimeoutSeconds?: number;
+      /**
+       * Who writes, in managedFields (default `peering-operator`): a named manager, never the client's user agent,
+       * so that a person's `kubectl apply --server-side` of a field we do not write (`spec.approved`) meets no
+       * conflict, and a conflict that does happen names us.
+       */
+      fieldManager?: string;
+    } = {},
   ) {}
+
+  /** The same collection writing as another field manager (our API server: `peering-api`). */
+  as(fieldManager: string): KubeResourceCollection<T> {
+    return new KubeResourceCollection<T>(this.kube, this.names, { ...this.options, fieldManager });
+  }
+
+  private get manager(): { fieldManager: string } {
+    return { fieldManager: this.options.fieldManager ?? 'peering-operator' };
+  }
 
   private path(namespace: string | undefined, name?: string, status = false): string {
     const base =
@@ -106,7 +124,10 @@ export class KubeResourceCollection<T extends Resource<unknown, unknown>> implem
 
   async create(object: T): Promise<T> {
     return withKind(
-      await this.kube.request<T>('POST', this.path(object.metadata.namespace), { body: object }),
+      await this.kube.request<T>('POST', this.path(object.metadata.namespace), {
+        body: object,
+        query: this.manager,
+      }),
       this.names.kind,
     );
   }
@@ -115,6 +136,7 @@ export class KubeResourceCollection<T extends Resource<unknown, unknown>> implem
     return withKind(
       await this.kube.request<T>('PUT', this.path(object.metadata.namespace, object.metadata.name), {
         body: object,
+        query: this.manager,
       }),
       this.names.kind,
     );
@@ -124,6 +146,7 @@ export class KubeResourceCollection<T extends Resource<unknown, unknown>> implem
     return withKind(
       await this.kube.request<T>('PUT', this.path(object.metadata.namespace, object.metadata.name, true), {
         body: object,
+        query: this.manager,
       }),
       this.names.kind,
     );
