@@ -1,7 +1,7 @@
 import { describeWithControlPlane } from '../../../test-support/kube/describe-with-control-plane.js';
 import { BgpFabric } from './support/bgp-fabric.js';
-import { CRDS_DIR, eventually, kubectlApply } from './support/cluster.js';
-import { createPeerTokenSecret, startClusterNetwork } from './support/cluster-network.js';
+import { CRDS_DIR, eventually, getObject, kubectlApply, listObjects } from './support/cluster.js';
+import { startClusterPair } from './support/cluster-network.js';
 import { tokenOf, type Network } from './support/network.js';
 import { outboundRequest } from './fixtures/manifests.js';
 
@@ -29,18 +29,9 @@ describeWithControlPlane('day two on a real API server: no litter, conditions th
   let netA: Network;
   let netB: Network;
 
-  const list = async (kind: string, namespace: string): Promise<Live[]> =>
-    (
-      JSON.parse((await plane().kubectl(['get', kind, '-n', namespace, '-o', 'json'])).stdout) as {
-        items: Live[];
-      }
-    ).items;
-  const get = async (kind: string, namespace: string, name: string): Promise<Live | undefined> => {
-    const out = await plane()
-      .kubectl(['get', kind, name, '-n', namespace, '-o', 'json'])
-      .catch(() => undefined);
-    return out ? (JSON.parse(out.stdout) as Live) : undefined;
-  };
+  const list = (kind: string, namespace: string) => listObjects<Live>(plane(), kind, namespace);
+  const get = (kind: string, namespace: string, name: string) =>
+    getObject<Live>(plane(), kind, namespace, name);
   const inboundOnB = async () =>
     (await list('peeringrequests', nsB)).filter((r) => r.metadata.name.startsWith('in-'));
   const post = (sessions: object[]) =>
@@ -60,23 +51,10 @@ describeWithControlPlane('day two on a real API server: no litter, conditions th
 
   beforeAll(async () => {
     await plane().installCRDs(CRDS_DIR);
-    nsA = await plane().newNamespace('day2-a');
-    nsB = await plane().newNamespace('day2-b');
-    netB = await startClusterNetwork(plane(), {
-      asn: B,
-      callers: [A],
-      namespace: nsB,
-      router: fabric.driverFor(B),
-      approval: 'manual',
-      extra: { emptyRequestGraceMs: 4_000 },
-    });
-    netA = await startClusterNetwork(plane(), {
-      asn: A,
-      callers: [B],
-      namespace: nsA,
-      router: fabric.driverFor(A),
-    });
-    await createPeerTokenSecret(plane(), nsA, 'peer-as64501', A);
+    ({ nsA, nsB, netA, netB } = await startClusterPair(plane(), fabric, {
+      prefix: 'day2',
+      b: { approval: 'manual', extra: { emptyRequestGraceMs: 4_000 } },
+    }));
   });
   afterAll(async () => {
     await netA?.stop();

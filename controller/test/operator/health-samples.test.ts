@@ -1,7 +1,7 @@
 import { describeWithControlPlane } from '../../../test-support/kube/describe-with-control-plane.js';
 import { BgpFabric } from './support/bgp-fabric.js';
-import { CRDS_DIR, eventually, kubectlApply } from './support/cluster.js';
-import { createPeerTokenSecret, startClusterNetwork } from './support/cluster-network.js';
+import { CRDS_DIR, eventually, getObject, kubectlApply, listObjects } from './support/cluster.js';
+import { startClusterPair } from './support/cluster-network.js';
 import {
   checkSamples,
   normalizeSample,
@@ -51,28 +51,10 @@ describeWithControlPlane('Argo CD health samples recorded from the operator', (p
   let netA: Network;
   let netB: Network;
 
-  const get = async (kind: string, namespace: string, name: string): Promise<Live | undefined> => {
-    const out = await plane()
-      .kubectl(['get', kind, name, '-n', namespace, '-o', 'json'])
-      .catch(() => undefined);
-    return out ? (JSON.parse(out.stdout) as Live) : undefined;
-  };
-  const list = async (kind: string, namespace: string, selector?: string): Promise<Live[]> =>
-    (
-      JSON.parse(
-        (
-          await plane().kubectl([
-            'get',
-            kind,
-            '-n',
-            namespace,
-            '-o',
-            'json',
-            ...(selector ? ['-l', selector] : []),
-          ])
-        ).stdout,
-      ) as { items: Live[] }
-    ).items;
+  const get = (kind: string, namespace: string, name: string) =>
+    getObject<Live>(plane(), kind, namespace, name);
+  const list = (kind: string, namespace: string, selector?: string) =>
+    listObjects<Live>(plane(), kind, namespace, selector);
   const until = <T>(what: string, check: () => Promise<T | undefined | false>, ms = 30_000) =>
     eventually(check, ms, what);
   const record = (kind: SampleKind, name: string, health: Health, object: Live) => {
@@ -83,24 +65,11 @@ describeWithControlPlane('Argo CD health samples recorded from the operator', (p
 
   beforeAll(async () => {
     await plane().installCRDs(CRDS_DIR);
-    nsA = await plane().newNamespace('samples-a');
-    nsB = await plane().newNamespace('samples-b');
     nsC = await plane().newNamespace('samples-c');
-    netB = await startClusterNetwork(plane(), {
-      asn: B,
-      callers: [A],
-      namespace: nsB,
-      router: fabric.driverFor(B),
-      approval: 'manual',
-      timeWindow: '20s',
-    });
-    netA = await startClusterNetwork(plane(), {
-      asn: A,
-      callers: [B],
-      namespace: nsA,
-      router: fabric.driverFor(A),
-    });
-    await createPeerTokenSecret(plane(), nsA, 'peer-as64501', A);
+    ({ nsA, nsB, netA, netB } = await startClusterPair(plane(), fabric, {
+      prefix: 'samples',
+      b: { approval: 'manual', timeWindow: '20s' },
+    }));
   });
   afterAll(async () => {
     await netA?.stop();

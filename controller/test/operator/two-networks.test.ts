@@ -1,7 +1,7 @@
 import { describeWithControlPlane } from '../../../test-support/kube/describe-with-control-plane.js';
 import { BgpFabric } from './support/bgp-fabric.js';
 import { CRDS_DIR, eventually, kubectlApply } from './support/cluster.js';
-import { createPeerTokenSecret, startClusterNetwork } from './support/cluster-network.js';
+import { startClusterPair } from './support/cluster-network.js';
 import type { Network } from './support/network.js';
 import { SESSION_COLUMNS, outboundRequest } from './fixtures/manifests.js';
 
@@ -33,21 +33,7 @@ describeWithControlPlane('two networks, each with its operator, on a real API se
 
   beforeAll(async () => {
     await plane().installCRDs(CRDS_DIR);
-    nsA = await plane().newNamespace('net-a');
-    nsB = await plane().newNamespace('net-b');
-    netB = await startClusterNetwork(plane(), {
-      asn: B,
-      callers: [A],
-      namespace: nsB,
-      router: fabric.driverFor(B),
-    });
-    netA = await startClusterNetwork(plane(), {
-      asn: A,
-      callers: [B],
-      namespace: nsA,
-      router: fabric.driverFor(A),
-    });
-    await createPeerTokenSecret(plane(), nsA, 'peer-as64501', A);
+    ({ nsA, nsB, netA, netB } = await startClusterPair(plane(), fabric, { prefix: 'net' }));
   });
   afterAll(async () => {
     await netA?.stop();

@@ -497,6 +497,19 @@ describeWithHelm('Helm chart', (helm) => {
     );
   });
 
+  it('lists every CRD it ships in its Artifact Hub annotation', () => {
+    const chart = parse(readFileSync(join(CHART_DIR, 'Chart.yaml'), 'utf8')) as {
+      annotations: Record<string, string>;
+    };
+    const listed = (parse(chart.annotations['artifacthub.io/crds'] ?? '[]') as { name: string }[])
+      .map((c) => c.name)
+      .sort();
+    const shipped = topLevelCrds()
+      .map((c) => (c as { metadata: { name: string } }).metadata.name)
+      .sort();
+    expect(listed).toEqual(shipped);
+  });
+
   it('packages the CRDs, so a chart repository serves them', async () => {
     const out = await mkdtemp(join(tmpdir(), 'peering-package-'));
     try {

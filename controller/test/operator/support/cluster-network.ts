@@ -56,3 +56,50 @@ export async function createPeerTokenSecret(
     },
   ]);
 }
+
+/** AS64500 (A, asking) and AS64501 (B, deciding) on the real API server, each in its own namespace. */
+export interface ClusterPair {
+  nsA: string;
+  nsB: string;
+  netA: Network;
+  netB: Network;
+  stop(): Promise<void>;
+}
+
+/**
+ * The two-network lab every Kubernetes test of the operator starts from: B first (A asks B), on a shared BGP
+ * fabric, A's token for B in A's Secret `peer-as64501`. `b` tunes B's policy and operator.
+ */
+export async function startClusterPair(
+  plane: ControlPlane,
+  fabric: { driverFor(asn: number): RouterDriver },
+  options: { prefix: string; b?: Pick<NetworkOptions, 'approval' | 'timeWindow' | 'extra'> },
+): Promise<ClusterPair> {
+  const [A, B] = [64500, 64501];
+  const nsA = await plane.newNamespace(`${options.prefix}-a`);
+  const nsB = await plane.newNamespace(`${options.prefix}-b`);
+  const netB = await startClusterNetwork(plane, {
+    asn: B,
+    callers: [A],
+    namespace: nsB,
+    router: fabric.driverFor(B),
+    ...options.b,
+  });
+  const netA = await startClusterNetwork(plane, {
+    asn: A,
+    callers: [B],
+    namespace: nsA,
+    router: fabric.driverFor(A),
+  });
+  await createPeerTokenSecret(plane, nsA, 'peer-as64501', A);
+  return {
+    nsA,
+    nsB,
+    netA,
+    netB,
+    stop: async () => {
+      await netA.stop();
+      await netB.stop();
+    },
+  };
+}

@@ -62,3 +62,33 @@ export async function eventually<T>(
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/** One object as `kubectl get -o json` shows it, or undefined when there is none. */
+export async function getObject<T>(
+  plane: ControlPlane,
+  kind: string,
+  namespace: string,
+  name: string,
+): Promise<T | undefined> {
+  const out = await plane.kubectl(['get', kind, name, '-n', namespace, '-o', 'json']).catch(() => undefined);
+  return out ? (JSON.parse(out.stdout) as T) : undefined;
+}
+
+/** The objects of a kind in a namespace (`kubectl get -o json`), optionally by label selector. */
+export async function listObjects<T>(
+  plane: ControlPlane,
+  kind: string,
+  namespace: string,
+  selector?: string,
+): Promise<T[]> {
+  const { stdout } = await plane.kubectl([
+    'get',
+    kind,
+    '-n',
+    namespace,
+    '-o',
+    'json',
+    ...(selector ? ['-l', selector] : []),
+  ]);
+  return (JSON.parse(stdout) as { items: T[] }).items;
+}
