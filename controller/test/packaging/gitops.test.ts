@@ -67,7 +67,9 @@ const isApproval = (o: RenderedObject): boolean => o.kind === 'PeeringApproval';
 
 describe('GitOps example', () => {
   it('syncs the CRDs first, then the operator, then the peers', () => {
-    expect(apps.every((a) => a.kind === 'Application')).toBe(true);
+    expect(apps.map((a) => a.kind)).toEqual(
+      expect.arrayContaining(['Application', 'Application', 'ApplicationSet']),
+    );
     const order = [...apps].sort((a, b) => wave(a) - wave(b)).map((a) => a.metadata.name);
     expect(order).toEqual(['peering-crds', 'peering-operator', 'peering-peers']);
     expect(new Set(apps.map(wave)).size).toBe(apps.length);
@@ -80,7 +82,24 @@ describe('GitOps example', () => {
     expect(crds.spec.source?.path).toBe('crds');
     expect(crds.metadata.finalizers).toBeUndefined();
     expect(crds.spec.syncPolicy?.automated?.prune).toBe(false);
-    expect(app('peering-peers').metadata.finalizers).toBeUndefined();
+    // The peers' ApplicationSet: deleting it keeps every request; deleting one peer's folder de-peers that peer.
+    const peers = app('peering-peers') as unknown as {
+      kind: string;
+      metadata: { finalizers?: string[] };
+      spec: {
+        syncPolicy?: { preserveResourcesOnDeletion?: boolean };
+        template: { metadata: { finalizers?: string[] }; spec: Application['spec'] };
+        generators: { git?: { directories: { path: string }[] } }[];
+      };
+    };
+    expect(peers.kind).toBe('ApplicationSet');
+    expect(peers.metadata.finalizers).toBeUndefined();
+    expect(peers.spec.syncPolicy?.preserveResourcesOnDeletion).toBe(true);
+    expect(peers.spec.generators[0]?.git?.directories).toEqual([{ path: 'peers/*' }]);
+    expect(peers.spec.template.metadata.finalizers).toEqual([
+      'resources-finalizer.argocd.argoproj.io/background',
+    ]);
+    expect(peers.spec.template.spec.syncPolicy?.automated?.prune).toBe(true);
     // The chart's own CRDs are skipped: wave -2 owns them.
     const chart = app('peering-operator').spec.sources?.find((s) => s.path === 'charts/peering-operator');
     expect(chart?.helm?.skipCrds).toBe(true);

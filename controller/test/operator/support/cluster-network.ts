@@ -73,7 +73,11 @@ export interface ClusterPair {
 export async function startClusterPair(
   plane: ControlPlane,
   fabric: { driverFor(asn: number): RouterDriver },
-  options: { prefix: string; b?: Pick<NetworkOptions, 'approval' | 'timeWindow' | 'extra'> },
+  options: {
+    prefix: string;
+    a?: Pick<NetworkOptions, 'approval' | 'timeWindow' | 'extra'>;
+    b?: Pick<NetworkOptions, 'approval' | 'timeWindow' | 'extra'>;
+  },
 ): Promise<ClusterPair> {
   const [A, B] = [64500, 64501];
   const nsA = await plane.newNamespace(`${options.prefix}-a`);
@@ -90,6 +94,7 @@ export async function startClusterPair(
     callers: [B],
     namespace: nsA,
     router: fabric.driverFor(A),
+    ...options.a,
   });
   await createPeerTokenSecret(plane, nsA, 'peer-as64501', A);
   return {
