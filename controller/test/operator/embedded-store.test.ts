@@ -133,4 +133,40 @@ describe('the embedded store has the Kubernetes semantics the reconcilers rely o
       'does not exist in the manifests',
     );
   });
+
+  it('applies PeeringApprovals from the folder too (validated like the CRD), and removes one that left it', async () => {
+    const approval = {
+      apiVersion: 'peering.autopeer.dev/v1alpha1',
+      kind: 'PeeringApproval',
+      metadata: { name: 'as64503', namespace: 'ns' },
+      spec: {
+        peerAsn: 64503,
+        sessions: [{ location: 'pdb:ix:1', localIp: '192.0.2.1', peerIp: '192.0.2.3' }],
+      },
+    };
+    writeFileSync(join(manifests, 'approval.yaml'), JSON.stringify(approval));
+    // Neither a request nor sessions: refused with the CRD's rule, the good one still applies.
+    writeFileSync(
+      join(manifests, 'everything.yaml'),
+      JSON.stringify({
+        ...approval,
+        metadata: { name: 'everything', namespace: 'ns' },
+        spec: { peerAsn: 64503 },
+      }),
+    );
+    const first = await backing.manifests!.sync();
+    expect(first.applied).toEqual(['PeeringApproval/ns/as64503']);
+    // (The earlier test's broken.yaml is still in the folder and still reported.)
+    expect(first.problems).toContainEqual({
+      file: 'everything.yaml#1',
+      message: expect.stringMatching(
+        /^PeeringApproval ns\/everything is invalid: spec\.request: name the request/,
+      ),
+    });
+    expect((await backing.approvals!.get('ns', 'as64503'))?.spec.peerAsn).toBe(64503);
+    unlinkSync(join(manifests, 'approval.yaml'));
+    unlinkSync(join(manifests, 'everything.yaml'));
+    expect((await backing.manifests!.sync()).removed).toEqual(['PeeringApproval/ns/as64503']);
+    expect(await backing.approvals!.get('ns', 'as64503')).toBeUndefined();
+  });
 });

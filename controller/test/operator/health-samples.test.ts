@@ -33,6 +33,12 @@ interface Live {
   };
 }
 
+/** The same request with `spec.suspend: true` (nothing is sent to the peer). */
+const withSuspend = <T extends { spec: object }>(request: T): T => ({
+  ...request,
+  spec: { ...request.spec, suspend: true },
+});
+
 const reasonOf = (o: Live | undefined, type = 'Ready') =>
   o?.status?.conditions?.find((c) => c.type === type)?.reason;
 
@@ -185,25 +191,15 @@ describeWithControlPlane('Argo CD health samples recorded from the operator', (p
         peerApiUrl: netB.apiUrl,
         sessions: [{ location: 'pdb:ix:1', localIp: '2001:db8:1::1', peerIp: '2001:db8:1::2' }],
       }),
-      {
-        ...outboundRequest({
+      withSuspend(
+        outboundRequest({
           name: 'as64501-later',
           namespace: nsA,
           localAsn: A,
           peerAsn: B,
           peerApiUrl: netB.apiUrl,
         }),
-        spec: {
-          ...outboundRequest({
-            name: 'as64501-later',
-            namespace: nsA,
-            localAsn: A,
-            peerAsn: B,
-            peerApiUrl: netB.apiUrl,
-          }).spec,
-          suspend: true,
-        },
-      },
+      ),
     ]);
     const suspended = await until('suspended', async () => {
       const r = await get('peeringrequest', nsA, 'as64501-later');

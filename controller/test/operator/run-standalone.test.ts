@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { freeLoopbackPorts } from '../../../test-support/kube/control-plane.js';
 import { SqliteResourceStore } from '../../src/operator/backing/embedded/sqlite-resources.js';
 import { PEERING_REQUEST, PEERING_SESSION } from '../../src/operator/resources/api-group.js';
 import {
@@ -26,14 +26,6 @@ import {
   type Network,
 } from './support/network.js';
 import { outboundRequest } from './fixtures/manifests.js';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 const BIN = join(REPO_ROOT, 'dist', 'controller', 'src', 'cli', 'peering-operator.js');
 const A = 64500;
@@ -124,7 +116,7 @@ describe('peering-operator run --standalone (a subprocess) peering with another 
     expect(crashed.signal).toBe('SIGKILL');
     expect(await postsAnswered(origin)).toBe(1);
 
-    const port = await freePort();
+    const { health: port } = await freeLoopbackPorts(['health']);
     const second = run({}, port);
     const { items } = await eventually(
       async () => {

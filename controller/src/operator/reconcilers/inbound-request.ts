@@ -124,15 +124,18 @@ export class InboundRequests {
   private async approve(request: PeeringRequest, spec: PeeringRequestSpec, sessions: PeeringSession[]) {
     const approvals = this.deps.approvals?.(request.metadata.namespace) ?? [];
     if (spec.approved !== true && approvals.length === 0) return;
+    const covering = (session: PeeringSession) => {
+      const target = approvalTarget(session);
+      const approval = target && approvals.find((a) => approves(a, target));
+      return approval && `PeeringApproval ${approval.metadata.name}`;
+    };
     for (const session of sessions) {
       if (session.status?.state !== 'pending' || isDeleting(session.metadata)) continue;
-      const target = approvalTarget(session);
-      const by =
+      const reason =
         spec.approved === true
           ? `spec.approved on PeeringRequest ${request.metadata.name}`
-          : approvals.find((a) => target !== undefined && approves(a, target))?.metadata.name;
-      if (by === undefined) continue;
-      const reason = spec.approved === true ? by : `PeeringApproval ${by}`;
+          : covering(session);
+      if (reason === undefined) continue;
       await this.deps.sessions.updateStatus({
         ...session,
         status: { ...session.status, state: 'approved', stateReason: `approved by ${reason}` },

@@ -146,6 +146,11 @@ export function acceptedCounts(status: PeeringRequestStatus): { agreed: number; 
   return { agreed: accepted.length - pending, pending };
 }
 
+/** Whether the peer (or our policy, inbound) has answered anything of the request yet. */
+export function hasAnswer(status: PeeringRequestStatus): boolean {
+  return (status.accepted?.length ?? 0) + (status.rejected?.length ?? 0) > 0;
+}
+
 /** The order in which a request names its first session that is not ready: what is broken before what waits. */
 const READINESS_ORDER: readonly string[] = [
   ERROR_CATALOG.BGP_DOWN.reason,
@@ -194,13 +199,12 @@ export function requestConditions(
               message: `every session was rejected; first: ${describeRejection(firstRejection)} (${firstRejection.reason})`,
             }
           : { type: 'Accepted', status: 'Unknown', reason: 'NotRequested', message: 'nothing requested yet' };
-  const answered = agreed + pending + rejected > 0;
-  const notReady = [...readiness.filter((r) => !r.ready)].sort(
-    (a, b) => rank(a.reason) - rank(b.reason) || a.name.localeCompare(b.name),
-  );
+  const notReady = readiness
+    .filter((r) => !r.ready)
+    .sort((a, b) => rank(a.reason) - rank(b.reason) || a.name.localeCompare(b.name));
   const first = notReady[0];
   let ready: DesiredCondition;
-  if (options.failure && !answered) {
+  if (options.failure && !hasAnswer(status)) {
     ready = { type: 'Ready', status: 'False', ...options.failure };
   } else if (readiness.length > 0 && !first) {
     ready = {

@@ -16,6 +16,7 @@ import { InboundRequests, type InboundRequestDeps } from './inbound-request.js';
 import { OutboundRequests, type OutboundRequestDeps, type RequestPass } from './outbound-request.js';
 import {
   acceptedCounts,
+  hasAnswer,
   requestConditions,
   requestPhase,
   type SessionReadiness,
@@ -96,12 +97,11 @@ export class RequestReconciler {
     const next: PeeringRequestStatus = { ...status, accepted };
     const states = accepted.map((a) => a.state);
     const failure = error === undefined ? undefined : asFailure(error);
-    const answered = accepted.length + (next.rejected?.length ?? 0) > 0;
     // A failure before anything was answered leaves nothing else to show: the request has Failed (Argo CD:
     // Degraded) until a retry gets through (an intent in flight stays on record for it). Later failures show in
     // Synced; the sessions keep their phase.
     next.phase =
-      failure && !answered ? 'Failed' : dePeered ? 'DePeered' : requestPhase(next, states, inbound);
+      failure && !hasAnswer(next) ? 'Failed' : dePeered ? 'DePeered' : requestPhase(next, states, inbound);
     const counts = acceptedCounts(next);
     next.sessionCounts = {
       accepted: counts.agreed,

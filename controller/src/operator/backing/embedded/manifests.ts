@@ -36,6 +36,14 @@ export interface SyncReport {
   problems: ManifestProblem[];
 }
 
+type ManifestKind = 'PeeringRequest' | 'PeeringApproval';
+type AnyResource = Resource<unknown, unknown>;
+
+/** How a report names an object: requests as `namespace/name` (as always), other kinds with their kind first. */
+function reportName(kind: ManifestKind, namespace: string, name: string): string {
+  return kind === 'PeeringRequest' ? `${namespace}/${name}` : `${kind}/${namespace}/${name}`;
+}
+
 /**
  * Standalone mode's GitOps: the PeeringRequests and Secrets in a folder of YAML files are the desired state.
  * Each sync creates or updates what the files hold and deletes requests that came from a file and are no longer
@@ -46,9 +54,6 @@ export interface SyncReport {
  * const manifests = new ManifestFolder('/etc/peering/manifests', requests, secrets);
  * const report = await manifests.sync();
  */
-type ManifestKind = 'PeeringRequest' | 'PeeringApproval';
-type AnyResource = Resource<unknown, unknown>;
-
 export class ManifestFolder {
   private readonly collections: Record<ManifestKind, ResourceCollection<AnyResource> | undefined>;
 
@@ -68,6 +73,7 @@ export class ManifestFolder {
   async sync(): Promise<SyncReport> {
     const report: SyncReport = { applied: [], removed: [], problems: [] };
     const files = (await readdir(this.dir)).filter((f) => ['.yaml', '.yml'].includes(extname(f))).sort();
+    // By kind, namespace and name.
     const wanted = new Map<string, { file: string; kind: ManifestKind; object: AnyResource }>();
     const secrets = new Map<string, Record<string, string>>();
     for (const file of files) {
@@ -123,9 +129,9 @@ export class ManifestFolder {
     }
     this.secrets.replace(secrets);
 
-    for (const [key, { file, kind, object }] of wanted) {
+    for (const { file, kind, object } of wanted.values()) {
       const collection = this.collections[kind] as ResourceCollection<AnyResource>;
-      const name = kind === 'PeeringRequest' ? key.slice(kind.length + 1) : key;
+      const name = reportName(kind, object.metadata.namespace, object.metadata.name);
       try {
         const current = await collection.get(object.metadata.namespace, object.metadata.name);
         if (!current) {
@@ -159,10 +165,10 @@ export class ManifestFolder {
       if (!collection) continue;
       const { items } = await collection.list({ labels: { [LABEL.manifest]: 'true' } });
       for (const item of items) {
-        const key = `${item.metadata.namespace}/${item.metadata.name}`;
-        if (wanted.has(`${kind}/${key}`) || item.metadata.deletionTimestamp) continue;
-        await collection.delete(item.metadata.namespace, item.metadata.name);
-        report.removed.push(kind === 'PeeringRequest' ? key : `${kind}/${key}`);
+        const { namespace, name } = item.metadata;
+        if (wanted.has(`${kind}/${namespace}/${name}`) || item.metadata.deletionTimestamp) continue;
+        await collection.delete(namespace, name);
+        report.removed.push(reportName(kind, namespace, name));
       }
     }
     return report;
