@@ -30,11 +30,26 @@ export interface ArgoApplicationState {
   operationPhase?: string;
   operationMessage?: string;
   conditions?: { type: string; message: string }[];
+  /** Each resource the Application manages, with its sync status and (where Argo CD assesses it) its health. */
+  resources?: ArgoResourceState[];
+}
+
+export interface ArgoResourceState {
+  kind: string;
+  name: string;
+  namespace?: string;
+  status?: string;
+  health?: { status?: string; message?: string };
 }
 
 export interface RunningArgoCd {
   /** What a git server's webhook makes Argo CD do on a push: look at the repository again now (hard refresh). */
   refresh(name: string): Promise<void>;
+  /**
+   * What the same webhook makes the ApplicationSet controller do: generate the ApplicationSet's Applications again
+   * now, from the repository as it is (the refresh annotation also bypasses the repo server's revision cache).
+   */
+  refreshSet(name: string): Promise<void>;
   /** Argo CD's view of an Application: sync status, health and their messages. */
   application(name: string): Promise<ArgoApplicationState | undefined>;
   logTail(): string;
@@ -72,7 +87,13 @@ async function waitForPort(
  */
 export async function startArgoCd(
   plane: ControlPlane,
-  options: { dir: string; workDir: string; argocdCm: Record<string, string> },
+  options: {
+    dir: string;
+    workDir: string;
+    argocdCm: Record<string, string>;
+    /** Folders put first on the PATH of Argo CD's processes: the repo server runs `helm` from there for charts. */
+    path?: readonly string[];
+  },
 ): Promise<RunningArgoCd> {
   const { dir, workDir } = options;
   mkdirSync(workDir, { recursive: true });
@@ -141,7 +162,7 @@ export async function startArgoCd(
   ]);
   const binary = join(dir, 'bin/argocd');
   const env = [
-    `PATH=${join(dir, 'hack')}:${process.env['PATH'] ?? '/usr/bin:/bin'}`,
+    `PATH=${[...(options.path ?? []), join(dir, 'hack'), process.env['PATH'] ?? '/usr/bin:/bin'].join(':')}`,
     `HOME=${workDir}`,
     `KUBECONFIG=${kubeconfig}`,
     'ARGOCD_FAKE_IN_CLUSTER=true',
@@ -260,6 +281,17 @@ export async function startArgoCd(
         '--overwrite',
       ]);
     },
+    async refreshSet(name) {
+      await plane.kubectl([
+        'annotate',
+        'applicationsets.argoproj.io',
+        name,
+        '-n',
+        ARGOCD_NAMESPACE,
+        'argocd.argoproj.io/application-set-refresh=true',
+        '--overwrite',
+      ]);
+    },
     async application(name) {
       const out = await plane
         .kubectl(['get', 'applications.argoproj.io', name, '-n', ARGOCD_NAMESPACE, '-o', 'json'])
@@ -272,6 +304,7 @@ export async function startArgoCd(
             health?: { status?: string; message?: string };
             operationState?: { phase?: string; message?: string };
             conditions?: { type: string; message: string }[];
+            resources?: ArgoResourceState[];
           };
         }
       ).status;
@@ -283,6 +316,7 @@ export async function startArgoCd(
         operationPhase: status?.operationState?.phase,
         operationMessage: status?.operationState?.message,
         conditions: status?.conditions,
+        resources: status?.resources,
       };
     },
     logTail: () =>

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds the real kube-apiserver and etcd that the test harness
-# (control-plane.ts) runs, from the versions pinned in go.mod, into
+# Builds the real kube-apiserver, etcd and kube-controller-manager that the
+# test harness (control-plane.ts) runs, from the versions pinned in go.mod, into
 #   ${PEERING_ENVTEST_CACHE:-$HOME/.cache/peering-operator/envtest}/<k8s version>-<recipe hash>/
 # and does nothing when that folder is already complete. The hash covers go.mod,
 # go.sum, our main packages and the build flags, so changing a pin builds a new
@@ -26,19 +26,20 @@ fi
 k8s_minor=${k8s_version#v1.}
 k8s_minor=${k8s_minor%%.*}
 
-# component-base/version is what /version, `kubectl version` and the API
-# server's compatibility-version logic read; upstream's build sets it the same way.
+# component-base/version is what /version, `kubectl version` and the
+# compatibility-version logic of the API server and the controller manager
+# read; upstream's build sets it the same way, for both.
 version_pkg=k8s.io/component-base/version
-apiserver_ldflags="-s -w -X $version_pkg.gitVersion=$k8s_version -X $version_pkg.gitMajor=1 -X $version_pkg.gitMinor=$k8s_minor -X $version_pkg.gitTreeState=clean"
+k8s_ldflags="-s -w -X $version_pkg.gitVersion=$k8s_version -X $version_pkg.gitMajor=1 -X $version_pkg.gitMinor=$k8s_minor -X $version_pkg.gitTreeState=clean"
 etcd_ldflags="-s -w"
 # Part of the hash: a change of flags must not reuse binaries built with the old ones.
-recipe="trimpath|buildvcs=false|$apiserver_ldflags|$etcd_ldflags|CGO_ENABLED=0"
+recipe="trimpath|buildvcs=false|$k8s_ldflags|$etcd_ldflags|CGO_ENABLED=0"
 
 hash=$( { echo "$recipe"; cat go.mod go.sum cmd/*/main.go; } | sha256sum | cut -c1-12)
 cache_root=${PEERING_ENVTEST_CACHE:-$HOME/.cache/peering-operator/envtest}
 dir=$cache_root/$k8s_version-$hash
 
-complete() { [[ -x $dir/kube-apiserver && -x $dir/etcd && -f $dir/VERSIONS ]]; }
+complete() { [[ -x $dir/kube-apiserver && -x $dir/etcd && -x $dir/kube-controller-manager && -f $dir/VERSIONS ]]; }
 
 case ${1:-} in
 --print-dir)
@@ -61,8 +62,9 @@ if complete; then
 fi
 
 if ! command -v go > /dev/null; then
-	echo "build.sh: Go is not installed, so kube-apiserver and etcd cannot be built." >&2
-	echo "build.sh: install Go >= 1.26, or point KUBEBUILDER_ASSETS at a folder with kube-apiserver and etcd." >&2
+	echo "build.sh: Go is not installed, so kube-apiserver, etcd and kube-controller-manager cannot be built." >&2
+	echo "build.sh: install Go >= 1.26, or point KUBEBUILDER_ASSETS at a folder with kube-apiserver and etcd" >&2
+	echo "build.sh: (and kube-controller-manager, for tests that ask for it)." >&2
 	exit 1
 fi
 
@@ -82,18 +84,27 @@ fi
 tmp=$(mktemp -d "$cache_root/.building-XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 
-echo "build.sh: building kube-apiserver $k8s_version and etcd $etcd_version into $dir (takes minutes the first time)" >&2
+echo "build.sh: building kube-apiserver, kube-controller-manager $k8s_version and etcd $etcd_version into $dir (takes minutes the first time)" >&2
 start=$SECONDS
+timings=()
 # Static binaries that run on any Linux of the same architecture; -buildvcs=false
 # because the enclosing git checkout is not these binaries' version.
 export CGO_ENABLED=0
-go build -trimpath -buildvcs=false -ldflags "$apiserver_ldflags" -o "$tmp/kube-apiserver" ./cmd/kube-apiserver
-go build -trimpath -buildvcs=false -ldflags "$etcd_ldflags" -o "$tmp/etcd" ./cmd/etcd
+build() { # name ldflags
+	local began=$SECONDS
+	go build -trimpath -buildvcs=false -ldflags "$2" -o "$tmp/$1" "./cmd/$1"
+	timings+=("$1 $((SECONDS - began))s")
+	echo "build.sh: $1 built in $((SECONDS - began))s" >&2
+}
+build kube-apiserver "$k8s_ldflags"
+build etcd "$etcd_ldflags"
+build kube-controller-manager "$k8s_ldflags"
 {
 	echo "kube-apiserver $k8s_version"
+	echo "kube-controller-manager $k8s_version"
 	echo "etcd $etcd_version"
 	echo "go $(go env GOVERSION)"
-	echo "built $(date -u +%Y-%m-%dT%H:%M:%SZ) in $((SECONDS - start))s"
+	echo "built $(date -u +%Y-%m-%dT%H:%M:%SZ) in $((SECONDS - start))s (${timings[*]})"
 } > "$tmp/VERSIONS"
 # A rename is atomic, so a reader never sees half a folder.
 rm -rf "$dir"

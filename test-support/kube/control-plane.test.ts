@@ -1,23 +1,27 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import {
   ApiException,
+  AppsV1Api,
+  CoreV1Api,
   CustomObjectsApi,
+  PolicyV1Api,
   RbacAuthorizationV1Api,
   makeInformer,
   type KubernetesListObject,
   type KubernetesObject,
+  type V1Deployment,
 } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
 
 import { startControlPlane } from './control-plane.js';
-import { findControlPlaneSource } from './control-plane-source.js';
+import { buildBinaries, findControlPlaneSource } from './control-plane-source.js';
 import { describeWithControlPlane } from './describe-with-control-plane.js';
-import { ControlPlaneStartError, CrdSourceError } from './errors.js';
+import { ControlPlaneStartError, ControlPlaneUnavailableError, CrdSourceError } from './errors.js';
 import { sleep } from './supervised-process.js';
 
 // A CRD of the harness's own, shaped like ours will be: a structural schema,
@@ -336,6 +340,155 @@ describeWithControlPlane('control plane (real etcd + kube-apiserver)', (plane) =
   });
 });
 
+/** Polls `probe` until it gives something other than undefined; fails naming `what` after `timeoutMs`. */
+async function eventually<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 30_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`waited ${timeoutMs} ms in vain for ${what}`);
+    await sleep(100);
+  }
+}
+
+/** Whether reading an object answers 404. */
+async function isGone(read: Promise<unknown>): Promise<boolean> {
+  try {
+    await read;
+    return false;
+  } catch (error) {
+    if (error instanceof ApiException && error.code === 404) return true;
+    throw error;
+  }
+}
+
+function controlledBy(object: KubernetesObject, owner: KubernetesObject): boolean {
+  return (object.metadata?.ownerReferences ?? []).some(
+    (reference) => reference.controller === true && reference.uid === owner.metadata?.uid,
+  );
+}
+
+function deployment(name: string, replicas: number): V1Deployment {
+  return {
+    metadata: { name },
+    spec: {
+      replicas,
+      selector: { matchLabels: { app: name } },
+      template: {
+        metadata: { labels: { app: name } },
+        spec: {
+          containers: [{ name: 'pause', image: 'registry.k8s.io/pause:3.10' }],
+          // Only matters on an existing cluster, where the Pod may run.
+          terminationGracePeriodSeconds: 0,
+        },
+      },
+    },
+  };
+}
+
+describeWithControlPlane(
+  'kube-controller-manager, opt-in (real deployment, replicaset, disruption and garbage-collector controllers)',
+  (plane) => {
+    let namespace: string;
+    let apps: AppsV1Api;
+    let core: CoreV1Api;
+    let policy: PolicyV1Api;
+    // Only a local plane is sure to have no scheduler; an existing cluster may run the Pods.
+    const local = (): boolean => plane().kind === 'local';
+
+    beforeAll(async () => {
+      namespace = await plane().newNamespace('workloads');
+      apps = plane().kubeConfig.makeApiClient(AppsV1Api);
+      core = plane().kubeConfig.makeApiClient(CoreV1Api);
+      policy = plane().kubeConfig.makeApiClient(PolicyV1Api);
+    });
+
+    const observed = (name: string): Promise<V1Deployment> =>
+      eventually(`Deployment ${name}'s status.observedGeneration to reach its generation`, async () => {
+        const current = await apps.readNamespacedDeployment({ name, namespace });
+        return current.status?.observedGeneration === current.metadata?.generation ? current : undefined;
+      });
+
+    it("writes a Deployment's status.observedGeneration, and again after a change of spec", async () => {
+      await apps.createNamespacedDeployment({ namespace, body: deployment('idle', 0) });
+      const first = await observed('idle');
+      expect(first.metadata?.generation).toBe(1);
+      expect(first.status?.conditions?.map((c) => `${c.type}=${c.status}`)).toEqual(
+        expect.arrayContaining(['Available=True', 'Progressing=True']),
+      );
+
+      // What Argo CD's Deployment health waits for after every sync.
+      const changed = structuredClone(first);
+      changed.spec!.template.metadata!.annotations = { 'peering-operator.test/revision': '2' };
+      await apps.replaceNamespacedDeployment({ name: 'idle', namespace, body: changed });
+      const second = await observed('idle');
+      expect(second.metadata?.generation).toBe(2);
+    });
+
+    it.each(['Foreground', 'Background'] as const)(
+      'gives a Deployment of one replica a ReplicaSet and a Pending Pod, all collected after a %s delete',
+      async (propagationPolicy) => {
+        const name = `one-${propagationPolicy.toLowerCase()}`;
+        const created = await apps.createNamespacedDeployment({ namespace, body: deployment(name, 1) });
+        const replicaSet = await eventually(`a ReplicaSet controlled by Deployment ${name}`, async () =>
+          (await apps.listNamespacedReplicaSet({ namespace })).items.find((rs) => controlledBy(rs, created)),
+        );
+        const pod = await eventually(
+          `a Pod controlled by ReplicaSet ${replicaSet.metadata?.name}`,
+          async () =>
+            (await core.listNamespacedPod({ namespace })).items.find((p) => controlledBy(p, replicaSet)),
+        );
+        if (local()) {
+          expect(pod.status?.phase).toBe('Pending');
+          expect(pod.spec?.nodeName).toBeUndefined();
+        }
+        const status = await eventually(`Deployment ${name} to count its replica`, async () => {
+          const current = await observed(name);
+          return current.status?.replicas === 1 ? current.status : undefined;
+        });
+        expect(status).toMatchObject({ replicas: 1, updatedReplicas: 1 });
+        if (local()) expect(status).toMatchObject({ unavailableReplicas: 1 });
+
+        await apps.deleteNamespacedDeployment({ name, namespace, propagationPolicy });
+        await eventually(`Deployment ${name}, its ReplicaSet and its Pod to be deleted`, async () => {
+          const gone = await Promise.all([
+            isGone(apps.readNamespacedDeployment({ name, namespace })),
+            isGone(apps.readNamespacedReplicaSet({ name: replicaSet.metadata!.name!, namespace })),
+            isGone(core.readNamespacedPod({ name: pod.metadata!.name!, namespace })),
+          ]);
+          return gone.every(Boolean) ? true : undefined;
+        });
+      },
+    );
+
+    it("writes a PodDisruptionBudget's status, counting the Deployment's Pod", async () => {
+      await apps.createNamespacedDeployment({ namespace, body: deployment('guarded', 1) });
+      await policy.createNamespacedPodDisruptionBudget({
+        namespace,
+        body: {
+          metadata: { name: 'guarded' },
+          spec: { minAvailable: 1, selector: { matchLabels: { app: 'guarded' } } },
+        },
+      });
+      const status = await eventually('the PodDisruptionBudget status to count one Pod', async () => {
+        const pdb = await policy.readNamespacedPodDisruptionBudget({ name: 'guarded', namespace });
+        return pdb.status?.observedGeneration === pdb.metadata?.generation && pdb.status?.expectedPods === 1
+          ? pdb.status
+          : undefined;
+      });
+      expect(status.observedGeneration).toBe(1);
+      // A Pending Pod is not healthy, so no disruption is allowed.
+      if (local())
+        expect(status).toMatchObject({ currentHealthy: 0, desiredHealthy: 1, disruptionsAllowed: 0 });
+    });
+  },
+  { controllerManager: true },
+);
+
 // Processes whose command line mentions `text`, read from /proc as ps would.
 function processesMentioning(text: string): number[] {
   const pids: number[] = [];
@@ -375,6 +528,8 @@ const source = findControlPlaneSource();
       try {
         console.info(`control plane started in ${startupMs} ms at ${local.server}`);
         expect(processesMentioning(logDir).length).toBeGreaterThanOrEqual(2);
+        // Opt-in only: existing suites get no controllers acting on their objects.
+        expect(processesMentioning(join(logDir, 'kube-controller-manager'))).toEqual([]);
         expect(await portAcceptsConnections(port)).toBe(true);
         expect(startupMs).toBeLessThan(20_000);
       } finally {
@@ -384,6 +539,53 @@ const source = findControlPlaneSource();
       expect(await portAcceptsConnections(port)).toBe(false);
       expect(readdirSync(tmpdir())).not.toContain(logDir.split('/').pop());
       await expect(local.newNamespace()).rejects.toThrow(/stopped/);
+    }, 120_000);
+
+    it('with controllerManager, also runs kube-controller-manager, and stop() ends it with the rest', async () => {
+      const started = Date.now();
+      const local = await startControlPlane({ source, controllerManager: true });
+      const startupMs = Date.now() - started;
+      const logDir = local.logDir as string;
+      try {
+        console.info(`control plane with kube-controller-manager started in ${startupMs} ms`);
+        expect(processesMentioning(join(logDir, 'kube-controller-manager')).length).toBeGreaterThanOrEqual(1);
+        expect(startupMs).toBeLessThan(20_000);
+      } finally {
+        await local.stop();
+      }
+      expect(processesMentioning(logDir)).toEqual([]);
+    }, 120_000);
+
+    it("fails a start with kube-controller-manager's own complaint about an unknown controller", async () => {
+      const failed = startControlPlane({
+        source,
+        controllerManager: { controllers: ['no-such-controller'] },
+      });
+      await expect(failed).rejects.toThrow(ControlPlaneStartError);
+      await expect(failed).rejects.toThrow(/kube-controller-manager exited[\s\S]*no-such-controller/);
+      expect(processesMentioning(`peering-envtest-${process.pid}-`)).toEqual([]);
+    }, 120_000);
+
+    it('refuses controllerManager for a folder without kube-controller-manager, naming build.sh; without it, starts as before', async () => {
+      const built = source.kind === 'binaries' ? source.dir : await buildBinaries();
+      // Like an envtest download: kube-apiserver and etcd only.
+      const assets = await mkdtemp(join(tmpdir(), 'peering-assets-'));
+      try {
+        for (const binary of ['kube-apiserver', 'etcd'])
+          await symlink(join(built, binary), join(assets, binary));
+        const envtest = { kind: 'binaries', dir: assets, origin: 'KUBEBUILDER_ASSETS' } as const;
+
+        const refused = startControlPlane({ source: envtest, controllerManager: true });
+        await expect(refused).rejects.toThrow(ControlPlaneUnavailableError);
+        await expect(refused).rejects.toThrow(
+          /KUBEBUILDER_ASSETS \(.*\) has no executable kube-controller-manager\. Run .*test-support\/kube\/build\.sh/,
+        );
+
+        const plain = await startControlPlane({ source: envtest });
+        await plain.stop();
+      } finally {
+        await rm(assets, { recursive: true, force: true });
+      }
     }, 120_000);
 
     it("fails a start with the API server's own complaint, and leaves nothing running", async () => {

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { readdirSync, rmSync } from 'node:fs';
+import { accessSync, constants, readdirSync, rmSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
@@ -19,7 +19,12 @@ import {
 import { stringify } from 'yaml';
 
 import { ADMIN_USER, generateCertificates, type ControlPlaneCertificates } from './certificates.js';
-import { buildBinaries, findControlPlaneSource, type ControlPlaneSource } from './control-plane-source.js';
+import {
+  BUILD_SCRIPT,
+  buildBinaries,
+  findControlPlaneSource,
+  type ControlPlaneSource,
+} from './control-plane-source.js';
 import { installCRDs, uninstallCRDs, type CrdSource } from './crds.js';
 import { ControlPlaneStartError, ControlPlaneStoppedError, ControlPlaneUnavailableError } from './errors.js';
 import { sleep, startSupervisedProcess, type SupervisedProcess } from './supervised-process.js';
@@ -38,7 +43,10 @@ export interface ControlPlane {
   readonly kubeconfigPath: string;
   /** The same admin credential, loaded. */
   readonly kubeConfig: KubeConfig;
-  /** Folder with etcd's and kube-apiserver's logs (`local` only); removed by stop(). */
+  /**
+   * Folder with the logs of etcd, kube-apiserver and, if asked for,
+   * kube-controller-manager (`local` only); removed by stop().
+   */
   readonly logDir: string | undefined;
   /**
    * Creates a namespace named `<prefix>-<random>` and resolves with its name.
@@ -62,9 +70,9 @@ export interface ControlPlane {
   /** Runs the machine's `kubectl` against this API server; rejects on a non-zero exit. */
   kubectl(args: readonly string[]): Promise<{ stdout: string; stderr: string }>;
   /**
-   * Stops kube-apiserver and etcd (process group and all) and removes their
-   * data, or for `existing` deletes the namespaces and CRDs this harness
-   * created. Safe to call twice.
+   * Stops kube-controller-manager if it runs, kube-apiserver and etcd
+   * (process group and all) and removes their data, or for `existing`
+   * deletes the namespaces and CRDs this harness created. Safe to call twice.
    */
   stop(): Promise<void>;
 }
@@ -78,7 +86,40 @@ export interface StartControlPlaneOptions {
   readonly crds?: CrdSource;
   /** How long etcd plus kube-apiserver may take to become ready; default 60 s. */
   readonly readyTimeoutMs?: number;
+  /**
+   * Also run the real kube-controller-manager (local control planes only; an
+   * existing cluster has its own), so Deployments, ReplicaSets and
+   * PodDisruptionBudgets get their status from the real controllers and
+   * ownerReferences cascade. `true` runs {@link DEFAULT_CONTROLLERS}. There is
+   * no scheduler or kubelet: Pods stay Pending. Off by default, because the
+   * garbage collector deletes any object whose owner does not exist, which a
+   * test that fakes ownerReferences would not expect. Needs
+   * `kube-controller-manager` next to kube-apiserver (test-support/kube/build.sh
+   * builds it); without it the start fails saying so.
+   */
+  readonly controllerManager?: boolean | ControllerManagerOptions;
 }
+
+export interface ControllerManagerOptions {
+  /** Its `--controllers` list (canonical names or aliases); default {@link DEFAULT_CONTROLLERS}. */
+  readonly controllers?: readonly string[];
+  /** Extra kube-controller-manager flags (`--name=value`), after ours so they win. */
+  readonly args?: readonly string[];
+}
+
+/**
+ * The controllers `controllerManager: true` runs: enough for workloads'
+ * statuses to be real and for cascading deletion, and nothing that would
+ * touch what other tests create (no namespace, ServiceAccount, token,
+ * endpoint or node controllers). Canonical names of Kubernetes 1.37; their
+ * old aliases are deployment, replicaset, disruption and garbagecollector.
+ */
+export const DEFAULT_CONTROLLERS: readonly string[] = [
+  'deployment-controller',
+  'replicaset-controller',
+  'disruption-controller',
+  'garbage-collector-controller',
+];
 
 /**
  * Starts a real control plane (etcd + kube-apiserver on free loopback ports,
@@ -107,10 +148,14 @@ export async function startControlPlane(options: StartControlPlaneOptions = {}):
       plane = await connectExisting(source.kubeconfig);
       break;
     case 'build':
-      plane = await startLocal(await buildBinaries(), options);
+      plane = await startLocal(await buildBinaries(), 'the folder build.sh built', options);
       break;
     case 'binaries':
-      plane = await startLocal(source.dir, options);
+      plane = await startLocal(
+        source.dir,
+        source.origin === 'KUBEBUILDER_ASSETS' ? 'KUBEBUILDER_ASSETS' : 'the build cache',
+        options,
+      );
       break;
   }
   if (options.crds !== undefined) {
@@ -126,7 +171,30 @@ export async function startControlPlane(options: StartControlPlaneOptions = {}):
 
 const WORK_DIR_PREFIX = 'peering-envtest-';
 
-async function startLocal(binDir: string, options: StartControlPlaneOptions): Promise<ControlPlane> {
+/**
+ * Fails before anything starts when kube-controller-manager is asked for and
+ * `binDir` (from `origin`) has none, e.g. an envtest download, which never
+ * ships one, or a folder built before build.sh built it.
+ */
+function requireControllerManager(binDir: string, origin: string): void {
+  const binary = join(binDir, 'kube-controller-manager');
+  try {
+    accessSync(binary, constants.X_OK);
+  } catch {
+    throw new ControlPlaneUnavailableError(
+      `the controllerManager option needs kube-controller-manager, but ${origin} (${binDir}) has no ` +
+        `executable kube-controller-manager. Run ${BUILD_SCRIPT}: it builds kube-controller-manager with ` +
+        'kube-apiserver and etcd and prints their folder; unset KUBEBUILDER_ASSETS or point it at that folder.',
+    );
+  }
+}
+
+async function startLocal(
+  binDir: string,
+  origin: string,
+  options: StartControlPlaneOptions,
+): Promise<ControlPlane> {
+  if (options.controllerManager) requireControllerManager(binDir, origin);
   removeAbandonedWorkDirs();
   // The pid in the name lets a later run remove folders whose owner died.
   const workDir = await mkdtemp(join(tmpdir(), `${WORK_DIR_PREFIX}${process.pid}-`));
@@ -145,10 +213,11 @@ async function startLocal(binDir: string, options: StartControlPlaneOptions): Pr
     // A port found free can be taken by someone else before our process binds
     // it; such a start is retried on new ports.
     for (let attempt = 1; ; attempt++) {
-      const { etcdPort, etcdPeerPort, apiPort } = await freeLoopbackPorts([
+      const { etcdPort, etcdPeerPort, apiPort, controllerManagerPort } = await freeLoopbackPorts([
         'etcdPort',
         'etcdPeerPort',
         'apiPort',
+        'controllerManagerPort',
       ]);
       try {
         const etcd = startEtcd(binDir, workDir, etcdPort, etcdPeerPort);
@@ -171,6 +240,29 @@ async function startLocal(binDir: string, options: StartControlPlaneOptions): Pr
         await writeFile(kubeconfigPath, adminKubeconfig(server, certificates), { mode: 0o600 });
         const kubeConfig = new KubeConfig();
         kubeConfig.loadFromFile(kubeconfigPath);
+
+        if (options.controllerManager) {
+          // A file of its own: tests may run `kubectl config ...` on the one above.
+          const controllerManagerKubeconfig = join(workDir, 'kube-controller-manager.kubeconfig');
+          await writeFile(controllerManagerKubeconfig, adminKubeconfig(server, certificates), {
+            mode: 0o600,
+          });
+          const controllerManager = startControllerManager(
+            binDir,
+            workDir,
+            certificates,
+            controllerManagerKubeconfig,
+            controllerManagerPort,
+            options.controllerManager === true ? {} : options.controllerManager,
+          );
+          processes.push(controllerManager);
+          await waitUntilReady(
+            controllerManager,
+            `https://127.0.0.1:${controllerManagerPort}/healthz`,
+            readyTimeoutMs,
+            certificates,
+          );
+        }
 
         return makeControlPlane({
           kind: 'local',
@@ -258,6 +350,43 @@ function startApiServer(
       ...extraArgs,
     ],
     join(workDir, 'kube-apiserver.log'),
+  );
+}
+
+function startControllerManager(
+  binDir: string,
+  workDir: string,
+  certificates: ControlPlaneCertificates,
+  kubeconfigPath: string,
+  port: number,
+  options: ControllerManagerOptions,
+): SupervisedProcess {
+  return startSupervisedProcess(
+    'kube-controller-manager',
+    join(binDir, 'kube-controller-manager'),
+    [
+      `--kubeconfig=${kubeconfigPath}`,
+      // Serving only so the harness can tell it is up (/healthz, open to all)
+      // and a person can read /metrics with the admin certificate (its
+      // system:masters group is always allowed). No authentication or
+      // authorization kubeconfig: the lookups they bring would log an error
+      // every few seconds about the front-proxy CA this API server lacks.
+      '--bind-address=127.0.0.1',
+      `--secure-port=${port}`,
+      `--tls-cert-file=${certificates.servingCertPath}`,
+      `--tls-private-key-file=${certificates.servingKeyPath}`,
+      `--client-ca-file=${certificates.caCertPath}`,
+      // One instance per API server: no Lease to wait for or to renew.
+      '--leader-elect=false',
+      `--controllers=${(options.controllers ?? DEFAULT_CONTROLLERS).join(',')}`,
+      // Every controller acts with the admin credential above; with true it
+      // would need the ServiceAccount token controller and a signing key.
+      '--use-service-account-credentials=false',
+      // Controllers stop within a second here; the default 10 s would only delay stop().
+      '--controller-shutdown-timeout=3s',
+      ...(options.args ?? []),
+    ],
+    join(workDir, 'kube-controller-manager.log'),
   );
 }
 

@@ -24,7 +24,10 @@ function failure(code: ControlPlaneErrorCode, name: string) {
   };
 }
 
-/** Neither KUBECONFIG, KUBEBUILDER_ASSETS, cached binaries nor Go are there. */
+/**
+ * Neither KUBECONFIG, KUBEBUILDER_ASSETS, cached binaries nor Go are there; or
+ * a test asks for kube-controller-manager and the binaries' folder has none.
+ */
 export const ControlPlaneUnavailableError = failure(
   'ERR_CONTROL_PLANE_UNAVAILABLE',
   'ControlPlaneUnavailableError',

@@ -152,6 +152,8 @@ export function demoConfig(
     peeringDbDir: string;
     /** Send counter-requests (the draft's return_url flow) automatically, authenticated at the issuer. */
     counterRequests?: boolean;
+    /** How inbound sessions are approved; default `auto`. */
+    approval?: 'auto' | 'manual';
   },
 ): ConfigInput {
   const counterRequests = options.counterRequests
@@ -175,7 +177,7 @@ export function demoConfig(
     peeringdb: { dataDir: options.peeringDbDir },
     store: { dataDir: 'store' },
     policy: {
-      approval: 'auto',
+      approval: options.approval ?? 'auto',
       timeWindow: '1h',
       allowLoopbackEndpoints: true,
       ...(counterRequests ? { counterRequests } : {}),
@@ -332,6 +334,11 @@ export interface TwoNetworksOptions {
   routerAgents?: boolean;
   /** AS64501 runs FRR (bgpd, driven by the FRR driver) instead of BIRD; AS64500 stays on BIRD. */
   frr?: boolean;
+  /**
+   * How AS64501, the receiver, approves the sessions AS64500 asks for; default `auto`. With `manual` they wait as
+   * `pending` until a person (or a PeeringApproval) approves them.
+   */
+  receiverApproval?: 'auto' | 'manual';
   logger?: (asn: number) => Logger;
 }
 
@@ -395,6 +402,7 @@ export async function startTwoNetworks(options: TwoNetworksOptions): Promise<Two
         issuer: issuer.issuer,
         peeringDbDir,
         counterRequests: options.counterRequests === true && index === 1,
+        ...(index === 1 && options.receiverApproval ? { approval: options.receiverApproval } : {}),
       });
       const configPath = join(dir, 'peering-operator.yaml');
       writeFileSync(

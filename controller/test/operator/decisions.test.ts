@@ -422,7 +422,7 @@ describe('outbound request decisions', () => {
         ),
       );
       expect(pending['Accepted']).toBe(
-        'Unknown PendingApproval: 1 session(s) waiting for approval (set spec.approved: true to approve), 0 rejected',
+        'Unknown PendingApproval: 1 session(s) waiting for approval (approve them with a PeeringApproval or spec.approved: true), 0 rejected',
       );
       expect(
         byType(

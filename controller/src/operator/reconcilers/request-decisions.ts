@@ -171,7 +171,7 @@ export function requestConditions(
   const rejected = status.rejected?.length ?? 0;
   const firstRejection = status.rejected?.[0];
   const approver = options.inbound
-    ? 'set spec.approved: true to approve'
+    ? 'approve them with a PeeringApproval or spec.approved: true'
     : 'the peer has not approved them yet';
   const acceptedCondition: DesiredCondition =
     agreed > 0

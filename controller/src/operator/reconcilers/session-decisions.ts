@@ -125,7 +125,7 @@ export function sessionConditions(
             message:
               direction === 'Outbound'
                 ? 'the peer has not approved the session yet'
-                : 'waiting for approval (set spec.approved: true on the PeeringRequest)',
+                : 'waiting for approval (a PeeringApproval, or spec.approved: true on the PeeringRequest)',
           }
         : ROUTED_STATES.has(state)
           ? { type: 'Accepted', status: 'True', reason: 'Approved', message: `the session is ${state}` }

@@ -29,10 +29,20 @@ import { EXAMPLES_DIR } from '../../support/sample.js';
  */
 export function kubeLabBacking(
   plane: () => ControlPlane,
+  options: {
+    /**
+     * A network whose operator was installed already (by the chart): its namespace and ServiceAccount, whose
+     * RBAC the operator then runs with instead of the test's copy of the chart's rules.
+     */
+    installed?: (asn: number) => { namespace: string; serviceAccount: string } | undefined;
+  } = {},
 ): (network: { asn: number }) => Promise<NetworkBacking> {
   return async (network) => {
-    const namespace = await plane().newNamespace(`as${network.asn}`);
-    const kube = await operatorKubeClient(plane(), namespace);
+    const installed = options.installed?.(network.asn);
+    const namespace = installed?.namespace ?? (await plane().newNamespace(`as${network.asn}`));
+    const kube = installed
+      ? await KubeClient.connect(await plane().serviceAccountKubeConfig(namespace, installed.serviceAccount))
+      : await operatorKubeClient(plane(), namespace);
     return {
       backing: kubernetesBacking(kube),
       namespace,
