@@ -8,8 +8,10 @@
  *   node ../../dist/examples/cdktf/main.js --yaml   # prints the same peering as PeeringRequest YAML
  *   cd cdktf.out/stacks/peering && terraform init && terraform plan
  *
- * At apply time Terraform needs PEERING_TOKEN_AS15169 (a bearer token for Google's Peering API) and
- * BGP_MD5_AS15169_AMS_IX (the session secret) in its environment; neither ever enters the state.
+ * Each session is a `peering_session` of our provider, peering-operator/peering (scripts/setup.d/
+ * 41-terraform-peering.sh builds it into a filesystem mirror; docs/terraform.md says how Terraform finds it). At
+ * apply time Terraform needs two ephemeral variables: TF_VAR_PEERING_TOKEN_AS15169 (a bearer token for Google's
+ * Peering API) and TF_VAR_BGP_MD5_AS15169_AMS_IX (the session secret); neither ever enters a plan or the state.
  */
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';

@@ -10,6 +10,14 @@ export { PeeringSession } from './peering-session.js';
 export { PeeringRequest } from './peering-request.js';
 export { RetiredPeeringSession, type RetiredPeeringSessionProps } from './retired-peering-session.js';
 export { TerraformData, type TerraformDataConfig } from './terraform-data.js';
+export {
+  PeeringProvider,
+  PeeringSessionResource,
+  PEERING_PROVIDER_SOURCE,
+  PEERING_PROVIDER_VERSION,
+  type PeeringProviderConfig,
+  type PeeringSessionResourceConfig,
+} from './peering-provider.js';
 export { peeringManifests, peeringManifestsYaml } from './gitops.js';
 export {
   manifestsToYaml,
@@ -26,6 +34,7 @@ export type {
   PeeringRequestProps,
   RequestedSessionProps,
   SessionBacking,
+  WaitableStatus,
   SessionTermsProps,
   PeerProps,
   RunnerProps,

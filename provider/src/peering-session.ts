@@ -20,13 +20,14 @@ import {
 
 /**
  * One BGP session with one peer, requested through the peer's Peering API when Terraform creates it and
- * de-peered when Terraform destroys it.
+ * de-peered when Terraform destroys it, or when it leaves the code.
  *
  * Props are checked at synth time with the Peering API's own schema: a bad prop fails `cdktf synth` with the
- * construct path and the field. The session is backed by one `terraform_data` (or, opt-in, `null_resource`)
- * whose identity sits in `triggers_replace`, so any change to the session plans as a replacement, and whose
- * create- and destroy-time commands run `peeringctl request` and `peeringctl delete` with values read only from
- * the resource itself.
+ * construct path and the field. The session is one `peering_session` of our provider (peering-operator/peering):
+ * refresh reads it at the peer (a session gone there plans as created again), every term forces a replacement,
+ * and it can be imported. For users who cannot install a provider, `backing: 'terraform_data'` (or
+ * `null_resource`) keeps the identity in `triggers_replace` and runs `peeringctl request` / `peeringctl delete`
+ * as create- and destroy-time commands, with the hazards docs/terraform.md lists.
  *
  * @example
  * new PeeringSession(stack, 'google-ams-ix-v4', {
@@ -46,7 +47,7 @@ export class PeeringSession extends Construct {
   readonly sessionName: string;
   /** The Terraform resource name, from the natural key and the session name. */
   readonly resourceName: string;
-  /** The backing resource (`terraform_data` or `null_resource`). */
+  /** The backing resource (`peering_session`, `terraform_data` or `null_resource`). */
   readonly resource: TerraformResource;
 
   /**
@@ -65,12 +66,14 @@ export class PeeringSession extends Construct {
     this.session = validateSessionProps(props, where);
     this.resourceName = sessionResourceName(this.session, this.sessionName);
     claimSession(this, this.session, this.resourceName);
-    const peeringctl = resolvePeeringctl(this.session.peeringctl);
-    warnWhenPeeringctlMissing(this, peeringctl);
+    // Only the peeringctl backings run a command; our provider talks to the peer itself.
+    const peeringctl =
+      this.session.backing === 'peering_session' ? [] : resolvePeeringctl(this.session.peeringctl);
+    if (peeringctl.length > 0) warnWhenPeeringctlMissing(this, peeringctl);
     this.resource = backSession(this, this.session, this.resourceName, peeringctl);
   }
 
-  /** `terraform_data.<resourceName>`: for `terraform state` commands and `removed` blocks. */
+  /** `peering_session.<resourceName>` (or the peeringctl backing's): for `terraform state`, `import`, `removed`. */
   get resourceAddress(): string {
     return sessionResourceAddress(this.session.backing, this.resourceName);
   }

@@ -14,10 +14,12 @@ export type RetiredPeeringSessionProps = Pick<PeeringSessionProps, 'localAsn' | 
   Partial<PeeringSessionProps>;
 
 /**
- * A session taken out of the code that still gets de-peered: emits a Terraform `removed` block (Terraform ≥ 1.9)
- * with `destroy = true` and the same destroy-time `peeringctl delete`, reading every value from the state of
- * the removed resource. Without it, deleting a `PeeringSession` from the code drops the resource from state
- * WITHOUT running its de-peer command.
+ * A session taken out of the code: emits a Terraform `removed` block (Terraform ≥ 1.9). With our provider
+ * (`peering_session`, the default) deleting a `PeeringSession` from the code de-peers it anyway; this construct is
+ * for `handOver` (forget it without de-peering). With the peeringctl backings it is what de-peers: `destroy =
+ * true` with the same destroy-time `peeringctl delete`, reading every value from the state of the removed
+ * resource, because deleting such a `PeeringSession` from the code drops it from state WITHOUT running its
+ * de-peer command.
  *
  * Use the id (or `sessionName`) the session had; once `terraform apply` has run, delete this construct too.
  * `decommissioned: true` on the session does the same without a second construct type, and also works with
@@ -28,7 +30,7 @@ export type RetiredPeeringSessionProps = Pick<PeeringSessionProps, 'localAsn' | 
  * new RetiredPeeringSession(stack, 'google-ams-ix-v4', { localAsn: 13335, peerAsn: 15169, location: 'pdb:ix:26' });
  */
 export class RetiredPeeringSession extends TerraformElement {
-  /** `terraform_data.<name>` (or `null_resource.<name>`) of the retired session. */
+  /** `peering_session.<name>` (or `terraform_data.<name>`, `null_resource.<name>`) of the retired session. */
   readonly resourceAddress: string;
   private readonly block: Record<string, unknown>;
 
@@ -64,6 +66,12 @@ export class RetiredPeeringSession extends TerraformElement {
     );
     const backing = session.backing;
     this.resourceAddress = sessionResourceAddress(backing, sessionResourceName(session, name));
+    if (backing === 'peering_session') {
+      // Our provider de-peers on destroy by itself: the block only says whether to (a session simply deleted
+      // from the code is de-peered the same way); handing over is the case that needs this construct.
+      this.block = { from: this.resourceAddress, lifecycle: { destroy: options.handOver !== true } };
+      return;
+    }
     const identity = backing === 'terraform_data' ? 'triggers_replace' : 'triggers';
     const access = backing === 'terraform_data' ? 'input' : 'triggers';
     const [, destroy] = sessionProvisioners(resolvePeeringctl(session.peeringctl), {

@@ -1,10 +1,17 @@
 import { NullProvider } from '@cdktf/provider-null/lib/provider/index.js';
 import { Resource as NullResource } from '@cdktf/provider-null/lib/resource/index.js';
-import { TerraformStack, type LocalExecProvisioner, type TerraformResource } from 'cdktf';
+import {
+  TerraformStack,
+  TerraformVariable,
+  type LocalExecProvisioner,
+  type TerraformProvider,
+  type TerraformResource,
+} from 'cdktf';
 import type { Construct } from 'constructs';
 import type { Location } from '../../controller/src/domain/location.js';
 import { sessionProvisioners, type SelfValues } from './peeringctl-command.js';
 import type { SessionBacking, ValidSession } from './session-props.js';
+import { PeeringProvider, PeeringSessionResource } from './peering-provider.js';
 import { TerraformData } from './terraform-data.js';
 
 /**
@@ -29,7 +36,7 @@ export function sessionResourceName(
   return `peering_as${session.localAsn}_as${session.peerAsn}_${where}_${slug}`;
 }
 
-/** `terraform_data.<name>` or `null_resource.<name>`: what a `removed` block names. */
+/** `peering_session.<name>`, `terraform_data.<name>` or `null_resource.<name>`: what a `removed` block names. */
 export function sessionResourceAddress(backing: SessionBacking, resourceName: string): string {
   return `${backing}.${resourceName}`;
 }
@@ -89,7 +96,28 @@ export function backSession(
 ): TerraformResource {
   const count = session.decommissioned ? 0 : undefined;
   let resource: TerraformResource;
-  if (session.backing === 'terraform_data') {
+  if (session.backing === 'peering_session') {
+    resource = new PeeringSessionResource(scope, 'resource', {
+      provider: peeringProviderFor(scope, session.tokenEnv),
+      apiUrl: session.apiUrl,
+      localAsn: session.localAsn,
+      peerAsn: session.peerAsn,
+      location: session.location.id,
+      localIp: session.localIp,
+      peerIp: session.peerIp,
+      localBgpRole: session.localBgpRole,
+      peerBgpRole: session.peerBgpRole,
+      ...(session.secretEnv === undefined
+        ? {}
+        : {
+            sessionSecret: ephemeralVariable(scope, session.secretEnv, 'the MD5/TCP-AO secret of a session'),
+            sessionSecretVersion: session.secretVersion ?? 1,
+          }),
+      waitForStatus: session.waitForStatus,
+      waitTimeout: session.waitTimeout,
+      count,
+    });
+  } else if (session.backing === 'terraform_data') {
     const provisioners: LocalExecProvisioner[] = sessionProvisioners(
       peeringctl,
       selfValues(
@@ -130,4 +158,79 @@ function ensureNullProvider(scope: Construct): void {
   const present = stack.node.findAll().some((c) => c instanceof NullProvider);
   if (!present) new NullProvider(stack, 'peering-null-provider');
   stacksWithNullProvider.add(stack);
+}
+
+interface StackProviders {
+  providers: Map<string, TerraformProvider>;
+  variables: Map<string, TerraformVariable>;
+}
+const stackProviders = new WeakMap<TerraformStack, StackProviders>();
+
+function providersOf(scope: Construct): StackProviders {
+  const stack = TerraformStack.of(scope);
+  let entry = stackProviders.get(stack);
+  if (entry === undefined) {
+    entry = { providers: new Map(), variables: new Map() };
+    stackProviders.set(stack, entry);
+  }
+  return entry;
+}
+
+/**
+ * A reference to the stack's variable `name`, declared once: sensitive and ephemeral (Terraform >= 1.10), so its
+ * value (from `TF_VAR_<name>`) is never written to a plan or the state; only write-only attributes and provider
+ * configuration may take it.
+ */
+function ephemeralVariable(scope: Construct, name: string, what: string): string {
+  const entry = providersOf(scope);
+  let variable = entry.variables.get(name);
+  if (variable === undefined) {
+    variable = new TerraformVariable(TerraformStack.of(scope), name, {
+      type: 'string',
+      sensitive: true,
+      nullable: false,
+      description: `${what} (set TF_VAR_${name})`,
+    });
+    // cdktf 0.21 predates ephemeral variables; the JSON key is Terraform's own.
+    variable.addOverride('ephemeral', true);
+    variable.overrideLogicalId(name);
+    entry.variables.set(name, variable);
+  }
+  return variable.stringValue;
+}
+
+/**
+ * The `peering` provider configuration for sessions whose token is `tokenEnv`: the stack's default one (token
+ * from `PEERING_API_TOKEN`) when there is none, else one per variable, aliased after it. The user's own default
+ * `peering` provider, when the stack has one, is used instead of ours.
+ */
+function peeringProviderFor(scope: Construct, tokenEnv: string | undefined): TerraformProvider {
+  const entry = providersOf(scope);
+  const key = tokenEnv ?? '';
+  let provider = entry.providers.get(key);
+  if (provider === undefined) {
+    const stack = TerraformStack.of(scope);
+    const own = stack.node
+      .findAll()
+      .find(
+        (c): c is PeeringProvider =>
+          c instanceof PeeringProvider && c.alias === (tokenEnv?.toLowerCase() ?? undefined),
+      );
+    provider =
+      own ??
+      new PeeringProvider(
+        stack,
+        tokenEnv === undefined ? 'peering-provider' : `peering-provider-${tokenEnv}`,
+        {
+          ...(tokenEnv === undefined
+            ? {}
+            : {
+                alias: tokenEnv.toLowerCase(),
+                token: ephemeralVariable(scope, tokenEnv, "the bearer token of a peer's Peering API"),
+              }),
+        },
+      );
+    entry.providers.set(key, provider);
+  }
+  return provider;
 }

@@ -7,8 +7,15 @@ import { PeeringRequestSpecSchema } from '../../controller/src/operator/resource
 import { fieldPath } from '../../controller/src/receiver/issues.js';
 import { propPathOfSpecPath, requestSpec } from './manifests.js';
 
-/** How a session is kept in Terraform: the built-in `terraform_data` (default) or the null provider's `null_resource`. */
-export type SessionBacking = 'terraform_data' | 'null_resource';
+/**
+ * How a session is kept in Terraform: our provider's `peering_session` (default: reads, drift, delete on removal,
+ * import), or, for users who cannot install a provider, the built-in `terraform_data` or the null provider's
+ * `null_resource` running `peeringctl` (create and destroy only: see docs/terraform.md for their hazards).
+ */
+export type SessionBacking = 'peering_session' | 'terraform_data' | 'null_resource';
+
+/** The statuses `waitForStatus` can wait for (the provider's `wait_for_status`). */
+export type WaitableStatus = 'approved' | 'configured' | 'established';
 
 /**
  * The terms of one session, in this network's reading: `local` is us (the network running Terraform, the
@@ -26,10 +33,18 @@ export interface SessionTermsProps {
   /** The peer's RFC 9234 role; with `localBgpRole` it must be role-correct. */
   readonly peerBgpRole?: BgpRole;
   /**
-   * The NAME of an environment variable that holds the session's MD5/TCP-AO secret when Terraform runs. The
-   * secret itself never enters the Terraform configuration or state.
+   * The NAME of the session's MD5/TCP-AO secret when Terraform runs; the secret itself never enters the Terraform
+   * configuration or state. With `peering_session` it is an ephemeral Terraform variable of that name, set as
+   * `TF_VAR_<secretEnv>`, passed to the write-only `session_secret`; with the peeringctl backings it is an
+   * environment variable of that name.
    */
   readonly secretEnv?: string;
+  /**
+   * `peering_session` only: change it (1, 2, …) to send a new secret. Terraform cannot see a write-only value
+   * change, and the API cannot change a secret in place, so a new version replaces the session. Default 1 when
+   * `secretEnv` is set.
+   */
+  readonly secretVersion?: number;
   /**
    * Retire the session: it stays in the code so that Terraform still knows how to de-peer it, and the next
    * apply de-peers it (the resource gets `count = 0`). Remove it from the code after that apply.
@@ -46,16 +61,25 @@ export interface PeerProps {
   /** The peer's Peering API base URL, base path included, e.g. `https://peering.example.net/v0.1`. */
   readonly apiUrl: string;
   /**
-   * The NAME of the environment variable holding the bearer token for this peer's API when Terraform runs;
-   * `PEERING_API_TOKEN` (or `peeringctl login`) when absent. Never the token itself.
+   * The NAME of the bearer token for this peer's API when Terraform runs; never the token itself. With
+   * `peering_session` it is an ephemeral Terraform variable of that name (`TF_VAR_<tokenEnv>`), given to a
+   * `peering` provider configuration of its own; with the peeringctl backings an environment variable of that
+   * name. When absent: `PEERING_API_TOKEN` (or, for peeringctl, `peeringctl login`).
    */
   readonly tokenEnv?: string;
 }
 
 /** How the construct runs `peeringctl` and which Terraform resource backs each session. */
 export interface RunnerProps {
-  /** `terraform_data` (default: built into Terraform, works offline) or `null_resource` (needs hashicorp/null). */
+  /**
+   * `peering_session` (default: our provider, peering-operator/peering), or `terraform_data` (built into
+   * Terraform) or `null_resource` (needs hashicorp/null), which run peeringctl and cannot read or import.
+   */
   readonly backing?: SessionBacking;
+  /** `peering_session` only: an apply ends only when the session is at least this far (e.g. `established`). */
+  readonly waitForStatus?: WaitableStatus;
+  /** How long `waitForStatus` waits, a Go duration such as `30m`; default 10m. */
+  readonly waitTimeout?: string;
   /**
    * The command that runs peeringctl, as an argument vector (no shell parsing), e.g.
    * `['/usr/local/bin/peeringctl']`. Default: `$PEERINGCTL` at synth time, else `node <this package>/dist/
@@ -89,8 +113,11 @@ export interface ValidSession {
   readonly localBgpRole?: BgpRole | undefined;
   readonly peerBgpRole?: BgpRole | undefined;
   readonly secretEnv?: string | undefined;
+  readonly secretVersion?: number | undefined;
   readonly decommissioned: boolean;
   readonly backing: SessionBacking;
+  readonly waitForStatus?: WaitableStatus | undefined;
+  readonly waitTimeout?: string | undefined;
   readonly peeringctl?: readonly string[] | undefined;
 }
 
@@ -129,17 +156,41 @@ const ApiUrlSchema = z
     message: 'must be an http(s) URL, base path included, e.g. https://peering.example.net/v0.1',
   });
 
-const PeerOnlySchema = z.object({
-  apiUrl: ApiUrlSchema,
-  tokenEnv: EnvNameSchema.optional(),
-  backing: z.enum(['terraform_data', 'null_resource']).default('terraform_data'),
-  peeringctl: z.array(z.string().min(1)).min(1).readonly().optional(),
-});
+const PeerOnlySchema = z
+  .object({
+    apiUrl: ApiUrlSchema,
+    tokenEnv: EnvNameSchema.optional(),
+    backing: z.enum(['peering_session', 'terraform_data', 'null_resource']).default('peering_session'),
+    peeringctl: z.array(z.string().min(1)).min(1).readonly().optional(),
+    waitForStatus: z.enum(['approved', 'configured', 'established']).optional(),
+    // A Go duration, as the provider reads it.
+    waitTimeout: z
+      .string()
+      .regex(/^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/, 'must be a duration such as 30m or 1h30m')
+      .optional(),
+  })
+  .superRefine((peer, context) => {
+    if (peer.backing === 'peering_session') return;
+    for (const key of ['waitForStatus', 'waitTimeout'] as const) {
+      if (peer[key] !== undefined)
+        context.addIssue({
+          code: 'custom',
+          path: [key],
+          message: `needs backing peering_session (${peer.backing} cannot read a session's status)`,
+        });
+    }
+  });
 
-const SessionOnlySchema = z.object({
-  secretEnv: EnvNameSchema.optional(),
-  decommissioned: z.boolean().default(false),
-});
+const SessionOnlySchema = z
+  .object({
+    secretEnv: EnvNameSchema.optional(),
+    secretVersion: z.number().int().min(1).max(1_000_000).optional(),
+    decommissioned: z.boolean().default(false),
+  })
+  .refine((own) => own.secretVersion === undefined || own.secretEnv !== undefined, {
+    path: ['secretVersion'],
+    message: 'versions a secret: give secretEnv too',
+  });
 
 // A name becomes part of a Terraform resource name and a construct id.
 const SessionNameSchema = ClientRequestIdSchema.refine((name) => /[A-Za-z0-9]/.test(name), {
@@ -154,6 +205,7 @@ const TERMS_KEYS = [
   'localBgpRole',
   'peerBgpRole',
   'secretEnv',
+  'secretVersion',
   'decommissioned',
 ] as const;
 const SESSION_KEYS = [
@@ -164,8 +216,20 @@ const SESSION_KEYS = [
   ...TERMS_KEYS,
   'backing',
   'peeringctl',
+  'waitForStatus',
+  'waitTimeout',
 ] as const;
-const PEER_KEYS = ['localAsn', 'peerAsn', 'apiUrl', 'tokenEnv', 'backing', 'peeringctl', 'sessions'] as const;
+const PEER_KEYS = [
+  'localAsn',
+  'peerAsn',
+  'apiUrl',
+  'tokenEnv',
+  'backing',
+  'peeringctl',
+  'waitForStatus',
+  'waitTimeout',
+  'sessions',
+] as const;
 const REQUESTED_SESSION_KEYS = ['name', ...TERMS_KEYS] as const;
 
 /** Objects this module produced: valid by construction, never re-checked. */
@@ -301,7 +365,11 @@ function checkSession(
     peer_bgp_role: raw.peerBgpRole,
     location: raw.location,
   });
-  const own = SessionOnlySchema.safeParse({ secretEnv: raw.secretEnv, decommissioned: raw.decommissioned });
+  const own = SessionOnlySchema.safeParse({
+    secretEnv: raw.secretEnv,
+    secretVersion: raw.secretVersion,
+    decommissioned: raw.decommissioned,
+  });
   if (!wire.success) {
     for (const issue of wire.error.issues) {
       const [head, ...rest] = issue.path;
@@ -334,6 +402,7 @@ function checkSession(
     localBgpRole: terms.local_bgp_role,
     peerBgpRole: terms.peer_bgp_role,
     secretEnv: own.data.secretEnv,
+    secretVersion: own.data.secretVersion,
     decommissioned: own.data.decommissioned,
   };
 }
@@ -361,6 +430,8 @@ function checkPeer(props: object, issues: Issue[], prefix: (string | number)[]) 
     tokenEnv: raw.tokenEnv,
     backing: raw.backing,
     peeringctl: raw.peeringctl,
+    waitForStatus: raw.waitForStatus,
+    waitTimeout: raw.waitTimeout,
   });
   if (parsed.success) return parsed.data;
   for (const issue of parsed.error.issues) {

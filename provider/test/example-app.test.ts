@@ -11,19 +11,38 @@ import { peeringManifests } from '../src/gitops.js';
 Testing.setupJest();
 
 describe('examples/cdktf', () => {
-  it('synthesizes valid Terraform with one terraform_data per session', () => {
+  it('synthesizes one peering_session per session, Google’s token and the secret as ephemeral variables', () => {
     const { stack } = buildApp({});
-    const json = Testing.synth(stack);
-    const resources = Object.keys(
-      (JSON.parse(json) as { resource: { terraform_data: Record<string, unknown> } }).resource.terraform_data,
-    );
-    expect(resources.sort()).toEqual([
+    const json = JSON.parse(Testing.synth(stack)) as {
+      terraform: { required_providers: Record<string, { source: string }> };
+      provider: { peering: { alias?: string; token?: string }[] };
+      variable: Record<string, { ephemeral?: boolean; sensitive?: boolean; type?: string }>;
+      resource: { peering_session: Record<string, Record<string, unknown>> };
+    };
+    expect(json.terraform.required_providers['peering']?.source).toBe('peering-operator/peering');
+    const sessions = json.resource.peering_session;
+    expect(Object.keys(sessions).sort()).toEqual([
       'peering_as13335_as15169_ix26_ams_ix_v4',
       'peering_as13335_as15169_ix26_ams_ix_v6',
     ]);
-    const synthesized = Testing.fullSynth(stack);
-    expect(synthesized).toBeValidTerraform();
-    expect(synthesized).toPlanSuccessfully();
+    expect(sessions['peering_as13335_as15169_ix26_ams_ix_v4']).toMatchObject({
+      provider: 'peering.peering_token_as15169',
+      api_url: 'https://peering.as15169.example/v0.1',
+      local_asn: 13335,
+      peer_asn: 15169,
+      location: 'pdb:ix:26',
+      local_ip: '80.249.211.140',
+      peer_ip: '80.249.208.247',
+      local_bgp_role: 4,
+      peer_bgp_role: 4,
+      session_secret: '${var.BGP_MD5_AS15169_AMS_IX}',
+      session_secret_version: 1,
+    });
+    expect(json.provider.peering).toEqual([
+      { alias: 'peering_token_as15169', token: '${var.PEERING_TOKEN_AS15169}' },
+    ]);
+    for (const name of ['PEERING_TOKEN_AS15169', 'BGP_MD5_AS15169_AMS_IX'])
+      expect(json.variable[name]).toMatchObject({ ephemeral: true, sensitive: true, type: 'string' });
   });
 
   it('emits the same peering as a PeeringRequest the operator accepts', () => {

@@ -20,6 +20,7 @@ const google: PeeringRequestProps = {
   peerAsn: GOOGLE.asn,
   apiUrl: API,
   tokenEnv: 'PEERING_TOKEN_AS15169',
+  backing: 'terraform_data',
   sessions: [
     {
       name: 'ams-ix-v4',

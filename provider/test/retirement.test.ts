@@ -70,6 +70,7 @@ describe('RetiredPeeringSession', () => {
           localAsn: CLOUDFLARE.asn,
           peerAsn: GOOGLE.asn,
           location: AMS_IX,
+          backing: 'terraform_data',
         }),
     );
     expect(removed[0]?.from).toBe('terraform_data.peering_as13335_as15169_ix26_ams_ix_v6');

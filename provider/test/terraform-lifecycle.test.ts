@@ -32,6 +32,7 @@ describeWithSample('Terraform lifecycle of a PeeringRequest (terraform_data)', (
         peerAsn: GOOGLE.asn,
         apiUrl: peer.url,
         tokenEnv: 'PEERING_TOKEN_AS15169',
+        backing: 'terraform_data',
         sessions: [
           {
             name: 'ams-ix-v4',

@@ -1,3 +1,5 @@
+import type { SessionBacking } from '../../src/session-props.js';
+
 /**
  * A real pair of networks at AMS-IX (PeeringDB ix 26) in the 2022 sample: Cloudflare (AS13335, one port) and
  * Google (AS15169, two ports). The API server under test checks these against the sample's netixlan records,
@@ -17,8 +19,11 @@ export const GOOGLE = {
   v6: ['2001:7f8:1::a501:5169:1', '2001:7f8:1::a501:5169:2'],
 } as const;
 
-/** Props of Cloudflare's IPv4 session with Google's first port, for any API URL. */
-export function cloudflareToGoogleV4(apiUrl: string) {
+/**
+ * Props of Cloudflare's IPv4 session with Google's first port, for any API URL. On `terraform_data` unless told
+ * otherwise: most construct tests are about that fallback's hazards; the provider's have their own files.
+ */
+export function cloudflareToGoogleV4(apiUrl: string, backing: SessionBacking = 'terraform_data') {
   return {
     localAsn: CLOUDFLARE.asn,
     peerAsn: GOOGLE.asn,
@@ -26,6 +31,7 @@ export function cloudflareToGoogleV4(apiUrl: string) {
     location: AMS_IX,
     localIp: CLOUDFLARE.v4,
     peerIp: GOOGLE.v4[0],
+    backing,
   };
 }
 

@@ -6,9 +6,15 @@ import { Testing, type TerraformStack } from 'cdktf';
 import { defaultPeeringctlScript } from '../../src/peeringctl-command.js';
 
 /** The terraform binary: `$PEERING_TERRAFORM`, else `terraform` on the PATH. */
-const TERRAFORM = process.env.PEERING_TERRAFORM ?? 'terraform';
+export const TERRAFORM = process.env.PEERING_TERRAFORM ?? 'terraform';
 
-/** The filesystem mirror that scripts/setup.d/40-terraform-null.sh builds hashicorp/null into. */
+/** Our own provider's address, as the filesystem mirror lays it out (scripts/setup.d/41-terraform-peering.sh). */
+export const PEERING_PROVIDER_ADDRESS = 'registry.terraform.io/peering-operator/peering';
+
+/**
+ * The filesystem mirror that scripts/setup.d/40-terraform-null.sh builds hashicorp/null into, and
+ * 41-terraform-peering.sh our own provider.
+ */
 export const NULL_MIRROR =
   process.env.PEERING_TERRAFORM_MIRROR ?? join(homedir(), '.cache', 'peering-operator', 'terraform-mirror');
 
@@ -32,22 +38,36 @@ export function nullProviderInMirror(): string | undefined {
   );
 }
 
+function goVersion(): string | undefined {
+  try {
+    return execFileSync('go', ['version'], { encoding: 'utf8' }).trim();
+  } catch {
+    return undefined;
+  }
+}
+
 /**
- * `describe` when the real parts these tests need are here (terraform, the compiled peeringctl, and for the
- * null backing the mirror); a loud skip otherwise, and a failure in CI, which must run every suite.
+ * `describe` when the real parts these tests need are here (terraform, the compiled peeringctl unless
+ * `peeringctl: false`, for the null backing the mirror, for our own provider the Go toolchain that builds it);
+ * a loud skip otherwise, and a failure in CI, which must run every suite.
  */
 export function describeWithTerraform(
   name: string,
   body: () => void,
-  options: { nullProvider?: boolean } = {},
+  options: { nullProvider?: boolean; peeringProvider?: boolean; peeringctl?: boolean } = {},
 ): void {
   const missing: string[] = [];
   if (terraformVersion() === undefined)
     missing.push(`no terraform binary (${TERRAFORM}; set PEERING_TERRAFORM)`);
-  if (!existsSync(defaultPeeringctlScript()))
+  if ((options.peeringctl ?? true) && !existsSync(defaultPeeringctlScript()))
     missing.push(`${defaultPeeringctlScript()} (run npm run build)`);
   if (options.nullProvider && nullProviderInMirror() === undefined) {
     missing.push(`hashicorp/null in ${NULL_MIRROR} (run scripts/setup.d/40-terraform-null.sh)`);
+  }
+  if (options.peeringProvider && goVersion() === undefined) {
+    missing.push(
+      'no go toolchain to build peering-operator/peering (scripts/setup.d/41-terraform-peering.sh)',
+    );
   }
   if (missing.length === 0) {
     describe(name, body);
@@ -82,15 +102,25 @@ export class TerraformDir {
     private readonly env: NodeJS.ProcessEnv,
   ) {}
 
-  static create(options: { env?: Record<string, string>; nullMirror?: boolean } = {}): TerraformDir {
+  /**
+   * `nullMirror` lets the mirror provide hashicorp/null, `peeringMirror` our own peering-operator/peering
+   * (scripts/setup.d/41-terraform-peering.sh builds it into the same mirror).
+   */
+  static create(
+    options: { env?: Record<string, string>; nullMirror?: boolean; peeringMirror?: boolean } = {},
+  ): TerraformDir {
     const path = mkdtempSync(join(tmpdir(), 'peering-terraform-'));
     const rc = join(path, '.terraformrc');
-    // Only the mirror may provide hashicorp/null; nothing is ever fetched from a registry.
+    // Only the mirror may provide these providers; nothing is ever fetched from a registry.
+    const include = [
+      ...(options.nullMirror ? ['registry.terraform.io/hashicorp/null'] : []),
+      ...(options.peeringMirror ? [PEERING_PROVIDER_ADDRESS] : []),
+    ];
     writeFileSync(
       rc,
-      options.nullMirror
+      include.length > 0
         ? `provider_installation {\n  filesystem_mirror {\n    path    = ${JSON.stringify(NULL_MIRROR)}\n` +
-            `    include = ["registry.terraform.io/hashicorp/null"]\n  }\n}\n`
+            `    include = ${JSON.stringify(include)}\n  }\n}\n`
         : '',
     );
     const inherited = Object.fromEntries(
