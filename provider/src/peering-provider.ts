@@ -10,6 +10,7 @@ import {
   type TerraformMetaArguments,
 } from 'cdktf';
 import type { Construct } from 'constructs';
+import { metaArguments } from './terraform-data.js';
 
 /**
  * Our Terraform provider (provider/terraform-provider-peering, terraform-plugin-framework): its source address
@@ -146,13 +147,7 @@ export class PeeringSessionResource extends TerraformResource {
     super(scope, id, {
       terraformResourceType: PeeringSessionResource.tfResourceType,
       terraformGeneratorMetadata: { providerName: 'peering', providerVersion: PEERING_PROVIDER_VERSION },
-      dependsOn: config.dependsOn,
-      count: config.count,
-      provider: config.provider,
-      lifecycle: config.lifecycle,
-      forEach: config.forEach,
-      provisioners: config.provisioners,
-      connection: config.connection,
+      ...metaArguments(config),
     });
     this.config = config;
   }

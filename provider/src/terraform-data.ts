@@ -8,6 +8,12 @@ import {
 } from 'cdktf';
 import type { Construct } from 'constructs';
 
+/** The meta-arguments of a resource's config (count, provider, lifecycle, …), for its TerraformResource base. */
+export function metaArguments(config: TerraformMetaArguments): TerraformMetaArguments {
+  const { dependsOn, count, provider, lifecycle, forEach, provisioners, connection } = config;
+  return { dependsOn, count, provider, lifecycle, forEach, provisioners, connection };
+}
+
 export interface TerraformDataConfig extends TerraformMetaArguments {
   /** Stored in state; a change replaces the resource (and so runs its destroy- and create-time commands). */
   readonly triggersReplace?: Record<string, unknown>;
@@ -36,13 +42,7 @@ export class TerraformData extends TerraformResource {
     super(scope, id, {
       terraformResourceType: TerraformData.tfResourceType,
       terraformGeneratorMetadata: { providerName: 'terraform' },
-      dependsOn: config.dependsOn,
-      count: config.count,
-      provider: config.provider,
-      lifecycle: config.lifecycle,
-      forEach: config.forEach,
-      provisioners: config.provisioners,
-      connection: config.connection,
+      ...metaArguments(config),
     });
     this.triggersReplace = config.triggersReplace;
     this.input = config.input;

@@ -304,3 +304,17 @@ func fromEnvNote(v types.String, env string) string {
 	}
 	return ""
 }
+
+// configuredData is the provider's data as the framework hands it to each resource and data source: nil before
+// the provider is configured (validation runs first), an error diagnostic for anything else.
+func configuredData(given any, diags *diag.Diagnostics) *providerData {
+	if given == nil {
+		return nil
+	}
+	data, ok := given.(*providerData)
+	if !ok {
+		diags.AddError("Unexpected provider data", fmt.Sprintf("got %T", given))
+		return nil
+	}
+	return data
+}

@@ -219,15 +219,9 @@ func (r *sessionResource) ValidateConfig(_ context.Context, req resource.Validat
 }
 
 func (r *sessionResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	if req.ProviderData == nil {
-		return
+	if data := configuredData(req.ProviderData, &resp.Diagnostics); data != nil {
+		r.data = data
 	}
-	data, ok := req.ProviderData.(*providerData)
-	if !ok {
-		resp.Diagnostics.AddError("Unexpected provider data", fmt.Sprintf("got %T", req.ProviderData))
-		return
-	}
-	r.data = data
 }
 
 // ModifyPlan fills what the configuration leaves to the provider (api_url, local_asn) and to the location
