@@ -99,8 +99,17 @@ const JSON_VALUE: JsonObject = {
 const ERRORS = {
   400: errorResponse('Malformed request; each error names the field'),
   401: {
-    description: 'No bearer token, or an invalid one',
-    headers: { 'WWW-Authenticate': { schema: { type: 'string' }, description: 'RFC 6750 challenge' } },
+    description: 'No access token, an invalid one, or (DPoP) a proof that fails a check',
+    headers: {
+      'WWW-Authenticate': {
+        schema: { type: 'string' },
+        description: 'RFC 6750 Bearer challenge, or RFC 9449 DPoP challenge for DPoP callers',
+      },
+      'DPoP-Nonce': {
+        schema: { type: 'string' },
+        description: 'The nonce the next DPoP proof must carry (with error use_dpop_nonce)',
+      },
+    },
     content: json(ref('Error')),
   },
   403: errorResponse('The token does not hold the ASN with the permission needed'),
@@ -203,7 +212,7 @@ export function openApiDocument(serverUrl = '/v0.1'): JsonObject {
       license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
     },
     servers: [{ url: serverUrl }],
-    security: [{ bearer: [] }],
+    security: [{ bearer: [] }, { dpop: [] }],
     tags: [
       { name: 'sessions', description: 'BGP sessions: request, follow, remove' },
       { name: 'locations', description: 'Where the server network can be peered with' },
@@ -336,6 +345,13 @@ export function openApiDocument(serverUrl = '/v0.1'): JsonObject {
           type: 'http',
           scheme: 'bearer',
           description: 'A PeeringDB access token, or an RFC 9068 JWT access token whose audience is this API',
+        },
+        dpop: {
+          type: 'http',
+          scheme: 'DPoP',
+          description:
+            'RFC 9449: a DPoP-bound JWT access token (cnf.jkt) as `Authorization: DPoP <token>`, with a fresh ' +
+            'proof of possession of its key in the `DPoP` header of every request',
         },
       },
       schemas: factorComponents({

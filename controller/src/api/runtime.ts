@@ -3,6 +3,8 @@ import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { issuerAuthenticators } from '../auth/authenticators.js';
+import { DpopGate, DpopNonces } from '../auth/dpop-proof.js';
+import { MemoryReplayCache } from '../auth/dpop-replay-cache.js';
 import { ChainAuthenticator, StaticTokenAuthenticator, type Authenticator } from '../auth/identity.js';
 import type { Config } from '../config/config.js';
 import { buildApiServer } from './server.js';
@@ -90,6 +92,7 @@ export async function startApiRuntime(config: Config, options: ApiRuntimeOptions
       allowLoopbackEndpoints: config.policy.allowLoopbackEndpoints,
     },
   });
+  const pageKey = pageTokenKey(dataDir, config.store.pageTokenKeyEnv);
   const app = await buildApiServer({
     receiver,
     // Static tokens first: a local digest comparison, so they keep working while an identity provider is down.
@@ -98,7 +101,8 @@ export async function startApiRuntime(config: Config, options: ApiRuntimeOptions
       ...(options.authenticators ?? []),
       ...issuerAuthenticators(config),
     ]),
-    pageTokenKey: pageTokenKey(dataDir, config.store.pageTokenKeyEnv),
+    pageTokenKey: pageKey,
+    dpop: dpopGate(config, pageKey),
     apiUrl: config.apiUrl,
     basePath: config.basePath,
     bodyLimit: config.limits.bodyBytes,
@@ -165,6 +169,23 @@ function pageTokenKey(dataDir: string, keyEnv: string | undefined): Buffer {
   const key = randomBytes(32);
   writeFileSync(path, key, { mode: 0o600, flag: 'wx' });
   return key;
+}
+
+/** The DPoP gate of `auth.policy`, `auth.callers` and `auth.dpop`; nonces keyed from the shared page-token key. */
+function dpopGate(config: Config, secret: Buffer): DpopGate {
+  const dpop = config.auth.dpop;
+  return new DpopGate(
+    {
+      policy: config.auth.policy,
+      byAsn: new Map(config.auth.callers.map((caller) => [caller.asn, caller.policy])),
+    },
+    {
+      algorithms: dpop.algorithms,
+      proofWindowMs: dpop.proofWindow,
+      replayCache: new MemoryReplayCache({ maxEntries: dpop.replayCacheEntries }),
+      nonces: dpop.nonces ? new DpopNonces(secret, { lifetimeMs: dpop.nonceLifetime }) : undefined,
+    },
+  );
 }
 
 export function resolvePath(base: string, path: string): string {

@@ -7,6 +7,8 @@ import Fastify, {
   type FastifyBaseLogger,
 } from 'fastify';
 import type { z } from 'zod';
+import { DpopGate, DpopRefusal, presentedCredentials } from '../auth/dpop-proof.js';
+import { MemoryReplayCache } from '../auth/dpop-replay-cache.js';
 import type { Authenticator, Identity } from '../auth/identity.js';
 import { PeeringError, type ErrorCode } from '../domain/errors.js';
 import { SESSION_ID_PATTERN } from '../domain/session.js';
@@ -48,6 +50,11 @@ export interface ApiServerOptions {
   /** A ready logger instead (Fastify 5 takes one only as `loggerInstance`), e.g. the operator's. */
   loggerInstance?: FastifyBaseLogger;
   metrics?: ApiMetrics;
+  /**
+   * How tokens must be presented (RFC 9449 DPoP, per caller); default: bearer for everyone, DPoP-bound tokens
+   * held to their proofs.
+   */
+  dpop?: DpopGate;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -105,6 +112,12 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
   const limiter = new RateLimiter(options.requestsPerMinute);
   const receiver = options.receiver;
   const document = openApiDocument(options.apiUrl);
+  const gate =
+    options.dpop ??
+    new DpopGate({ policy: 'bearer', byAsn: new Map() }, { replayCache: new MemoryReplayCache() });
+  // The URL a proof must name is our public one, never what the Host header says (a proxy, or an attacker,
+  // controls that): a proof made for another server must not be good here.
+  const publicBase = options.apiUrl.replace(/\/+$/, '');
 
   app.removeAllContentTypeParsers();
   const parseJson = (
@@ -161,7 +174,9 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
     done();
   });
 
-  app.setErrorHandler((error, request, reply) => sendError(reply, request, toPeeringError(error)));
+  app.setErrorHandler((error, request, reply) =>
+    sendError(reply, request, toPeeringError(error), gate.algorithms),
+  );
   app.setNotFoundHandler((request, reply) => answerUnrouted(request, reply, options.basePath));
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
@@ -196,8 +211,24 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
       api.get('/openapi.json', async () => document);
 
       api.register(async (secured) => {
-        secured.addHook('onRequest', (request, _reply, done) => {
-          options.authenticator.authenticate(request.headers.authorization).then((identity) => {
+        secured.addHook('onRequest', (request, reply, done) => {
+          const credentials = presentedCredentials(request.headers.authorization);
+          // Authenticators read bearer tokens; a DPoP token is the same token68, its proof checked by the gate.
+          const authorization =
+            credentials?.scheme === 'dpop' ? `Bearer ${credentials.token}` : request.headers.authorization;
+          const checked = options.authenticator.authenticate(authorization).then(async (identity) => {
+            if (credentials === undefined) return identity;
+            const path = (request.url.split('?')[0] ?? '').slice(options.basePath.length);
+            const { nonce } = await gate.check(identity, {
+              method: request.method,
+              url: `${publicBase}${path}`,
+              credentials,
+              proofs: dpopHeaders(request),
+            });
+            if (nonce !== undefined) reply.header('dpop-nonce', nonce);
+            return identity;
+          });
+          checked.then((identity) => {
             const wait = limiter.take(whoOf(identity));
             if (wait > 0) {
               done(
@@ -388,6 +419,16 @@ function jsonText(value: object): string {
   return text;
 }
 
+/** Every `DPoP` header field as received: Node folds repeated fields into one, which would hide a second. */
+function dpopHeaders(request: FastifyRequest): string[] {
+  const raw = request.raw.rawHeaders;
+  const values: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i]!.toLowerCase() === 'dpop') values.push(raw[i + 1]!);
+  }
+  return values;
+}
+
 /** Both body forms of the draft and the spec: a bare array means `{sessions: [...]}`. */
 function asEnvelope(body: unknown): unknown {
   return Array.isArray(body) ? { sessions: body } : body;
@@ -446,20 +487,37 @@ function toPeeringError(error: unknown): PeeringError {
   });
 }
 
-function sendError(reply: FastifyReply, request: FastifyRequest, error: PeeringError) {
+function sendError(
+  reply: FastifyReply,
+  request: FastifyRequest,
+  error: PeeringError,
+  dpopAlgorithms: readonly string[] = [],
+) {
   if (error.code === 'INTERNAL') request.log.error({ err: error.cause }, 'internal error');
   // The body stays generic; the operator needs to know which dependency failed and how.
   else if (error.status === 503) request.log.warn({ err: error.cause, code: error.code }, error.message);
   if (error.status === 401) {
     // RFC 6750 §3.1: a request without credentials gets the challenge and no error code.
     const sentBearer = /^bearer\s/i.test(request.headers.authorization ?? '');
+    const sentDpop = /^dpop\s/i.test(request.headers.authorization ?? '');
     const description = error.message.replace(/["\\]/g, '');
-    reply.header(
-      'www-authenticate',
-      sentBearer
-        ? `Bearer realm="peering-api", error="invalid_token", error_description="${description}"`
-        : 'Bearer realm="peering-api"',
-    );
+    if (error instanceof DpopRefusal || sentDpop) {
+      // RFC 9449 §7.1: the DPoP challenge, with the algorithms we take and, for use_dpop_nonce, the nonce.
+      const challenge = error instanceof DpopRefusal ? error.challenge : 'invalid_token';
+      reply.header(
+        'www-authenticate',
+        `DPoP realm="peering-api", error="${challenge}", error_description="${description}"` +
+          (dpopAlgorithms.length > 0 ? `, algs="${dpopAlgorithms.join(' ')}"` : ''),
+      );
+      if (error instanceof DpopRefusal && error.nonce !== undefined) reply.header('dpop-nonce', error.nonce);
+    } else {
+      reply.header(
+        'www-authenticate',
+        sentBearer
+          ? `Bearer realm="peering-api", error="invalid_token", error_description="${description}"`
+          : 'Bearer realm="peering-api"',
+      );
+    }
   }
   if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
   if (error.code === 'BODY_TOO_LARGE') {

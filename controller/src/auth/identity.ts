@@ -12,6 +12,11 @@ export interface Identity {
   email?: string | undefined;
   /** ASN → permission bits. */
   networks: ReadonlyMap<number, number>;
+  /**
+   * The JWK SHA-256 thumbprint the token is bound to (`cnf.jkt`, RFC 9449 §6): only the holder of that key may
+   * use the token, with a DPoP proof on every request. Absent for plain bearer tokens.
+   */
+  boundKey?: string | undefined;
 }
 
 /** The caller may read sessions of `asn`. */

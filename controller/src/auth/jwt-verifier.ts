@@ -210,6 +210,7 @@ export class JwtAccessTokenVerifier implements Authenticator {
       issuer: this.options.issuer,
       email: typeof payload.email === 'string' ? payload.email : undefined,
       networks: this.networksOf(payload),
+      boundKey: boundKeyOf(payload),
     };
     return { identity, expiresAt: (payload.exp as number) * 1000 };
   }
@@ -234,6 +235,21 @@ export class JwtAccessTokenVerifier implements Authenticator {
     }
     return networks;
   }
+}
+
+/**
+ * `cnf.jkt` of a DPoP-bound token (RFC 9449 §6.1). A `cnf` that names no usable thumbprint is refused rather
+ * than ignored: a token meant to be bound must never pass as a bearer token.
+ */
+function boundKeyOf(payload: JWTPayload): string | undefined {
+  const cnf = payload.cnf;
+  if (cnf === undefined) return undefined;
+  const jkt = cnf !== null && typeof cnf === 'object' ? (cnf as Record<string, unknown>).jkt : undefined;
+  if (jkt === undefined && cnf !== null && typeof cnf === 'object') return undefined;
+  if (typeof jkt !== 'string' || !/^[A-Za-z0-9_-]{43}$/.test(jkt)) {
+    throw invalid("the access token's cnf.jkt claim is not a SHA-256 JWK thumbprint");
+  }
+  return jkt;
 }
 
 function invalid(message: string): PeeringError {

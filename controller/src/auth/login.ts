@@ -1,8 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as oidc from 'openid-client';
+import type { DpopKey } from './dpop-key.js';
 import { PeeringError } from '../domain/errors.js';
-import { discoverIssuer, oauthFailure } from './oauth-client.js';
+import { discoverIssuer, oauthFailure, requireDpopBound } from './oauth-client.js';
 import { TokenFile } from './token-file.js';
 
 /** PeeringDB's scopes that let a receiver see who the person is and which networks they hold. */
@@ -16,6 +17,8 @@ export interface LoginOptions {
   clientSecret?: string | undefined;
   /** Default {@link DEFAULT_LOGIN_SCOPE}. */
   scope?: string | undefined;
+  /** Bind the tokens to this key (RFC 9449 DPoP): the issuer must support it, and the key is then needed. */
+  dpop?: DpopKey | undefined;
   /** RFC 8707 resource (a Peering API URL): the tokens are then JWTs for that API, else opaque. */
   resource?: string | undefined;
   /** Where the login (refresh token) is stored, mode 0600. */
@@ -87,10 +90,12 @@ export async function loginWithAuthorizationCode(options: LoginOptions): Promise
         callbackUrl,
         { pkceCodeVerifier: verifier, expectedState: state },
         options.resource === undefined ? undefined : { resource: options.resource },
+        options.dpop ? { DPoP: oidc.getDPoPHandle(configuration, options.dpop.keyPair) } : undefined,
       );
     } catch (error) {
       throw oauthFailure(error, 'logging in', 'UNAUTHENTICATED');
     }
+    requireDpopBound(answer.token_type, options.dpop !== undefined, options.issuer);
     if (answer.refresh_token === undefined) {
       throw new PeeringError(
         'UNAUTHENTICATED',
@@ -108,6 +113,7 @@ export async function loginWithAuthorizationCode(options: LoginOptions): Promise
       refresh_token: answer.refresh_token,
       access_token: answer.access_token,
       ...(expiresAt ? { expires_at: Math.floor(expiresAt.getTime() / 1000) } : {}),
+      ...(options.dpop ? { dpop_jkt: options.dpop.thumbprint } : {}),
     });
     return {
       tokenFile: options.tokenFile,

@@ -78,3 +78,17 @@ export function oauthFailure(
     { cause: error },
   );
 }
+
+/**
+ * A bearer token where a DPoP-bound one was asked for would be refused by every DPoP-only server, and is not
+ * what the operator configured: say so here rather than at the peer.
+ */
+export function requireDpopBound(tokenType: string, asked: boolean, issuer: string): void {
+  if (asked && tokenType.toLowerCase() !== 'dpop') {
+    throw new PeeringError(
+      'UNAUTHENTICATED',
+      `${issuer} answered a ${tokenType} token, not a DPoP-bound one; does it support DPoP (RFC 9449)?`,
+      'dpop',
+    );
+  }
+}

@@ -1,5 +1,12 @@
 import * as oidc from 'openid-client';
-import { discoverIssuer, oauthFailure, type OAuthClientRegistration } from './oauth-client.js';
+import { PeeringError } from '../domain/errors.js';
+import type { DpopKey } from './dpop-key.js';
+import {
+  discoverIssuer,
+  oauthFailure,
+  requireDpopBound,
+  type OAuthClientRegistration,
+} from './oauth-client.js';
 import { TokenFile, type StoredLogin } from './token-file.js';
 import type { TokenSource } from './token-source.js';
 
@@ -59,6 +66,8 @@ export interface ClientCredentialsOptions extends OAuthClientRegistration {
   /** RFC 8707 resource indicator: the remote Peering API's URL, to get a JWT access token for it. */
   resource?: string | undefined;
   scope?: string | undefined;
+  /** Ask for tokens bound to this key (RFC 9449 DPoP) instead of bearer tokens. */
+  dpop?: DpopKey | undefined;
   refreshMarginMs?: number;
   now?: () => number;
 }
@@ -78,9 +87,12 @@ export interface ClientCredentialsOptions extends OAuthClientRegistration {
  */
 export class ClientCredentialsTokenSource extends CachingTokenSource {
   private configuration: Promise<oidc.Configuration> | undefined;
+  private dpopHandle: oidc.DPoPHandle | undefined;
+  readonly dpop: DpopKey | undefined;
 
   constructor(private readonly options: ClientCredentialsOptions) {
     super(options);
+    this.dpop = options.dpop;
   }
 
   protected async obtain(): Promise<Cached> {
@@ -92,8 +104,15 @@ export class ClientCredentialsTokenSource extends CachingTokenSource {
     const parameters: Record<string, string> = {};
     if (this.options.resource !== undefined) parameters.resource = this.options.resource;
     if (this.options.scope !== undefined) parameters.scope = this.options.scope;
+    // openid-client signs the token request's proof and retries once with the issuer's nonce if it asks.
+    if (this.dpop) this.dpopHandle ??= oidc.getDPoPHandle(configuration, this.dpop.keyPair);
     try {
-      const answer = await oidc.clientCredentialsGrant(configuration, parameters);
+      const answer = await oidc.clientCredentialsGrant(
+        configuration,
+        parameters,
+        this.dpopHandle ? { DPoP: this.dpopHandle } : undefined,
+      );
+      requireDpopBound(answer.token_type, this.dpop !== undefined, this.options.issuer);
       return { value: answer.access_token, expiresAt: this.expiry(answer.expiresIn()) };
     } catch (error) {
       throw oauthFailure(error, `client credentials grant at ${this.options.issuer}`);
@@ -106,6 +125,8 @@ export interface RefreshTokenOptions {
   tokenFile: string;
   /** For a confidential client; public clients (peeringctl) have none. Never stored in the file. */
   clientSecret?: string | undefined;
+  /** The DPoP key the login was made with, if it was (the file records its thumbprint). */
+  dpop?: DpopKey | undefined;
   refreshMarginMs?: number;
   now?: () => number;
   fetch?: typeof fetch;
@@ -124,17 +145,30 @@ export interface RefreshTokenOptions {
 export class RefreshTokenSource extends CachingTokenSource {
   private readonly file: TokenFile;
   private refused: string | undefined;
+  private dpopHandle: oidc.DPoPHandle | undefined;
+  readonly dpop: DpopKey | undefined;
   private configuration: { issuer: string; clientId: string; value: Promise<oidc.Configuration> } | undefined;
 
   constructor(private readonly options: RefreshTokenOptions) {
     super(options);
     this.file = new TokenFile(options.tokenFile);
+    this.dpop = options.dpop;
   }
 
   protected async obtain(): Promise<Cached> {
     return this.file.update(async (login) => {
+      const jkt = this.dpop?.thumbprint;
+      // Tokens bound to a key are useless with another (or none), and a bound refresh token cannot be spent.
+      if (login.dpop_jkt !== undefined && login.dpop_jkt !== jkt) {
+        throw new PeeringError(
+          'UNAUTHENTICATED',
+          `the login of ${this.options.tokenFile} is bound to a DPoP key ${jkt === undefined ? 'and none was given' : 'other than the one given'}; give the key it was made with (--dpop-key) or run peeringctl login again`,
+          'dpop',
+        );
+      }
       // Another process may have refreshed moments ago: its access token is as good as ours.
       if (
+        login.dpop_jkt === jkt &&
         login.access_token !== undefined &&
         login.expires_at !== undefined &&
         login.access_token !== this.refused
@@ -147,20 +181,28 @@ export class RefreshTokenSource extends CachingTokenSource {
       const parameters: Record<string, string> = {};
       if (login.resource !== undefined) parameters.resource = login.resource;
       let answer: Awaited<ReturnType<typeof oidc.refreshTokenGrant>>;
+      if (this.dpop) this.dpopHandle ??= oidc.getDPoPHandle(configuration, this.dpop.keyPair);
       try {
-        answer = await oidc.refreshTokenGrant(configuration, login.refresh_token, parameters);
+        answer = await oidc.refreshTokenGrant(
+          configuration,
+          login.refresh_token,
+          parameters,
+          this.dpopHandle ? { DPoP: this.dpopHandle } : undefined,
+        );
       } catch (error) {
         throw oauthFailure(
           error,
           `refreshing the login of ${this.options.tokenFile}; run peeringctl login again`,
         );
       }
+      requireDpopBound(answer.token_type, this.dpop !== undefined, login.issuer);
       const expiresAt = this.expiry(answer.expiresIn());
       const updated: StoredLogin = {
         ...login,
         refresh_token: answer.refresh_token ?? login.refresh_token,
         access_token: answer.access_token,
         expires_at: Math.floor(expiresAt / 1000),
+        dpop_jkt: jkt,
       };
       return { login: updated, result: { value: answer.access_token, expiresAt } };
     });

@@ -22,6 +22,11 @@ export const StoredLoginSchema = z
     access_token: z.string().min(1).optional(),
     /** Seconds since the epoch. */
     expires_at: z.number().int().optional(),
+    /**
+     * Thumbprint of the DPoP key (RFC 9449) the tokens were obtained with: they are bound to it, so only that
+     * key may refresh or use them.
+     */
+    dpop_jkt: z.string().optional(),
   })
   .strict();
 export type StoredLogin = z.output<typeof StoredLoginSchema>;

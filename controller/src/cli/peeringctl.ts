@@ -30,6 +30,10 @@ const program = new Command('peeringctl')
     '--token-file <file>',
     'the login of `peeringctl login`, used when no token is given (env PEERINGCTL_LOGIN_FILE)',
   )
+  .option(
+    '--dpop-key <file>',
+    'DPoP (RFC 9449): bind tokens to the ES256 key in this JWK file (made, mode 0600, if absent) and prove it on every request (env PEERINGCTL_DPOP_KEY)',
+  )
   .addOption(new Option('-o, --output <format>', 'output format').choices(OUTPUT_FORMATS).default('table'))
   .addOption(
     new Option('--timeout <duration>', 'time limit of each API call, retries included')

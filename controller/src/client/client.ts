@@ -502,6 +502,7 @@ export class PeeringApiClient {
     const traceId = randomUUID();
     const payload = spec.body === undefined ? undefined : JSON.stringify(spec.body);
     let reauthenticated = false;
+    let nonceRetried = false;
     let uncertain = false;
     let attempts = 0;
     const context = (extra: Partial<ConstructorParameters<typeof PeeringApiError>[3]> = {}) => ({
@@ -518,7 +519,18 @@ export class PeeringApiClient {
         'x-request-id': traceId,
       };
       if (payload !== undefined) headers['content-type'] = 'application/json';
-      if (this.tokenSource) headers.authorization = `Bearer ${await this.tokenSource.token()}`;
+      if (this.tokenSource) {
+        const token = await this.tokenSource.token();
+        const dpop = this.tokenSource.dpop;
+        if (dpop) {
+          // RFC 9449 §7: a bound token goes as DPoP, with a proof made for this very attempt (a retry must not
+          // reuse a proof: its jti is spent).
+          headers.authorization = `DPoP ${token}`;
+          headers.dpop = await dpop.proof(spec.method, url, token);
+        } else {
+          headers.authorization = `Bearer ${token}`;
+        }
+      }
       const remaining = deadline - this.clock.now();
       if (remaining <= 0) {
         throw new PeeringApiError('TIMEOUT', `no answer within the call's time budget`, 'request', context());
@@ -560,6 +572,19 @@ export class PeeringApiClient {
         outcome = { kind: 'network' };
       } else {
         const status = answer!.status;
+        const dpop = this.tokenSource?.dpop;
+        const freshNonce = dpop?.rememberNonce(url, answer!.headers['dpop-nonce']) ?? false;
+        if (
+          status === 401 &&
+          freshNonce &&
+          !nonceRetried &&
+          asksForNonce(answer!.headers['www-authenticate'])
+        ) {
+          // RFC 9449 §8: the server wants its nonce in the proof; once, with the nonce it just gave.
+          nonceRetried = true;
+          attempt -= 1;
+          continue;
+        }
         if (status >= 200 && status < 300) {
           const body = this.parseBody(answer!, url, spec, attempts);
           return { method: spec.method, answer: answer!, body, url, attempts, uncertain };
@@ -661,4 +686,9 @@ function wireProposal(proposal: SessionTermsInput, index: number): z.output<type
     (_m, c: string) => c.toUpperCase(),
   );
   throw new PeeringError('INVALID_FIELD', `${field}: ${issue?.message ?? 'invalid'}`, field);
+}
+
+/** A `WWW-Authenticate` with the DPoP challenge `use_dpop_nonce` (RFC 9449 §8). */
+function asksForNonce(challenge: string | undefined): boolean {
+  return challenge !== undefined && /\bDPoP\b[^]*\berror="use_dpop_nonce"/i.test(challenge);
 }

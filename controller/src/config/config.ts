@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AuthPolicySchema, IMPLEMENTED_AUTH_POLICIES } from '../auth/auth-policy.js';
 import { AsnSchema } from '../domain/session.js';
 import { PeerApiCredentialsSchema } from '../operator/resources/peer-api.js';
 import { loadValidatedYaml, parseValidated } from './validated-file.js';
@@ -100,6 +101,30 @@ export const IssuerSchema = z.discriminatedUnion('kind', [
     .strict(),
 ]);
 
+/** Checks of DPoP proofs (RFC 9449), for callers whose policy is `dpop` and for every DPoP-bound token. */
+const DpopSchema = z
+  .strictObject({
+    /** Asymmetric algorithms proofs may be signed with; `none` and HMAC cannot be listed. */
+    algorithms: z
+      .array(
+        z.enum(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA']),
+      )
+      .min(1)
+      .default(['ES256', 'EdDSA', 'PS256', 'RS256']),
+    /** How far a proof's `iat` may be from our clock, either way; also how long its `jti` is remembered. */
+    proofWindow: DurationSchema.prefault('60s').refine(
+      (ms) => ms >= 1000 && ms <= 600_000,
+      'must be between 1s and 10m',
+    ),
+    /** Require server nonces in proofs (RFC 9449 §8); derived from the page-token key, so replicas agree. */
+    nonces: z.boolean().default(false),
+    /** How long a nonce stays current; a proof may carry the current or the previous one. */
+    nonceLifetime: DurationSchema.prefault('5m'),
+    /** Proofs remembered against replay (per server process; the oldest go first past this). */
+    replayCacheEntries: z.number().int().min(1000).max(10_000_000).default(100_000),
+  })
+  .prefault({});
+
 export const ConfigSchema = z
   .object({
     /** The ASNs this network peers as. */
@@ -192,6 +217,35 @@ export const ConfigSchema = z
       .strictObject({
         issuers: z.array(IssuerSchema).default([]),
         staticTokens: z.array(StaticTokenSchema).default([]),
+        /** How callers must present tokens: `bearer` (default), `dpop` (RFC 9449). See docs/authentication.md. */
+        policy: AuthPolicySchema.default('bearer'),
+        /** Exceptions to `policy` per caller ASN, stricter or laxer (a bearer-only peer under a `dpop` policy). */
+        callers: z.array(z.strictObject({ asn: AsnSchema, policy: AuthPolicySchema })).default([]),
+        dpop: DpopSchema,
+      })
+      .superRefine((auth, context) => {
+        const unimplemented = (policy: string, path: (string | number)[]) => {
+          if (!(IMPLEMENTED_AUTH_POLICIES as readonly string[]).includes(policy)) {
+            context.addIssue({
+              code: 'custom',
+              path,
+              message: `${policy} (DPoP with HTTP Message Signatures) is not implemented yet; use dpop`,
+            });
+          }
+        };
+        unimplemented(auth.policy, ['policy']);
+        const seen = new Set<number>();
+        auth.callers.forEach((caller, index) => {
+          unimplemented(caller.policy, ['callers', index, 'policy']);
+          if (seen.has(caller.asn)) {
+            context.addIssue({
+              code: 'custom',
+              path: ['callers', index, 'asn'],
+              message: `AS${caller.asn} is listed twice`,
+            });
+          }
+          seen.add(caller.asn);
+        });
       })
       .prefault({}),
   })

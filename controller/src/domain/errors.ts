@@ -108,6 +108,83 @@ export const ERROR_CATALOG = {
     reason: 'Unauthenticated',
     summary: 'No bearer token, or one that is not valid.',
   },
+  // DPoP (RFC 9449): one code per check a proof or its token failed; nothing of the request is acted on.
+  DPOP_SCHEME_REQUIRED: {
+    status: 401,
+    reason: 'Unauthenticated',
+    summary:
+      'The token is DPoP-bound, or the caller must use DPoP, and it came with another scheme than DPoP.',
+  },
+  DPOP_TOKEN_NOT_BOUND: {
+    status: 401,
+    reason: 'Unauthenticated',
+    summary: 'The caller must use DPoP and its access token is not bound to a key (no cnf.jkt).',
+  },
+  DPOP_PROOF_MISSING: {
+    status: 401,
+    reason: 'Unauthenticated',
+    summary: 'No DPoP header came with the token.',
+  },
+  DPOP_PROOF_MULTIPLE: {
+    status: 401,
+    reason: 'Unauthenticated',
+    summary: 'More than one DPoP header, or one holding more than one proof.',
+  },
+  DPOP_PROOF_INVALID: {
+    status: 401,
+    reason: 'Unauthenticated',
+    summary: 'The DPoP proof is not a well-formed JWT, lacks a claim, or its signature does not verify.',
+  },
+  DPOP_TYP_INVALID: {
+    status: 401,
+    reason: 'Unauthenticated',
+    summary: 'The DPoP proof is not typed dpop+jwt.',
+  },
+  DPOP_ALG_NOT_ALLOWED: {
+    status: 401,
+    reason: 'Unauthenticated',
+    summary: 'The DPoP proof is signed with an algorithm outside the allow list (none and HMAC never are).',
+  },
+  DPOP_JWK_INVALID: {
+    status: 401,
+    reason: 'Unauthenticated',
+    summary: 'The jwk of the DPoP proof is missing, not an asymmetric public key, or holds private members.',
+  },
+  DPOP_HTM_MISMATCH: {
+    status: 401,
+    reason: 'Unauthenticated',
+    summary: 'The htm of the DPoP proof is not the method of the request.',
+  },
+  DPOP_HTU_MISMATCH: {
+    status: 401,
+    reason: 'Unauthenticated',
+    summary: 'The htu of the DPoP proof is not the URL of the request under our public API URL.',
+  },
+  DPOP_IAT_OUT_OF_WINDOW: {
+    status: 401,
+    reason: 'Unauthenticated',
+    summary: 'The DPoP proof was issued too long ago or in the future.',
+  },
+  DPOP_NONCE_REQUIRED: {
+    status: 401,
+    reason: 'Unauthenticated',
+    summary: 'The DPoP proof lacks the current server nonce; retry with the DPoP-Nonce given.',
+  },
+  DPOP_ATH_MISMATCH: {
+    status: 401,
+    reason: 'Unauthenticated',
+    summary: 'The ath of the DPoP proof is missing or is not the hash of the access token presented.',
+  },
+  DPOP_KEY_MISMATCH: {
+    status: 401,
+    reason: 'Unauthenticated',
+    summary: "The DPoP proof's key is not the key the access token is bound to (cnf.jkt).",
+  },
+  DPOP_JTI_REPLAYED: {
+    status: 401,
+    reason: 'Unauthenticated',
+    summary: 'The DPoP proof was used before.',
+  },
   FORBIDDEN_ASN: {
     status: 403,
     reason: 'Forbidden',

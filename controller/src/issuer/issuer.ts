@@ -38,6 +38,11 @@ export interface IssuerOptions {
   publicOrigin?: string;
   /** Lifetime of access tokens, both kinds; default PeeringDB's 10 hours. */
   accessTokenTtlSeconds?: number;
+  /**
+   * Require a server nonce in DPoP proofs at the token endpoint (RFC 9449 §8), as an issuer may; clients then
+   * retry once with the `DPoP-Nonce` given. Default false.
+   */
+  dpopRequireNonce?: boolean;
   /** Called with errors the provider hides behind a `server_error` answer. */
   onError?: (error: unknown) => void;
 }
@@ -98,6 +103,7 @@ export async function startIssuer(options: IssuerOptions): Promise<RunningIssuer
     return client ? clientMetadata(client) : undefined;
   });
   const cookieKeys = [randomBytes(32).toString('base64url')];
+  const dpopNonceSecret = randomBytes(32);
   let keys: SigningKey[] = [await newSigningKey()];
   let profileOutage = false;
 
@@ -147,6 +153,13 @@ export async function startIssuer(options: IssuerOptions): Promise<RunningIssuer
       features: {
         devInteractions: { enabled: false },
         clientCredentials: { enabled: true },
+        // RFC 9449: a client that sends a DPoP proof to the token endpoint gets a token bound to its key
+        // (`cnf.jkt` in the JWT access token, token_type DPoP); one that sends none still gets a bearer token.
+        dPoP: {
+          enabled: true,
+          nonceSecret: dpopNonceSecret,
+          requireNonce: () => options.dpopRequireNonce ?? false,
+        },
         introspection: { enabled: true, allowedPolicy: async () => true },
         revocation: { enabled: true },
         userinfo: { enabled: true },

@@ -1,7 +1,9 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { DpopKey } from '../../src/auth/dpop-key.js';
 import { loginWithAuthorizationCode } from '../../src/auth/login.js';
+import { ClientCredentialsTokenSource } from '../../src/auth/oauth-token-sources.js';
 import {
   parseIssuerFixture,
   type IssuerAccount,
@@ -59,6 +61,11 @@ export interface TestIssuer extends RunningIssuer {
   /** A JWT access token for `audience` acting for the fixture account `username` (client credentials). */
   jwt(username: string, audience: string): Promise<string>;
   /**
+   * The token source an operator of `username`'s network runs: client credentials with a resource indicator
+   * and, with `dpop`, tokens bound to that key (RFC 9449).
+   */
+  tokenSource(username: string, audience: string, dpop?: DpopKey): ClientCredentialsTokenSource;
+  /**
    * Logs `username` in through the authorization code flow, as `peeringctl login` does (real loopback listener,
    * scripted browser): an opaque access token, or a JWT when `resource` is given, and the refresh token.
    */
@@ -87,12 +94,13 @@ export interface TestIssuer extends RunningIssuer {
  * await issuer.stop();
  */
 export async function startTestIssuer(
-  options: { fixture?: IssuerFixtureInput; accessTokenTtlSeconds?: number } = {},
+  options: { fixture?: IssuerFixtureInput; accessTokenTtlSeconds?: number; dpopRequireNonce?: boolean } = {},
 ): Promise<TestIssuer> {
   const running = await startIssuer({
     fixture: parseIssuerFixture(options.fixture ?? TEST_FIXTURE, 'test issuer fixture'),
     listen: '127.0.0.1:0',
     accessTokenTtlSeconds: options.accessTokenTtlSeconds,
+    dpopRequireNonce: options.dpopRequireNonce,
     onError: (error) => console.error('test issuer:', error),
   });
   const tokenEndpoint = `${running.issuer}/token/`;
@@ -186,6 +194,16 @@ export async function startTestIssuer(
       return clientCredentials(serviceClientFor(username), audience);
     },
     jwt: (username: string, audience: string) => clientCredentials(serviceClientFor(username), audience),
+    tokenSource: (username: string, audience: string, dpop?: DpopKey) => {
+      const clientId = serviceClientFor(username);
+      return new ClientCredentialsTokenSource({
+        issuer: running.issuer,
+        clientId,
+        clientSecret: secretOf(clientId),
+        resource: audience,
+        dpop,
+      });
+    },
     login,
     opaqueToken: async (username: string) => (await login(username)).accessToken,
     browser,

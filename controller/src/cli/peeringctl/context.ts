@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
+import { DpopKey } from '../../auth/dpop-key.js';
+import { StaticTokenSource } from '../../auth/token-source.js';
 import { PeeringApiClient } from '../../client/client.js';
 import { DurationSchema } from '../../config/config.js';
 import { PeeringError } from '../../domain/errors.js';
@@ -20,6 +22,8 @@ export interface GlobalOptions {
   token?: string | undefined;
   /** The stored login of `peeringctl login`, used when no token is given. */
   tokenFile?: string | undefined;
+  /** A DPoP key file (RFC 9449): tokens are bound to it and every request carries a proof. */
+  dpopKey?: string | undefined;
   output: OutputFormat;
   /** Per call, retries included, in milliseconds. */
   timeout: number;
@@ -34,21 +38,22 @@ export function globalsOf(command: Command): GlobalOptions {
  * a bearer token from `--token` (or `PEERING_API_TOKEN`). `localAsns` are the ASNs the user speaks for, so that
  * answers are read from the user's view whichever reading the remote uses.
  */
-export function openClient(
+export async function openClient(
   globals: GlobalOptions,
   localAsns: readonly number[] = [],
   apiUrl?: string,
-): PeeringApiClient {
+): Promise<PeeringApiClient> {
   const url = apiUrl ?? globals.apiUrl ?? process.env.PEERING_API_URL;
   if (!url) {
     throw new UsageError("the remote network's Peering API is needed: give --api-url or set PEERING_API_URL");
   }
   // A static token wins; otherwise the stored login, whose token source is invalidated once on a 401.
   const token = globals.token ?? process.env.PEERING_API_TOKEN;
+  const dpop = await dpopKeyOf(globals);
   try {
     return new PeeringApiClient({
       apiUrl: url,
-      auth: token || loginTokenSource(globals.tokenFile),
+      auth: token ? new StaticTokenSource(token, dpop) : loginTokenSource(globals.tokenFile, dpop),
       localAsns,
       totalTimeoutMs: globals.timeout,
       timeoutMs: Math.min(globals.timeout, 30_000),
@@ -56,6 +61,21 @@ export function openClient(
     });
   } catch (error) {
     if (error instanceof PeeringError) throw new UsageError(`--api-url: ${error.message}`);
+    throw error;
+  }
+}
+
+/**
+ * The DPoP key of `--dpop-key` (or `PEERINGCTL_DPOP_KEY`), made there (mode 0600) on first use; undefined
+ * without one, and tokens are then plain bearer tokens.
+ */
+export async function dpopKeyOf(globals: GlobalOptions): Promise<DpopKey | undefined> {
+  const path = globals.dpopKey || process.env.PEERINGCTL_DPOP_KEY;
+  if (!path) return undefined;
+  try {
+    return await DpopKey.fromFile(path);
+  } catch (error) {
+    if (error instanceof PeeringError) throw new UsageError(`--dpop-key: ${error.message}`);
     throw error;
   }
 }

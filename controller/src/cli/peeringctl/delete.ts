@@ -54,7 +54,7 @@ Examples:
         );
       }
       const globals = globalsOf(cmd);
-      const client = openClient(globals, flags.localAsn === undefined ? [] : [flags.localAsn]);
+      const client = await openClient(globals, flags.localAsn === undefined ? [] : [flags.localAsn]);
       try {
         const deletions =
           flags.sessionId !== undefined

@@ -47,7 +47,7 @@ export async function discover(
   const peeringDb = await openPeeringDb(flags);
   let offered: OfferedLocation[] | undefined;
   if (flags.peerLocations) {
-    const client = openClient(globals, [flags.localAsn], apiUrl);
+    const client = await openClient(globals, [flags.localAsn], apiUrl);
     try {
       offered = [];
       for await (const location of client.listLocations({ asn: flags.peerAsn, locationType: 'public' })) {

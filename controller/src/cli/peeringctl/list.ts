@@ -20,7 +20,7 @@ Examples:
     )
     .action(async (flags: { localAsn?: number; requestId?: string; pageSize?: number }, cmd: Command) => {
       const globals = globalsOf(cmd);
-      const client = openClient(globals, flags.localAsn === undefined ? [] : [flags.localAsn]);
+      const client = await openClient(globals, flags.localAsn === undefined ? [] : [flags.localAsn]);
       try {
         const sessions: RemoteSession[] = [];
         for await (const session of client.listSessions({

@@ -32,7 +32,7 @@ Examples:
         command: Command,
       ) => {
         const globals = globalsOf(command);
-        const client = openClient(globals);
+        const client = await openClient(globals);
         try {
           const locations: LocationView[] = [];
           for await (const location of client.listLocations({

@@ -3,7 +3,8 @@ import { Option, type Command } from 'commander';
 import { DEFAULT_LOGIN_SCOPE, loginWithAuthorizationCode } from '../../auth/login.js';
 import { RefreshTokenSource } from '../../auth/oauth-token-sources.js';
 import { defaultLoginFile } from '../../auth/token-file.js';
-import { globalsOf, parse } from './context.js';
+import type { DpopKey } from '../../auth/dpop-key.js';
+import { dpopKeyOf, globalsOf, parse } from './context.js';
 import { UsageError } from './exit-codes.js';
 import { print } from './output.js';
 
@@ -16,10 +17,13 @@ export function tokenFilePath(explicit: string | undefined): string {
  * The token source of a stored login, when there is one: the explicit `--token-file` always (a missing file is
  * then an error), the default file only if it exists.
  */
-export function loginTokenSource(explicit: string | undefined): RefreshTokenSource | undefined {
+export function loginTokenSource(
+  explicit: string | undefined,
+  dpop?: DpopKey,
+): RefreshTokenSource | undefined {
   const path = tokenFilePath(explicit);
   if (!explicit && !process.env.PEERINGCTL_LOGIN_FILE && !existsSync(path)) return undefined;
-  return new RefreshTokenSource({ tokenFile: path, clientSecret: clientSecretFromEnv() });
+  return new RefreshTokenSource({ tokenFile: path, clientSecret: clientSecretFromEnv(), dpop });
 }
 
 function clientSecretFromEnv(variable = 'PEERINGCTL_CLIENT_SECRET'): string | undefined {
@@ -92,6 +96,7 @@ Examples:
         scope: flags.scope,
         resource: flags.resource,
         tokenFile,
+        dpop: await dpopKeyOf(globals),
         port: flags.port,
         timeoutMs: flags.loginTimeout,
         openBrowser: (url) => {
@@ -125,7 +130,11 @@ Examples:
     .action(async (_flags: unknown, cmd: Command) => {
       const globals = globalsOf(cmd);
       const path = tokenFilePath(globals.tokenFile);
-      const source = new RefreshTokenSource({ tokenFile: path, clientSecret: clientSecretFromEnv() });
+      const source = new RefreshTokenSource({
+        tokenFile: path,
+        clientSecret: clientSecretFromEnv(),
+        dpop: await dpopKeyOf(globals),
+      });
       const token = await source.token();
       if (globals.output === 'table') process.stdout.write(`${token}\n`);
       else

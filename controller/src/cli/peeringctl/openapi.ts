@@ -16,7 +16,7 @@ Examples:
     )
     .action(async (_options: unknown, command: Command) => {
       const globals = globalsOf(command);
-      const client = openClient(globals);
+      const client = await openClient(globals);
       try {
         const document = await client.openapi();
         process.stdout.write(

@@ -81,7 +81,7 @@ Examples:
         if (!secret) throw new UsageError(`--secret-env: environment variable ${flags.secretEnv} is not set`);
       }
       const { proposals, apiUrl, localAsn } = await proposalsOf(flags, globals, secret);
-      const client = openClient(globals, [localAsn], apiUrl);
+      const client = await openClient(globals, [localAsn], apiUrl);
       try {
         const base = flags.requestId ?? randomUUID();
         const answers: RequestSessionsResult[] = [];

@@ -61,7 +61,7 @@ Examples:
         throw new UsageError('give exactly one of --session-id and --request-id');
       }
       const globals = globalsOf(cmd);
-      const client = openClient(globals, flags.localAsn === undefined ? [] : [flags.localAsn]);
+      const client = await openClient(globals, flags.localAsn === undefined ? [] : [flags.localAsn]);
       try {
         const fetch = () => sessionsOf(client, flags);
         let sessions = await fetch();
