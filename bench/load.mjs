@@ -37,11 +37,26 @@ const mixed = input.mix
       { ...post, path: input.mix.post },
     ]
   : undefined;
+// DPoP: one fresh proof per request, in order (the server refuses a proof it has seen: RFC 9449 jti).
+const proofs = input.proofs;
+let nextProof = 0;
+const withProof = (request) => ({
+  ...request,
+  headers: { ...request.headers, dpop: proofs[nextProof++ % proofs.length] },
+});
 const result = await autocannon({
   url: input.url,
   connections: input.connections,
   duration: input.seconds,
-  requests: mixed ?? [input.post ? post : { method: input.method, headers: input.headers }],
+  requests: mixed ?? [
+    input.post
+      ? post
+      : {
+          method: input.method,
+          headers: input.headers,
+          ...(proofs ? { setupRequest: withProof } : {}),
+        },
+  ],
 });
 process.stdout.write(
   JSON.stringify({

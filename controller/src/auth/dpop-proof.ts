@@ -68,6 +68,14 @@ export interface DpopOptions {
   now?: () => number;
 }
 
+/** Proof keys kept imported (oldest out first): one per client key, so this is many peers' worth. */
+const KEY_CACHE_ENTRIES = 1024;
+
+interface ImportedKey {
+  key: Awaited<ReturnType<typeof importJWK>>;
+  thumbprint: string;
+}
+
 /** A proof larger than this is no proof of ours; refusing it early bounds the work it costs. */
 const MAX_PROOF_LENGTH = 8 * 1024;
 const MAX_JTI_LENGTH = 256;
@@ -86,6 +94,7 @@ const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as con
  */
 export class DpopGate {
   readonly algorithms: readonly JwtAlgorithm[];
+  private readonly keys = new Map<string, ImportedKey>();
   private readonly windowSeconds: number;
   private readonly now: () => number;
 
@@ -137,7 +146,7 @@ export class DpopGate {
       );
     }
     const proof = this.singleProof(request.proofs);
-    const { payload, jwk } = await this.verifySignature(proof);
+    const { payload, thumbprint } = await this.verifySignature(proof);
     const claims = requireClaims(payload);
 
     if (claims.htm !== request.method) {
@@ -177,7 +186,7 @@ export class DpopGate {
           : 'the ath of the proof is not the hash of this access token',
       );
     }
-    if ((await calculateJwkThumbprint(jwk, 'sha256')) !== identity.boundKey) {
+    if (thumbprint !== identity.boundKey) {
       throw new DpopRefusal(
         'DPOP_KEY_MISMATCH',
         'the proof is signed with another key than the token is bound to',
@@ -204,7 +213,27 @@ export class DpopGate {
     return proofs[0]!.trim();
   }
 
-  private async verifySignature(proof: string): Promise<{ payload: JWTPayload; jwk: JWK }> {
+  /**
+   * The imported key and RFC 7638 thumbprint of a proof's jwk, from a bounded cache: a client signs every proof
+   * with the same key, and importing it and hashing it again for each request cost more than the signature check.
+   * Keyed by the jwk's exact members and the algorithm, so a different key (or algorithm) is never served.
+   */
+  private async keyOf(jwk: JWK, alg: string): Promise<ImportedKey> {
+    const id = `${alg}.${JSON.stringify(jwk)}`;
+    const cached = this.keys.get(id);
+    if (cached !== undefined) return cached;
+    let imported: ImportedKey;
+    try {
+      imported = { key: await importJWK(jwk, alg), thumbprint: await calculateJwkThumbprint(jwk, 'sha256') };
+    } catch {
+      throw new DpopRefusal('DPOP_JWK_INVALID', `the jwk of the proof is not a usable ${alg} key`);
+    }
+    if (this.keys.size >= KEY_CACHE_ENTRIES) this.keys.delete(this.keys.keys().next().value as string);
+    this.keys.set(id, imported);
+    return imported;
+  }
+
+  private async verifySignature(proof: string): Promise<{ payload: JWTPayload; thumbprint: string }> {
     if (proof.length > MAX_PROOF_LENGTH) throw malformed('the proof is too large');
     let header: ReturnType<typeof decodeProtectedHeader>;
     try {
@@ -234,12 +263,7 @@ export class DpopGate {
     if (jwk.kty !== 'EC' && jwk.kty !== 'RSA' && jwk.kty !== 'OKP') {
       throw new DpopRefusal('DPOP_JWK_INVALID', 'the jwk of the proof must be an asymmetric key');
     }
-    let key: Awaited<ReturnType<typeof importJWK>>;
-    try {
-      key = await importJWK(jwk, header.alg);
-    } catch {
-      throw new DpopRefusal('DPOP_JWK_INVALID', `the jwk of the proof is not a usable ${header.alg} key`);
-    }
+    const { key, thumbprint } = await this.keyOf(jwk, header.alg);
     try {
       const { payload } = await jwtVerify(proof, key, {
         typ: 'dpop+jwt',
@@ -247,7 +271,7 @@ export class DpopGate {
         // The window is checked by us, both ways; jose must not refuse on its own clock rules.
         currentDate: new Date(this.now()),
       });
-      return { payload, jwk };
+      return { payload, thumbprint };
     } catch (error) {
       if (error instanceof joseErrors.JWSSignatureVerificationFailed) {
         throw malformed('the signature of the proof does not verify with its jwk');
