@@ -351,7 +351,11 @@ export function openApiDocument(serverUrl = '/v0.1'): JsonObject {
           scheme: 'DPoP',
           description:
             'RFC 9449: a DPoP-bound JWT access token (cnf.jkt) as `Authorization: DPoP <token>`, with a fresh ' +
-            'proof of possession of its key in the `DPoP` header of every request',
+            'proof of possession of its key in the `DPoP` header of every request. Callers held to the ' +
+            '`dpop+signature` policy also sign every request with that key (RFC 9421 HTTP Message Signatures, ' +
+            '`ecdsa-p256-sha256`, `keyid` = the key thumbprint, with `created` and `nonce`) over `@method`, ' +
+            '`@target-uri`, `authorization`, `dpop`, and `content-digest` (RFC 9530 `sha-256`, required with a ' +
+            'body) and `content-type` when present, in `Signature-Input` and `Signature`',
         },
       },
       schemas: factorComponents({

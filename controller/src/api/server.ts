@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import Fastify, {
   LogController,
   type FastifyInstance,
@@ -9,6 +9,7 @@ import Fastify, {
 import type { z } from 'zod';
 import { DpopGate, DpopRefusal, presentedCredentials } from '../auth/dpop-proof.js';
 import { MemoryReplayCache } from '../auth/dpop-replay-cache.js';
+import { acceptSignature, SignatureRefusal } from '../auth/http-signature.js';
 import type { Authenticator, Identity } from '../auth/identity.js';
 import { PeeringError, type ErrorCode } from '../domain/errors.js';
 import { SESSION_ID_PATTERN } from '../domain/session.js';
@@ -29,6 +30,8 @@ import {
 declare module 'fastify' {
   interface FastifyRequest {
     identity?: Identity;
+    /** Under `dpop+signature`: the body digest the signature vouches for, and whether the body was held to it. */
+    signedBody?: SignedBody;
   }
 }
 
@@ -55,6 +58,12 @@ export interface ApiServerOptions {
    * held to their proofs.
    */
   dpop?: DpopGate;
+}
+
+interface SignedBody {
+  /** The SHA-256 of the signed Content-Digest; null: it states none, so no body may come. */
+  sha256: Buffer | null;
+  checked: boolean;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -129,6 +138,15 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
       .exec(request.headers['content-type'] ?? '')?.[1]
       ?.trim()
       .toLowerCase();
+    // The signed Content-Digest is checked against these very bytes before anything parses them, let alone acts.
+    const signed = request.signedBody;
+    if (signed !== undefined) {
+      if (signed.sha256 === null || !createHash('sha256').update(body).digest().equals(signed.sha256)) {
+        done(digestMismatch(signed));
+        return;
+      }
+      signed.checked = true;
+    }
     if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
       done(
         new PeeringError(
@@ -156,6 +174,7 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
 
   // Declared up front so every request object keeps one shape; adding the property later costs V8 deopts.
   app.decorateRequest('identity', undefined);
+  app.decorateRequest('signedBody', undefined);
   // Hooks on every request are callback-style: an async hook costs a promise and a microtask turn each time.
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
@@ -219,13 +238,20 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
           const checked = options.authenticator.authenticate(authorization).then(async (identity) => {
             if (credentials === undefined) return identity;
             const path = (request.url.split('?')[0] ?? '').slice(options.basePath.length);
-            const { nonce } = await gate.check(identity, {
+            const { nonce, bodySha256 } = await gate.check(identity, {
               method: request.method,
               url: `${publicBase}${path}`,
               credentials,
               proofs: dpopHeaders(request),
+              signed: () => ({
+                // RFC 9421 §2.2.2: the full target URI, ours and not the Host header's, query included.
+                targetUri: new URL(`${publicBase}${request.url.slice(options.basePath.length)}`).href,
+                headers: (name) => fieldOf(request, name),
+                hasBody: hasBody(request),
+              }),
             });
             if (nonce !== undefined) reply.header('dpop-nonce', nonce);
+            if (bodySha256 !== undefined) request.signedBody = { sha256: bodySha256, checked: false };
             return identity;
           });
           checked.then((identity) => {
@@ -241,6 +267,21 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
             request.identity = identity;
             done();
           }, done);
+        });
+        // A signed body the parser never saw (a body on a GET, or one fastify does not parse) is refused here,
+        // before any handler; a request without a body is held to a digest of no bytes, if it states one.
+        secured.addHook('preHandler', (request, _reply, done) => {
+          const signed = request.signedBody;
+          if (signed === undefined || signed.checked) {
+            done();
+            return;
+          }
+          const empty = createHash('sha256').digest();
+          done(
+            hasBody(request) || (signed.sha256 !== null && !signed.sha256.equals(empty))
+              ? digestMismatch(signed)
+              : undefined,
+          );
         });
 
         secured.post('/sessions', async (request) => {
@@ -429,6 +470,34 @@ function dpopHeaders(request: FastifyRequest): string[] {
   return values;
 }
 
+/**
+ * A header field as RFC 9421 §2.1 covers it: every field line of that name, in order, joined by ", ". Node keeps
+ * only the first of some repeated fields (content-type, authorization), which would let a second one go unsigned.
+ */
+function fieldOf(request: FastifyRequest, name: string): string | undefined {
+  const raw = request.raw.rawHeaders;
+  const values: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i]!.toLowerCase() === name) values.push(raw[i + 1]!.trim());
+  }
+  return values.length === 0 ? undefined : values.join(', ');
+}
+
+/** Whether a body comes with the request (RFC 9112 §6.3): a Content-Length above 0, or any Transfer-Encoding. */
+function hasBody(request: FastifyRequest): boolean {
+  const headers = request.headers;
+  return headers['transfer-encoding'] !== undefined || Number(headers['content-length'] ?? 0) !== 0;
+}
+
+function digestMismatch(signed: SignedBody): SignatureRefusal {
+  return new SignatureRefusal(
+    'CONTENT_DIGEST_MISMATCH',
+    signed.sha256 === null
+      ? 'the Content-Digest states no sha-256 for the body that came'
+      : 'the Content-Digest is not the sha-256 of the body received',
+  );
+}
+
 /** Both body forms of the draft and the spec: a bare array means `{sessions: [...]}`. */
 function asEnvelope(body: unknown): unknown {
   return Array.isArray(body) ? { sessions: body } : body;
@@ -501,7 +570,19 @@ function sendError(
     const sentBearer = /^bearer\s/i.test(request.headers.authorization ?? '');
     const sentDpop = /^dpop\s/i.test(request.headers.authorization ?? '');
     const description = error.message.replace(/["\\]/g, '');
-    if (error instanceof DpopRefusal || sentDpop) {
+    if (error instanceof SignatureRefusal) {
+      // The token and its proof were good; the request around them was not as it must be (RFC 6750 §3.1
+      // invalid_request), and Accept-Signature (RFC 9421 §5.1) says what signature we want.
+      reply.header(
+        'www-authenticate',
+        `DPoP realm="peering-api", error="invalid_request", error_description="${description}"` +
+          (dpopAlgorithms.length > 0 ? `, algs="${dpopAlgorithms.join(' ')}"` : ''),
+      );
+      reply.header(
+        'accept-signature',
+        acceptSignature((name) => fieldOf(request, name), hasBody(request)),
+      );
+    } else if (error instanceof DpopRefusal || sentDpop) {
       // RFC 9449 §7.1: the DPoP challenge, with the algorithms we take and, for use_dpop_nonce, the nonce.
       const challenge = error instanceof DpopRefusal ? error.challenge : 'invalid_token';
       reply.header(

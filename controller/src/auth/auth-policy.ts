@@ -4,14 +4,11 @@ import type { Identity } from './identity.js';
 /**
  * How a caller must present its access token. `bearer`: as today, any valid token (RFC 6750), except that a
  * DPoP-bound token is always held to its proof. `dpop`: a DPoP-bound token with a fresh proof on every request
- * (RFC 9449). `dpop+signature`: DPoP and HTTP Message Signatures (RFC 9421) over the request, the draft's M3 in
- * full; reserved, refused at configuration load until it is implemented.
+ * (RFC 9449). `dpop+signature`: DPoP and, signed with the same key, HTTP Message Signatures (RFC 9421) over the
+ * request and its Content-Digest (RFC 9530): the draft's M3 in full.
  */
 export const AuthPolicySchema = z.enum(['bearer', 'dpop', 'dpop+signature']);
 export type AuthPolicy = z.output<typeof AuthPolicySchema>;
-
-/** The policies that are implemented; the configuration refuses the others by name. */
-export const IMPLEMENTED_AUTH_POLICIES: readonly AuthPolicy[] = ['bearer', 'dpop'];
 
 const STRICTNESS: Record<AuthPolicy, number> = { bearer: 0, dpop: 1, 'dpop+signature': 2 };
 

@@ -108,6 +108,16 @@ export class DpopKey {
     );
   }
 
+  /** A raw r||s ECDSA P-256 SHA-256 signature of `data` (RFC 9421 §3.3.4, as WebCrypto makes it). */
+  async sign(data: Uint8Array): Promise<Uint8Array> {
+    const signature = await crypto.subtle.sign(
+      { name: 'ECDSA', hash: 'SHA-256' },
+      this.keyPair.privateKey,
+      data,
+    );
+    return new Uint8Array(signature);
+  }
+
   /** Keeps the `DPoP-Nonce` a server answered with for its next proofs; true when it is a new one. */
   rememberNonce(url: string, nonce: string | undefined): boolean {
     if (nonce === undefined || nonce === '') return false;

@@ -11,6 +11,7 @@ import {
 import { PeeringError, type ErrorCode } from '../domain/errors.js';
 import { authPolicyFor, type AuthPolicies } from './auth-policy.js';
 import type { DpopReplayCache } from './dpop-replay-cache.js';
+import { SignatureCheck, SignatureRefusal, type HeaderLookup } from './http-signature.js';
 import { tokenDigest, type Identity } from './identity.js';
 import { JWT_ALGORITHMS, type JwtAlgorithm } from './jwt-verifier.js';
 
@@ -55,6 +56,30 @@ export interface DpopRequest {
   credentials: PresentedCredentials;
   /** Every `DPoP` header value as received (each repetition separately). */
   proofs: readonly string[];
+  /**
+   * What the `dpop+signature` policy checks besides the proof (RFC 9421), asked for only under that policy;
+   * absent: such callers are refused.
+   */
+  signed?: (() => SignedParts) | undefined;
+}
+
+/** The parts of a request its HTTP Message Signature covers. */
+export interface SignedParts {
+  /** Our public API URL plus the request's path and query, as received. */
+  targetUri: string;
+  headers: HeaderLookup;
+  hasBody: boolean;
+}
+
+/** What a passed check tells the server. */
+export interface DpopVerdict {
+  /** The nonce to hand the client for its next proof. */
+  nonce?: string | undefined;
+  /**
+   * Under `dpop+signature`: the SHA-256 the signed Content-Digest states, which the body read must match
+   * (`null`: no body may come). Undefined: the policy does not sign bodies.
+   */
+  bodySha256?: Buffer | null;
 }
 
 export interface DpopOptions {
@@ -97,6 +122,7 @@ export class DpopGate {
   private readonly keys = new Map<string, ImportedKey>();
   private readonly windowSeconds: number;
   private readonly now: () => number;
+  private readonly signatures: SignatureCheck;
 
   constructor(
     private readonly policies: AuthPolicies,
@@ -113,13 +139,20 @@ export class DpopGate {
     }
     this.windowSeconds = (options.proofWindowMs ?? 60_000) / 1000;
     this.now = options.now ?? Date.now;
+    this.signatures = new SignatureCheck({
+      windowMs: options.proofWindowMs ?? 60_000,
+      replayCache: options.replayCache,
+      now: this.now,
+    });
   }
 
   /**
    * Resolves when the request may go on, with the nonce to hand the client for its next proof (when nonces are
-   * on and its proof did not carry the current one); rejects with a {@link DpopRefusal} otherwise.
+   * on and its proof did not carry the current one); rejects with a {@link DpopRefusal} otherwise. Under
+   * `dpop+signature`, after every DPoP check, the request's signature is checked with the proof's key (a
+   * {@link SignatureRefusal} when it fails) and the body digest it vouches for is returned.
    */
-  async check(identity: Identity, request: DpopRequest): Promise<{ nonce?: string | undefined }> {
+  async check(identity: Identity, request: DpopRequest): Promise<DpopVerdict> {
     const policy = authPolicyFor(identity, this.policies);
     const { scheme, token } = request.credentials;
     if (identity.boundKey === undefined && scheme === 'bearer') {
@@ -146,7 +179,7 @@ export class DpopGate {
       );
     }
     const proof = this.singleProof(request.proofs);
-    const { payload, thumbprint } = await this.verifySignature(proof);
+    const { payload, thumbprint, jwk } = await this.verifySignature(proof);
     const claims = requireClaims(payload);
 
     if (claims.htm !== request.method) {
@@ -199,7 +232,20 @@ export class DpopGate {
     if (!(await this.options.replayCache.firstUse(replayKey, acceptableUntil))) {
       throw new DpopRefusal('DPOP_JTI_REPLAYED', 'the proof was used before; make a fresh one per request');
     }
-    return { nonce: nextNonce };
+    if (policy !== 'dpop+signature') return { nonce: nextNonce };
+    if (request.signed === undefined) {
+      throw new SignatureRefusal('SIGNATURE_MISSING', 'this caller must sign its requests (RFC 9421)');
+    }
+    const signed = request.signed();
+    const { sha256 } = await this.signatures.check({
+      ...signed,
+      method: request.method,
+      proofJwk: jwk,
+      thumbprint,
+      signatureInput: signed.headers('signature-input'),
+      signature: signed.headers('signature'),
+    });
+    return { nonce: nextNonce, bodySha256: sha256 ?? null };
   }
 
   private singleProof(proofs: readonly string[]): string {
@@ -233,7 +279,9 @@ export class DpopGate {
     return imported;
   }
 
-  private async verifySignature(proof: string): Promise<{ payload: JWTPayload; thumbprint: string }> {
+  private async verifySignature(
+    proof: string,
+  ): Promise<{ payload: JWTPayload; thumbprint: string; jwk: JWK }> {
     if (proof.length > MAX_PROOF_LENGTH) throw malformed('the proof is too large');
     let header: ReturnType<typeof decodeProtectedHeader>;
     try {
@@ -271,7 +319,7 @@ export class DpopGate {
         // The window is checked by us, both ways; jose must not refuse on its own clock rules.
         currentDate: new Date(this.now()),
       });
-      return { payload, thumbprint };
+      return { payload, thumbprint, jwk };
     } catch (error) {
       if (error instanceof joseErrors.JWSSignatureVerificationFailed) {
         throw malformed('the signature of the proof does not verify with its jwk');

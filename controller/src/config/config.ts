@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AuthPolicySchema, IMPLEMENTED_AUTH_POLICIES } from '../auth/auth-policy.js';
+import { AuthPolicySchema } from '../auth/auth-policy.js';
 import { AsnSchema } from '../domain/session.js';
 import { PeerApiCredentialsSchema } from '../operator/resources/peer-api.js';
 import { loadValidatedYaml, parseValidated } from './validated-file.js';
@@ -111,7 +111,10 @@ const DpopSchema = z
       )
       .min(1)
       .default(['ES256', 'EdDSA', 'PS256', 'RS256']),
-    /** How far a proof's `iat` may be from our clock, either way; also how long its `jti` is remembered. */
+    /**
+     * How far a proof's `iat` may be from our clock, either way; also how long its `jti` is remembered. Under
+     * `dpop+signature`, also how old a signature's `created` may be (and how long its `nonce` is remembered).
+     */
     proofWindow: DurationSchema.prefault('60s').refine(
       (ms) => ms >= 1000 && ms <= 600_000,
       'must be between 1s and 10m',
@@ -217,26 +220,18 @@ export const ConfigSchema = z
       .strictObject({
         issuers: z.array(IssuerSchema).default([]),
         staticTokens: z.array(StaticTokenSchema).default([]),
-        /** How callers must present tokens: `bearer` (default), `dpop` (RFC 9449). See docs/authentication.md. */
+        /**
+         * How callers must present tokens: `bearer` (default), `dpop` (RFC 9449), `dpop+signature` (DPoP and RFC 9421
+         * signatures with Content-Digest). See docs/authentication.md.
+         */
         policy: AuthPolicySchema.default('bearer'),
         /** Exceptions to `policy` per caller ASN, stricter or laxer (a bearer-only peer under a `dpop` policy). */
         callers: z.array(z.strictObject({ asn: AsnSchema, policy: AuthPolicySchema })).default([]),
         dpop: DpopSchema,
       })
       .superRefine((auth, context) => {
-        const unimplemented = (policy: string, path: (string | number)[]) => {
-          if (!(IMPLEMENTED_AUTH_POLICIES as readonly string[]).includes(policy)) {
-            context.addIssue({
-              code: 'custom',
-              path,
-              message: `${policy} (DPoP with HTTP Message Signatures) is not implemented yet; use dpop`,
-            });
-          }
-        };
-        unimplemented(auth.policy, ['policy']);
         const seen = new Set<number>();
         auth.callers.forEach((caller, index) => {
-          unimplemented(caller.policy, ['callers', index, 'policy']);
           if (seen.has(caller.asn)) {
             context.addIssue({
               code: 'custom',

@@ -185,6 +185,50 @@ export const ERROR_CATALOG = {
     reason: 'Unauthenticated',
     summary: 'The DPoP proof was used before.',
   },
+  // HTTP Message Signatures (RFC 9421) and Content-Digest (RFC 9530), for `dpop+signature` callers: checked after
+  // the DPoP proof, with its key; nothing of the request is acted on.
+  SIGNATURE_MISSING: {
+    status: 401,
+    reason: 'Unauthenticated',
+    summary: 'The caller must sign its requests and Signature-Input or Signature is absent.',
+  },
+  SIGNATURE_INVALID: {
+    status: 401,
+    reason: 'Unauthenticated',
+    summary:
+      'The signature is malformed, not exactly one, not ecdsa-p256-sha256, covers what we cannot verify, or does not verify.',
+  },
+  SIGNATURE_KEY_MISMATCH: {
+    status: 401,
+    reason: 'Unauthenticated',
+    summary: 'The keyid of the signature is not the thumbprint of the DPoP key (cnf.jkt).',
+  },
+  SIGNATURE_COMPONENTS_MISSING: {
+    status: 401,
+    reason: 'Unauthenticated',
+    summary:
+      'The signature does not cover @method, @target-uri, authorization, dpop, and content-digest and content-type when present.',
+  },
+  SIGNATURE_CREATED_OUT_OF_WINDOW: {
+    status: 401,
+    reason: 'Unauthenticated',
+    summary: 'The signature has no created, was created too long ago or in the future, or has expired.',
+  },
+  SIGNATURE_NONCE_REPLAYED: {
+    status: 401,
+    reason: 'Unauthenticated',
+    summary: 'The nonce of the signature was used before.',
+  },
+  CONTENT_DIGEST_MISSING: {
+    status: 401,
+    reason: 'Unauthenticated',
+    summary: 'A request with a body from a signing caller has no Content-Digest.',
+  },
+  CONTENT_DIGEST_MISMATCH: {
+    status: 401,
+    reason: 'Unauthenticated',
+    summary: 'The Content-Digest is malformed, has no sha-256, or is not the digest of the body received.',
+  },
   FORBIDDEN_ASN: {
     status: 403,
     reason: 'Forbidden',

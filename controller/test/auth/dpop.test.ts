@@ -36,13 +36,15 @@ describe('auth policy configuration', () => {
     expect(config.auth.dpop.algorithms).toEqual(['ES256', 'EdDSA', 'PS256', 'RS256']);
   });
 
-  test('dpop+signature is a known policy, refused at load until it is implemented', () => {
-    expect(() => parseConfig({ ...BASE_CONFIG, auth: { policy: 'dpop+signature' } })).toThrow(
-      /auth\.policy.*dpop\+signature .*not implemented yet/s,
+  test('dpop+signature is accepted globally and per caller; an unknown policy is refused', () => {
+    expect(parseConfig({ ...BASE_CONFIG, auth: { policy: 'dpop+signature' } }).auth.policy).toBe(
+      'dpop+signature',
     );
-    expect(() =>
-      parseConfig({ ...BASE_CONFIG, auth: { callers: [{ asn: 64501, policy: 'dpop+signature' }] } }),
-    ).toThrow(/auth\.callers\.0\.policy.*not implemented yet/s);
+    const perCaller = parseConfig({
+      ...BASE_CONFIG,
+      auth: { callers: [{ asn: 64501, policy: 'dpop+signature' }] },
+    });
+    expect(perCaller.auth.callers).toEqual([{ asn: 64501, policy: 'dpop+signature' }]);
     expect(() => parseConfig({ ...BASE_CONFIG, auth: { policy: 'mtls' } })).toThrow(/auth\.policy/);
   });
 
