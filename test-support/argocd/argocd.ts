@@ -269,29 +269,14 @@ export async function startArgoCd(
     await stop();
     throw error;
   }
+  /** What a git server's push webhook makes Argo CD do: the refresh annotation on the object. */
+  const annotate = async (resource: string, name: string, annotation: string) => {
+    await plane.kubectl(['annotate', resource, name, '-n', ARGOCD_NAMESPACE, annotation, '--overwrite']);
+  };
   return {
-    async refresh(name) {
-      await plane.kubectl([
-        'annotate',
-        'applications.argoproj.io',
-        name,
-        '-n',
-        ARGOCD_NAMESPACE,
-        'argocd.argoproj.io/refresh=hard',
-        '--overwrite',
-      ]);
-    },
-    async refreshSet(name) {
-      await plane.kubectl([
-        'annotate',
-        'applicationsets.argoproj.io',
-        name,
-        '-n',
-        ARGOCD_NAMESPACE,
-        'argocd.argoproj.io/application-set-refresh=true',
-        '--overwrite',
-      ]);
-    },
+    refresh: (name) => annotate('applications.argoproj.io', name, 'argocd.argoproj.io/refresh=hard'),
+    refreshSet: (name) =>
+      annotate('applicationsets.argoproj.io', name, 'argocd.argoproj.io/application-set-refresh=true'),
     async application(name) {
       const out = await plane
         .kubectl(['get', 'applications.argoproj.io', name, '-n', ARGOCD_NAMESPACE, '-o', 'json'])

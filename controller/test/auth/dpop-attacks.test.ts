@@ -1,21 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
-import { join } from 'node:path';
 import { decodeJwt, decodeProtectedHeader, exportJWK, SignJWT, type JWK } from 'jose';
 import { request } from 'undici';
 import { DpopKey } from '../../src/auth/dpop-key.js';
 import { tokenDigest } from '../../src/auth/identity.js';
 import { PeeringApiClient } from '../../src/client/client.js';
-import { EXAMPLE_SESSION, startTestApi, type TestApi } from '../support/api-server.js';
+import { EXAMPLE_SESSION, type TestApi } from '../support/api-server.js';
+import { ATTACK_SESSION, startDpopApi, type ErrorBody } from '../support/dpop-api.js';
 import { startTestIssuer, type TestIssuer } from '../support/issuer.js';
-import { EXAMPLES_DIR } from '../support/sample.js';
 
 // RFC 9449 end to end: the real PeeringDB-like issuer binds tokens to the client's key (and asks for its nonce
 // at the token endpoint), our real server under `auth.policy: dpop` checks every proof. Each attack is a
 // POST /sessions that would create a session if it got through: it must be a 401 with the DPoP challenge and
 // its own catalog code, and the session must not exist afterwards.
-
-type ErrorBody = { errors: { name: string; code: string; errors: string[] }[] };
 
 interface Sent {
   status: number;
@@ -23,31 +19,6 @@ interface Sent {
   code: string | undefined;
   challenge: string | undefined;
   nonce: string | undefined;
-}
-
-/** The AS64501 session the attacks try to create (the happy path never asks for it). */
-const ATTACK_SESSION = { ...EXAMPLE_SESSION, local_ip: '2001:db8:1::1', peer_ip: '2001:db8:1::2' };
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-/** A server whose public apiUrl is where it listens, so that clients' htu and the server's agree. */
-async function startDpopApi(issuer: TestIssuer, auth: Record<string, unknown>): Promise<TestApi> {
-  const port = await freePort();
-  return startTestApi({
-    config: {
-      asns: [64500],
-      apiUrl: `http://127.0.0.1:${port}/v0.1`,
-      listen: `127.0.0.1:${port}`,
-      auth: { issuers: [issuer.issuers.jwt], ...auth },
-    },
-    peeringDbDir: join(EXAMPLES_DIR, 'peeringdb'),
-  });
 }
 
 const now = () => Math.floor(Date.now() / 1000);

@@ -1,19 +1,15 @@
-import { createServer } from 'node:net';
-import { join } from 'node:path';
 import { request } from 'undici';
 import { DpopKey } from '../../src/auth/dpop-key.js';
 import { contentDigest, requiredComponents, signRequest } from '../../src/auth/http-signature.js';
 import { PeeringApiClient } from '../../src/client/client.js';
-import { EXAMPLE_SESSION, startTestApi, type TestApi } from '../support/api-server.js';
+import { EXAMPLE_SESSION, type TestApi } from '../support/api-server.js';
+import { ATTACK_SESSION, startDpopApi, type ErrorBody } from '../support/dpop-api.js';
 import { startTestIssuer, type TestIssuer } from '../support/issuer.js';
-import { EXAMPLES_DIR } from '../support/sample.js';
 
 // RFC 9421 + RFC 9530 end to end: the real issuer binds tokens to the client's key, our real server holds
 // AS64501 to `dpop+signature` (AS64500 to `dpop`, AS64502 to `bearer`). Every attack carries a valid token and a
 // valid DPoP proof, so that only the signature or the digest can stop it: a 401 with its own code, the DPoP
 // challenge with error="invalid_request" and Accept-Signature, and nothing written.
-
-type ErrorBody = { errors: { name: string; code: string; errors: string[] }[] };
 
 interface Sent {
   status: number;
@@ -21,17 +17,6 @@ interface Sent {
   code: string | undefined;
   challenge: string | undefined;
   acceptSignature: string | undefined;
-}
-
-/** The AS64501 session the attacks try to create (the happy path never asks for it). */
-const ATTACK_SESSION = { ...EXAMPLE_SESSION, local_ip: '2001:db8:1::1', peer_ip: '2001:db8:1::2' };
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /** How a hand-made request is signed: by default, as our client signs it. */
@@ -70,22 +55,12 @@ describe('HTTP Message Signatures (RFC 9421, RFC 9530): attacks on a dpop+signat
 
   beforeAll(async () => {
     issuer = await startTestIssuer();
-    const port = await freePort();
-    api = await startTestApi({
-      config: {
-        asns: [64500],
-        apiUrl: `http://127.0.0.1:${port}/v0.1`,
-        listen: `127.0.0.1:${port}`,
-        auth: {
-          issuers: [issuer.issuers.jwt],
-          policy: 'dpop',
-          callers: [
-            { asn: 64501, policy: 'dpop+signature' },
-            { asn: 64502, policy: 'bearer' },
-          ],
-        },
-      },
-      peeringDbDir: join(EXAMPLES_DIR, 'peeringdb'),
+    api = await startDpopApi(issuer, {
+      policy: 'dpop',
+      callers: [
+        { asn: 64501, policy: 'dpop+signature' },
+        { asn: 64502, policy: 'bearer' },
+      ],
     });
     apiUrl = api.baseUrl;
     key = await DpopKey.generate();

@@ -24,21 +24,10 @@ type sessionDataSource struct {
 }
 
 type sessionDataModel struct {
-	SessionID              types.String   `tfsdk:"session_id"`
-	APIURL                 types.String   `tfsdk:"api_url"`
-	LocalASN               types.Int64    `tfsdk:"local_asn"`
-	PeerASN                types.Int64    `tfsdk:"peer_asn"`
-	Location               types.String   `tfsdk:"location"`
-	LocalIP                iptype.Address `tfsdk:"local_ip"`
-	PeerIP                 iptype.Address `tfsdk:"peer_ip"`
-	PeerType               types.String   `tfsdk:"peer_type"`
-	LocalBGPRole           types.Int64    `tfsdk:"local_bgp_role"`
-	PeerBGPRole            types.Int64    `tfsdk:"peer_bgp_role"`
-	LocalInsertASN         types.Bool     `tfsdk:"local_insert_asn"`
-	PeerInsertASN          types.Bool     `tfsdk:"peer_insert_asn"`
-	LocalMonitoringSession types.Bool     `tfsdk:"local_monitoring_session"`
-	PeerMonitoringSession  types.Bool     `tfsdk:"peer_monitoring_session"`
-	Status                 types.String   `tfsdk:"status"`
+	SessionID types.String `tfsdk:"session_id"`
+	APIURL    types.String `tfsdk:"api_url"`
+	sessionTermsModel
+	Status types.String `tfsdk:"status"`
 }
 
 func (d *sessionDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
@@ -119,18 +108,7 @@ func (d *sessionDataSource) Read(ctx context.Context, req datasource.ReadRequest
 		return
 	}
 	m.APIURL = types.StringValue(api.BaseURL())
-	m.LocalASN = types.Int64Value(t.LocalASN)
-	m.PeerASN = types.Int64Value(t.PeerASN)
-	m.Location = types.StringValue(t.Location)
-	m.LocalIP = iptype.NewAddress(t.LocalIP)
-	m.PeerIP = iptype.NewAddress(t.PeerIP)
-	m.PeerType = types.StringValue(t.EffectivePeerType())
-	m.LocalBGPRole = types.Int64PointerValue(t.LocalRole)
-	m.PeerBGPRole = types.Int64PointerValue(t.PeerRole)
-	m.LocalInsertASN = types.BoolValue(t.LocalInsertASN)
-	m.PeerInsertASN = types.BoolValue(t.PeerInsertASN)
-	m.LocalMonitoringSession = types.BoolValue(t.LocalMonitoringSession)
-	m.PeerMonitoringSession = types.BoolValue(t.PeerMonitoringSession)
+	m.setTerms(t)
 	m.Status = types.StringValue(session.Status(got.Status))
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
 }

@@ -9,12 +9,8 @@ import (
 	"github.com/peering-operator/peering-operator/provider/terraform-provider-peering/internal/session"
 )
 
-// sessionModel is the peering_session resource's state. `local_*` is us, `peer_*` the network whose API is
-// called; the wire's reading is applied in package session, nowhere else.
-type sessionModel struct {
-	ID                     types.String   `tfsdk:"id"`
-	SessionID              types.String   `tfsdk:"session_id"`
-	APIURL                 types.String   `tfsdk:"api_url"`
+// sessionTermsModel is the terms of a session as the resource and the data source both hold them.
+type sessionTermsModel struct {
 	LocalASN               types.Int64    `tfsdk:"local_asn"`
 	PeerASN                types.Int64    `tfsdk:"peer_asn"`
 	Location               types.String   `tfsdk:"location"`
@@ -27,16 +23,25 @@ type sessionModel struct {
 	PeerInsertASN          types.Bool     `tfsdk:"peer_insert_asn"`
 	LocalMonitoringSession types.Bool     `tfsdk:"local_monitoring_session"`
 	PeerMonitoringSession  types.Bool     `tfsdk:"peer_monitoring_session"`
-	SessionSecret          types.String   `tfsdk:"session_secret"`
-	SessionSecretVersion   types.Int64    `tfsdk:"session_secret_version"`
-	WaitForStatus          types.String   `tfsdk:"wait_for_status"`
-	WaitTimeout            types.String   `tfsdk:"wait_timeout"`
-	Status                 types.String   `tfsdk:"status"`
-	RequestID              types.String   `tfsdk:"request_id"`
+}
+
+// sessionModel is the peering_session resource's state. `local_*` is us, `peer_*` the network whose API is
+// called; the wire's reading is applied in package session, nowhere else.
+type sessionModel struct {
+	ID        types.String `tfsdk:"id"`
+	SessionID types.String `tfsdk:"session_id"`
+	APIURL    types.String `tfsdk:"api_url"`
+	sessionTermsModel
+	SessionSecret        types.String `tfsdk:"session_secret"`
+	SessionSecretVersion types.Int64  `tfsdk:"session_secret_version"`
+	WaitForStatus        types.String `tfsdk:"wait_for_status"`
+	WaitTimeout          types.String `tfsdk:"wait_timeout"`
+	Status               types.String `tfsdk:"status"`
+	RequestID            types.String `tfsdk:"request_id"`
 }
 
 // terms of the model; unknown or null values read as their zero (callers check what they need first).
-func (m sessionModel) terms() session.Terms {
+func (m sessionTermsModel) terms() session.Terms {
 	t := session.Terms{
 		LocalASN:               m.LocalASN.ValueInt64(),
 		PeerASN:                m.PeerASN.ValueInt64(),
@@ -62,7 +67,7 @@ func (m sessionModel) terms() session.Terms {
 
 // setTerms writes the terms a server reported into the model. An address keeps the spelling the model has
 // when it names the same address, so a configuration in another spelling shows no difference.
-func (m *sessionModel) setTerms(t session.Terms) {
+func (m *sessionTermsModel) setTerms(t session.Terms) {
 	m.LocalASN = types.Int64Value(t.LocalASN)
 	m.PeerASN = types.Int64Value(t.PeerASN)
 	m.Location = types.StringValue(t.Location)
