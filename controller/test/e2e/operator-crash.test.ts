@@ -155,11 +155,12 @@ describeWithBird('end to end, operators as processes killed with SIGKILL: nothin
     // The restarted operators reloaded BIRD with what it already ran: the session did not flap.
     const after = await protocolTo(lab.a.bird, lab.b.asn);
     expect(after?.name).toBe(before.name);
-    // BIRD prints `since` by converting its monotonic clock to wall time at each `show protocols`: the same
-    // instant reads ±1 ms apart. A flap would move it by seconds (BGP re-established after its connect delay).
-    expect(
-      Math.abs((after?.since?.getTime() ?? 0) - (before.since?.getTime() ?? Infinity)),
-    ).toBeLessThanOrEqual(5);
+    // BIRD prints `since` by converting its monotonic clock to wall time at each `show protocols`, with a
+    // time it caches per event-loop turn: the same instant reads a few ms apart, and 31 ms apart was seen under a
+    // loaded CI machine. A flap moves it by more than a second: the lab's error wait and connect delay are 1 s each.
+    expect(Math.abs((after?.since?.getTime() ?? 0) - (before.since?.getTime() ?? Infinity))).toBeLessThan(
+      500,
+    );
   }, 120_000);
 
   it('the restarted operators still de-peer: removing the manifest takes the session off both BIRDs', async () => {

@@ -386,7 +386,9 @@ describeWithControlPlane('Argo CD health samples recorded from the operator', (p
     record('PeeringSession', 'configured', 'Progressing', configured);
     const approvedRequest = await until('Approved', async () => {
       const r = await get('peeringrequest', nsB, byHand.metadata.name);
-      return r?.status?.phase === 'Approved' && r;
+      // The phase turns Approved before the request has seen its session configured: the sample is the settled
+      // state, Ready waiting on BGP, not the moment between.
+      return r?.status?.phase === 'Approved' && reasonOf(r) === 'BgpIdle' && r;
     });
     record('PeeringRequest', 'approved', 'Progressing', approvedRequest);
     const expired = await until(
