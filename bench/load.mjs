@@ -37,13 +37,17 @@ const mixed = input.mix
       { ...post, path: input.mix.post },
     ]
   : undefined;
-// DPoP: one fresh proof per request, in order (the server refuses a proof it has seen: RFC 9449 jti).
+// DPoP: one fresh proof per request, in order (the server refuses a proof it has seen: RFC 9449 jti). A proof is
+// the DPoP header, or every header a request needs of its own (the proof and an RFC 9421 signature).
 const proofs = input.proofs;
 let nextProof = 0;
-const withProof = (request) => ({
-  ...request,
-  headers: { ...request.headers, dpop: proofs[nextProof++ % proofs.length] },
-});
+const withProof = (request) => {
+  const fresh = proofs[nextProof++ % proofs.length];
+  return {
+    ...request,
+    headers: { ...request.headers, ...(typeof fresh === 'string' ? { dpop: fresh } : fresh) },
+  };
+};
 const result = await autocannon({
   url: input.url,
   connections: input.connections,

@@ -13,6 +13,11 @@ export class ApiMetrics extends MetricSet {
     ['route', 'method'],
     [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
   );
+  readonly authenticated = this.counter(
+    'peering_api_authenticated_requests_total',
+    'Authenticated Peering API requests by what they proved: bearer (a token only), dpop (RFC 9449), dpop+signature (and RFC 9421)',
+    ['proof'],
+  );
   readonly sessionDecisions = this.counter(
     'peering_api_session_decisions_total',
     'Requested sessions by outcome (accepted or the rejection code)',

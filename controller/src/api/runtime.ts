@@ -171,7 +171,10 @@ function pageTokenKey(dataDir: string, keyEnv: string | undefined): Buffer {
   return key;
 }
 
-/** The DPoP gate of `auth.policy`, `auth.callers` and `auth.dpop`; nonces keyed from the shared page-token key. */
+/**
+ * The DPoP gate of `auth.policy`, `auth.callers` and `auth.dpop`; nonces keyed from the shared page-token key, or
+ * under `nonceScope: replica` from a key of this process alone.
+ */
 function dpopGate(config: Config, secret: Buffer): DpopGate {
   const dpop = config.auth.dpop;
   return new DpopGate(
@@ -183,7 +186,13 @@ function dpopGate(config: Config, secret: Buffer): DpopGate {
       algorithms: dpop.algorithms,
       proofWindowMs: dpop.proofWindow,
       replayCache: new MemoryReplayCache({ maxEntries: dpop.replayCacheEntries }),
-      nonces: dpop.nonces ? new DpopNonces(secret, { lifetimeMs: dpop.nonceLifetime }) : undefined,
+      nonces: dpop.nonces
+        ? new DpopNonces(
+            // A replica-scoped nonce key is the shared one plus random bytes of this process only.
+            dpop.nonceScope === 'replica' ? Buffer.concat([secret, randomBytes(32)]) : secret,
+            { lifetimeMs: dpop.nonceLifetime },
+          )
+        : undefined,
     },
   );
 }

@@ -238,7 +238,7 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
           const checked = options.authenticator.authenticate(authorization).then(async (identity) => {
             if (credentials === undefined) return identity;
             const path = (request.url.split('?')[0] ?? '').slice(options.basePath.length);
-            const { nonce, bodySha256 } = await gate.check(identity, {
+            const { proven, nonce, bodySha256 } = await gate.check(identity, {
               method: request.method,
               url: `${publicBase}${path}`,
               credentials,
@@ -250,6 +250,7 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
                 hasBody: hasBody(request),
               }),
             });
+            metrics.authenticated.inc({ proof: proven });
             if (nonce !== undefined) reply.header('dpop-nonce', nonce);
             if (bodySha256 !== undefined) request.signedBody = { sha256: bodySha256, checked: false };
             return identity;

@@ -70,17 +70,34 @@ export class DpopKey {
       }
       return DpopKey.fromPrivateJwk(jwk);
     }
+    return DpopKey.fromJwkText(text, path, 'dpopKeyFile');
+  }
+
+  /**
+   * The key of a private JWK in text (a key file's or a Kubernetes Secret's content); anything else is refused
+   * as `INVALID_CONFIG` naming `field` and where the text came from, never echoing the text itself.
+   */
+  static async fromJwkText(text: string, source: string, field: string): Promise<DpopKey> {
     let parsed: z.output<typeof PrivateEcJwkSchema>;
     try {
       parsed = PrivateEcJwkSchema.parse(JSON.parse(text));
     } catch {
       throw new PeeringError(
         'INVALID_CONFIG',
-        `${path} is not an ES256 private JWK (kty EC, crv P-256, with d)`,
-        'dpopKeyFile',
+        `${source} is not an ES256 private JWK (kty EC, crv P-256, with d)`,
+        field,
       );
     }
-    return DpopKey.fromPrivateJwk(parsed);
+    try {
+      return await DpopKey.fromPrivateJwk(parsed);
+    } catch {
+      throw new PeeringError('INVALID_CONFIG', `${source} holds no valid P-256 key`, field);
+    }
+  }
+
+  /** A new private JWK as text, for a key file or a Secret (`peeringctl dpop-key new`). */
+  static async newJwkText(): Promise<string> {
+    return `${JSON.stringify(await newPrivateJwk())}\n`;
   }
 
   private static async fromPrivateJwk(jwk: JWK): Promise<DpopKey> {

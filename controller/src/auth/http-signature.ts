@@ -12,6 +12,7 @@ import {
   type Parameters,
 } from 'structured-headers';
 import { PeeringError, type ErrorCode } from '../domain/errors.js';
+import type { DpopKey } from './dpop-key.js';
 import type { DpopReplayCache } from './dpop-replay-cache.js';
 
 /**
@@ -174,6 +175,8 @@ export interface SignatureCheckRequest extends SignedRequest {
   /** Whether a body comes (Content-Length above 0, or chunked). */
   hasBody: boolean;
   proofJwk: JWK;
+  /** `proofJwk` as the DPoP check imported it, so it is not imported twice; imported here when absent. */
+  proofKey?: KeyObject | undefined;
   /** RFC 7638 thumbprint of `proofJwk`: the `keyid` the signature must name. */
   thumbprint: string;
   /** Every `Signature-Input` and `Signature` field as received, each repetition joined (RFC 8941 §3.2). */
@@ -240,7 +243,7 @@ export class SignatureCheck {
       !verify(
         'sha256',
         Buffer.from(base),
-        { key: this.keyOf(request.proofJwk), dsaEncoding: 'ieee-p1363' },
+        { key: this.keyOf(request.proofJwk, request.proofKey), dsaEncoding: 'ieee-p1363' },
         signature,
       )
     ) {
@@ -278,10 +281,11 @@ export class SignatureCheck {
     return { sha256: statedSha256(request.headers('content-digest')) };
   }
 
-  private keyOf(jwk: JWK): KeyObject {
+  private keyOf(jwk: JWK, imported: KeyObject | undefined): KeyObject {
     if (jwk.kty !== 'EC' || jwk.crv !== 'P-256') {
       throw invalid(`signatures are ${SIGNATURE_ALG}: the DPoP key must be an EC P-256 key`);
     }
+    if (imported !== undefined) return imported;
     const id = `${jwk.x}.${jwk.y}`;
     let key = this.keys.get(id);
     if (key === undefined) {
@@ -321,4 +325,29 @@ function signatureBytes(field: string, label: string): Buffer {
     throw invalid(`Signature must hold exactly the byte sequence labelled ${label}`);
   }
   return Buffer.from(member[0]);
+}
+
+/**
+ * `Content-Digest` (RFC 9530, over exactly the body bytes sent; none without a body, as a GET has no content to
+ * vouch for) and the RFC 9421 `Signature-Input` and `Signature` over method, target URI, token, proof and, with a
+ * body, its digest and type: a fresh `created` and `nonce` per attempt, so a retry is never a replay.
+ */
+export async function signedRequestFields(
+  key: Pick<DpopKey, 'thumbprint' | 'sign'>,
+  method: string,
+  url: string,
+  headers: Record<string, string>,
+  payload: string | undefined,
+): Promise<Record<string, string>> {
+  const fields: Record<string, string> = {};
+  if (payload !== undefined) fields['content-digest'] = contentDigest(payload);
+  const lookup = (name: string) => fields[name] ?? headers[name];
+  const request = { method, targetUri: new URL(url).href, headers: lookup };
+  const signed = await signRequest(
+    request,
+    requiredComponents(lookup, payload !== undefined),
+    key.thumbprint,
+    (data) => key.sign(data),
+  );
+  return { ...fields, ...signed };
 }

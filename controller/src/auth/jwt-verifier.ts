@@ -26,6 +26,8 @@ export const JWT_ALGORITHMS = [
   'ES384',
   'ES512',
   'EdDSA',
+  // RFC 9864's fully-specified name for EdDSA over Ed25519, which panva's dpop (2.x) puts in its proofs.
+  'Ed25519',
 ] as const;
 export type JwtAlgorithm = (typeof JWT_ALGORITHMS)[number];
 

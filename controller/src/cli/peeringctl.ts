@@ -7,6 +7,7 @@ import { registerDelete } from './peeringctl/delete.js';
 import { registerDescribe } from './peeringctl/describe.js';
 import { ClusterReadError } from './peeringctl/describe-cluster.js';
 import { registerDiscover } from './peeringctl/discover.js';
+import { registerDpopKey } from './peeringctl/dpop-key.js';
 import { EXIT_CODES_HELP, UsageError, exitCodeFor } from './peeringctl/exit-codes.js';
 import { registerList } from './peeringctl/list.js';
 import { registerLocations } from './peeringctl/locations.js';
@@ -77,6 +78,7 @@ registerList(program);
 registerDelete(program);
 registerOpenapi(program);
 registerLogin(program);
+registerDpopKey(program);
 registerDescribe(program);
 
 program.parseAsync().catch((error: unknown) => {

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Agent, type Dispatcher } from 'undici';
 import type { z } from 'zod';
-import type { DpopKey } from '../auth/dpop-key.js';
-import { contentDigest, requiredComponents, signRequest } from '../auth/http-signature.js';
+import { signedRequestFields } from '../auth/http-signature.js';
 import type { TokenSource } from '../auth/token-source.js';
 import { PeeringError, type ErrorCode } from '../domain/errors.js';
 import type { PeeringType } from '../domain/location.js';
@@ -538,7 +537,7 @@ export class PeeringApiClient {
           headers.authorization = `DPoP ${token}`;
           headers.dpop = await dpop.proof(spec.method, url, token);
           if (this.signRequests)
-            Object.assign(headers, await signedFields(dpop, spec.method, url, headers, payload));
+            Object.assign(headers, await signedRequestFields(dpop, spec.method, url, headers, payload));
         } else {
           headers.authorization = `Bearer ${token}`;
         }
@@ -698,31 +697,6 @@ function wireProposal(proposal: SessionTermsInput, index: number): z.output<type
     (_m, c: string) => c.toUpperCase(),
   );
   throw new PeeringError('INVALID_FIELD', `${field}: ${issue?.message ?? 'invalid'}`, field);
-}
-
-/**
- * `Content-Digest` (RFC 9530, over exactly the body bytes sent; none without a body, as a GET has no content to
- * vouch for) and the RFC 9421 `Signature-Input` and `Signature` over method, target URI, token, proof and, with a
- * body, its digest and type: a fresh `created` and `nonce` per attempt, so a retry is never a replay.
- */
-async function signedFields(
-  key: DpopKey,
-  method: string,
-  url: string,
-  headers: Record<string, string>,
-  payload: string | undefined,
-): Promise<Record<string, string>> {
-  const fields: Record<string, string> = {};
-  if (payload !== undefined) fields['content-digest'] = contentDigest(payload);
-  const lookup = (name: string) => fields[name] ?? headers[name];
-  const request = { method, targetUri: new URL(url).href, headers: lookup };
-  const signed = await signRequest(
-    request,
-    requiredComponents(lookup, payload !== undefined),
-    key.thumbprint,
-    (data) => key.sign(data),
-  );
-  return { ...fields, ...signed };
 }
 
 /** A `WWW-Authenticate` with the DPoP challenge `use_dpop_nonce` (RFC 9449 §8). */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AuthPolicySchema } from '../auth/auth-policy.js';
+import { JWT_ALGORITHMS } from '../auth/jwt-verifier.js';
 import { AsnSchema } from '../domain/session.js';
 import { PeerApiCredentialsSchema } from '../operator/resources/peer-api.js';
 import { loadValidatedYaml, parseValidated } from './validated-file.js';
@@ -106,11 +107,10 @@ const DpopSchema = z
   .strictObject({
     /** Asymmetric algorithms proofs may be signed with; `none` and HMAC cannot be listed. */
     algorithms: z
-      .array(
-        z.enum(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA']),
-      )
+      .array(z.enum(JWT_ALGORITHMS))
       .min(1)
-      .default(['ES256', 'EdDSA', 'PS256', 'RS256']),
+      // Ed25519: RFC 9864's name for EdDSA over Ed25519, what panva's dpop puts in its proofs.
+      .default(['ES256', 'EdDSA', 'Ed25519', 'PS256', 'RS256']),
     /**
      * How far a proof's `iat` may be from our clock, either way; also how long its `jti` is remembered. Under
      * `dpop+signature`, also how old a signature's `created` may be (and how long its `nonce` is remembered).
@@ -119,12 +119,24 @@ const DpopSchema = z
       (ms) => ms >= 1000 && ms <= 600_000,
       'must be between 1s and 10m',
     ),
-    /** Require server nonces in proofs (RFC 9449 §8); derived from the page-token key, so replicas agree. */
+    /** Require server nonces in proofs (RFC 9449 §8). */
     nonces: z.boolean().default(false),
+    /**
+     * Whose nonces a proof may carry. `shared`: every replica's (derived from the shared page-token key), so a
+     * client may move between replicas freely. `replica`: only the nonces of the replica answering (a key of
+     * each process's own): a proof captured at one replica is refused by every other, and its own replay cache
+     * refuses it there, so replicas need no shared replay cache. Pair it with client affinity
+     * (`service.sessionAffinity: ClientIP` in the chart), or clients moved between replicas pay a nonce retry.
+     */
+    nonceScope: z.enum(['shared', 'replica']).default('shared'),
     /** How long a nonce stays current; a proof may carry the current or the previous one. */
     nonceLifetime: DurationSchema.prefault('5m'),
     /** Proofs remembered against replay (per server process; the oldest go first past this). */
     replayCacheEntries: z.number().int().min(1000).max(10_000_000).default(100_000),
+  })
+  .refine((dpop) => dpop.nonceScope === 'shared' || dpop.nonces, {
+    message: 'nonceScope replica needs nonces: true (it scopes the nonces proofs must carry)',
+    path: ['nonceScope'],
   })
   .prefault({});
 

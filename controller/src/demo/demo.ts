@@ -7,7 +7,14 @@ import { stringify } from 'yaml';
 import { Logger } from '../operator/runtime/logger.js';
 import { findBirdBinary } from '../router/bird/bird-process.js';
 import { describeChanges, snapshotOf, summaryOf, type NetworkSnapshot } from './narration.js';
-import { DEMO_LOCATION, bindable, freePort, startTwoNetworks, type LabNetwork } from './two-networks.js';
+import {
+  DEMO_LOCATION,
+  bindable,
+  freePort,
+  startTwoNetworks,
+  type LabNetwork,
+  type TwoNetworks,
+} from './two-networks.js';
 
 /** The ports the demo prefers, so its URLs stay the same from run to run (a busy one is replaced by a free one). */
 export const DEMO_PORTS = { issuer: 9400, apiA: 8500, apiB: 8501, bgp: 1790 } as const;
@@ -101,12 +108,21 @@ export async function runDemo(options: DemoOptions): Promise<RunningDemo> {
   const stamp = () => `[${((performance.now() - started) / 1000).toFixed(2).padStart(6)} s]`;
   const say = (line: string) => out(`${stamp()} ${line}`);
 
-  // The token AS64500's operator presents at AS64501's API, also saved for trying the API by hand.
+  // A token like the one AS64500's operator presents at AS64501's API, saved for trying the API by hand.
   const tokenFile = join(a.dir, `token-for-as${b.asn}`);
   writeFileSync(tokenFile, `${await a.token(b.apiUrl)}\n`, { mode: 0o600 });
-  say(
-    `AS${a.asn}: got a JWT for AS${b.asn}'s API from the issuer (client credentials, resource ${b.apiUrl}); stored in Secret ${lab.tokenSecret}`,
-  );
+  if (lab.peerAuth === 'dpop+signature') {
+    say(
+      `AS${a.asn} and AS${b.asn} require dpop+signature of each other (auth.callers): DPoP-bound tokens (RFC 9449) and a signature on every request (RFC 9421, Content-Digest RFC 9530)`,
+    );
+    say(
+      `AS${a.asn}: its operator holds DPoP key ${a.dpopKey.thumbprint} (Secret ${lab.tokenSecret}, with its OAuth client secret); the issuer binds its JWTs for ${b.apiUrl} to that key`,
+    );
+  } else {
+    say(
+      `AS${a.asn}: got a JWT for AS${b.asn}'s API from the issuer (client credentials, resource ${b.apiUrl}); stored in Secret ${lab.tokenSecret}`,
+    );
+  }
   const request = await lab.apply();
   say(`AS${a.asn}: applying this PeeringRequest:`);
   for (const line of stringify(request).trimEnd().split('\n')) out(`           ${line}`);
@@ -150,7 +166,15 @@ export async function runDemo(options: DemoOptions): Promise<RunningDemo> {
         say(
           `★ established: both operators report it (AS${a.asn} as AS${b.asn}'s API says, AS${b.asn} from its BIRD), ${(ms / 1000).toFixed(1)} s after the PeeringRequest`,
         );
-        tryItYourself(out, lab.a, lab.b, tokenFile);
+        const proofs = await provenRequests(b.apiUrl);
+        if (proofs !== undefined) {
+          say(
+            `AS${b.asn}'s API verified ${Object.entries(proofs)
+              .map(([proof, count]) => `${count} request(s) by ${proof}`)
+              .join(', ')} (peering_api_authenticated_requests_total)`,
+          );
+        }
+        tryItYourself(out, lab, tokenFile);
         resolveEstablished(ms);
       }
       if (bothReported && sa && sb && performance.now() - lastSummary >= (options.summaryEveryMs ?? 30_000)) {
@@ -191,14 +215,37 @@ function reportsEstablished(snapshot: NetworkSnapshot): boolean {
   return snapshot.sessions.length > 0 && snapshot.sessions.every((s) => s.state === 'established');
 }
 
-function tryItYourself(out: (line: string) => void, a: LabNetwork, b: LabNetwork, tokenFile: string): void {
+/** What the requests a Peering API authenticated proved, by kind, from its `/metrics`; undefined if unreadable. */
+async function provenRequests(apiUrl: string): Promise<Record<string, number> | undefined> {
+  try {
+    const text = await (await fetch(`${new URL(apiUrl).origin}/metrics`)).text();
+    const counts: Record<string, number> = {};
+    for (const [, proof, count] of text.matchAll(
+      /^peering_api_authenticated_requests_total\{proof="([^"]+)"\} (\d+)/gm,
+    )) {
+      counts[proof as string] = Number(count);
+    }
+    return counts;
+  } catch {
+    return undefined;
+  }
+}
+
+function tryItYourself(out: (line: string) => void, lab: TwoNetworks, tokenFile: string): void {
+  const { a, b } = lab;
   const birdc = existsSync('/usr/sbin/birdc') ? '/usr/sbin/birdc' : 'birdc';
   const peeringctl = resolve(dirname(fileURLToPath(import.meta.url)), '../cli/peeringctl.js');
+  const signed = lab.peerAuth === 'dpop+signature';
+  const keyFlag = signed ? ` --dpop-key ${join(a.dir, 'dpop.jwk')}` : '';
   out('');
   out('Look for yourself while the demo runs (another terminal):');
   out(`  ${birdc} -s ${a.bird.socketPath} show protocols all`);
   out(`  ${birdc} -s ${b.bird.socketPath} show route`);
-  out(`  node ${peeringctl} list --api-url ${b.apiUrl} --local-asn ${a.asn} --token "$(cat ${tokenFile})"`);
+  out(
+    `  node ${peeringctl} list --api-url ${b.apiUrl} --local-asn ${a.asn} --token "$(cat ${tokenFile})"${keyFlag}`,
+  );
+  if (signed)
+    out(`  # the same token without its key, as a thief would send it, is refused (DPOP_SCHEME_REQUIRED):`);
   out(`  curl -s -H "Authorization: Bearer $(cat ${tokenFile})" '${b.apiUrl}/sessions?asn=${a.asn}'`);
   out(`  operator logs: ${join(a.dir, 'operator.log')}, ${join(b.dir, 'operator.log')}`);
   out('How each piece runs by hand: docs/demo.md. Ctrl-C stops everything the demo started.');

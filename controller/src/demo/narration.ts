@@ -22,6 +22,8 @@ export interface RequestView {
   posting: boolean;
   requestId?: string | undefined;
   requestedBy?: string | undefined;
+  /** How an Outbound request authenticates at the peer: a bearer token, or a DPoP key that also signs. */
+  proof?: 'bearer' | 'dpop' | undefined;
   accepted: number;
   rejections: string[];
 }
@@ -101,6 +103,7 @@ function requestView(r: PeeringRequest): RequestView {
     posting: r.status?.intent !== undefined,
     requestId: r.status?.requestId,
     requestedBy: r.spec.inbound?.requestedBy,
+    proof: r.spec.credentials?.oauth2ClientCredentials?.dpopKeySecretRef ? 'dpop' : 'bearer',
     accepted: r.status?.accepted?.length ?? 0,
     rejections: (r.status?.rejected ?? []).map((x) => x.message),
   };
@@ -180,7 +183,12 @@ export function describeChanges(before: NetworkSnapshot | undefined, after: Netw
     const sent = r.posting || r.requestId !== undefined;
     const wasSent = old !== undefined && (old.posting || old.requestId !== undefined);
     if (r.direction === 'Outbound' && sent && !wasSent) {
-      say('sent', `${us} → ${peer}: POST /sessions sent (bearer: a JWT for ${peer}'s API from the issuer)`);
+      say(
+        'sent',
+        r.proof === 'dpop'
+          ? `${us} → ${peer}: POST /sessions sent (a JWT for ${peer}'s API bound to our DPoP key, a fresh DPoP proof, the request signed with that key)`
+          : `${us} → ${peer}: POST /sessions sent (bearer: a JWT for ${peer}'s API from the issuer)`,
+      );
     }
     if (r.direction === 'Outbound' && r.requestId && r.requestId !== old?.requestId && !r.posting) {
       say(

@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { stringify } from 'yaml';
+import { DpopKey } from '../auth/dpop-key.js';
 import { ClientCredentialsTokenSource } from '../auth/oauth-token-sources.js';
 import { parseConfig, type ConfigInput } from '../config/config.js';
 import { loadIssuerFixture } from '../issuer/accounts.js';
@@ -154,8 +155,15 @@ export function demoConfig(
     counterRequests?: boolean;
     /** How inbound sessions are approved; default `auto`. */
     approval?: 'auto' | 'manual';
+    /**
+     * With `dpop+signature`, the other demo network (`peerAsn`) must prove its key and sign every request to this
+     * one, and this one's counter-requests do the same; default `bearer`.
+     */
+    peerAuth?: PeerAuth;
+    peerAsn?: number;
   },
 ): ConfigInput {
+  const signed = options.peerAuth === 'dpop+signature';
   const counterRequests = options.counterRequests
     ? {
         mode: 'auto' as const,
@@ -165,6 +173,9 @@ export function demoConfig(
             issuer: options.issuer,
             clientId: plan.clientId,
             clientSecretRef: { name: COUNTER_REQUEST_SECRET, key: 'secret' },
+            ...(signed
+              ? { dpopKeySecretRef: { name: COUNTER_REQUEST_SECRET, key: DPOP_KEY_SECRET_KEY } }
+              : {}),
           },
         },
       }
@@ -183,9 +194,23 @@ export function demoConfig(
       ...(counterRequests ? { counterRequests } : {}),
     },
     limits: { requestsPerMinute: 0 },
-    auth: { issuers: [{ kind: 'jwt', issuer: options.issuer }] },
+    auth: {
+      issuers: [{ kind: 'jwt', issuer: options.issuer }],
+      ...(signed && options.peerAsn !== undefined
+        ? { callers: [{ asn: options.peerAsn, policy: 'dpop+signature' as const }] }
+        : {}),
+    },
   };
 }
+
+/**
+ * How the two demo networks authenticate to each other: `bearer` tokens, or DPoP-bound tokens with a signature
+ * on every request (the draft's M3), which each network then requires of the other.
+ */
+export type PeerAuth = 'bearer' | 'dpop+signature';
+
+/** The key, in a network's peer-API Secret, of its DPoP private JWK. */
+export const DPOP_KEY_SECRET_KEY = 'dpop.jwk';
 
 /** The Secret holding a network's OAuth client secret for the counter-requests it sends. */
 export const COUNTER_REQUEST_SECRET = 'counter-request-client';
@@ -279,7 +304,16 @@ export interface LabNetwork {
    */
   startAgent(): Promise<LabAgent>;
   backing: NetworkBacking | undefined;
-  /** A JWT access token of this network for `audience` (client credentials at the local issuer). */
+  /** Its DPoP key (`<dir>/dpop.jwk`, mode 0600): the one its operator and {@link LabNetwork.tokens} use. */
+  dpopKey: DpopKey;
+  /** The private JWK of {@link LabNetwork.dpopKey}, as its Secrets hold it. */
+  dpopKeyJwk: string;
+  /**
+   * This network's access tokens for `audience` (client credentials at the local issuer), DPoP-bound to its key
+   * when the lab runs `dpop+signature`: a client given this source proves and signs each request.
+   */
+  tokens(audience: string): ClientCredentialsTokenSource;
+  /** A JWT access token of this network for `audience`; a bare string, so a bearer one (`peerAuth: 'bearer'`). */
   token(audience: string): Promise<string>;
 }
 
@@ -293,8 +327,15 @@ export interface TwoNetworks {
   bgpPort: number;
   /** The Loopback IX's IPv6 ports, when the lab runs counter-requests. */
   ipv6: LabIpv6 | undefined;
-  /** The name of the Secret holding A's token for B's API. */
+  /** How the operators authenticate to each other. */
+  peerAuth: PeerAuth;
+  /**
+   * The name of the Secret with A's credentials for B's API: a bearer `token`, or under `dpop+signature` the
+   * OAuth `clientSecret` and the DPoP key (`dpop.jwk`).
+   */
   readonly tokenSecret: string;
+  /** The data of that Secret now (a fresh token under `bearer`), as `apply` puts it. */
+  tokenSecretData(): Promise<Record<string, string>>;
   /** A's PeeringRequest for a session with B at the Loopback IX. */
   peeringRequest(name?: string): PeeringRequest;
   /**
@@ -339,6 +380,12 @@ export interface TwoNetworksOptions {
    * `pending` until a person (or a PeeringApproval) approves them.
    */
   receiverApproval?: 'auto' | 'manual';
+  /**
+   * How the operators authenticate to each other; default `dpop+signature`: each holds a DPoP key (in its
+   * peer-API Secret), gets DPoP-bound tokens by client credentials and signs every request, and each network's
+   * API requires exactly that of the other. `bearer`: a JWT in a Secret, as a peer without DPoP would.
+   */
+  peerAuth?: PeerAuth;
   logger?: (asn: number) => Logger;
 }
 
@@ -362,6 +409,7 @@ export async function startTwoNetworks(options: TwoNetworksOptions): Promise<Two
     ? withIpv6Ports(join(examplesDir, 'demo', 'peeringdb'), join(options.workDir, 'peeringdb'), ipv6)
     : join(examplesDir, 'demo', 'peeringdb');
   const [planA, planB] = DEMO_NETWORKS;
+  const peerAuth = options.peerAuth ?? 'dpop+signature';
   const stops: (() => Promise<void>)[] = [];
   for (const address of ipv6?.addresses ?? []) {
     await addLoopbackAddress(address);
@@ -403,7 +451,12 @@ export async function startTwoNetworks(options: TwoNetworksOptions): Promise<Two
         peeringDbDir,
         counterRequests: options.counterRequests === true && index === 1,
         ...(index === 1 && options.receiverApproval ? { approval: options.receiverApproval } : {}),
+        peerAuth,
+        peerAsn: (DEMO_NETWORKS[1 - index] as DemoNetworkPlan).asn,
       });
+      const dpopKeyJwk = await DpopKey.newJwkText();
+      writeFileSync(join(dir, 'dpop.jwk'), dpopKeyJwk, { mode: 0o600 });
+      const dpopKey = await DpopKey.fromJwkText(dpopKeyJwk, join(dir, 'dpop.jwk'), 'dpopKey');
       const configPath = join(dir, 'peering-operator.yaml');
       writeFileSync(
         configPath,
@@ -500,20 +553,25 @@ export async function startTwoNetworks(options: TwoNetworksOptions): Promise<Two
         agent: undefined,
         startAgent: () => Promise.reject(new Error('this lab runs no router agents (routerAgents: true)')),
         backing: undefined,
-        token: (audience) => {
-          let source = tokens.get(audience);
-          if (!source) {
-            source = new ClientCredentialsTokenSource({
-              issuer: issuer.issuer,
-              clientId: plan.clientId,
-              clientSecret: plan.clientSecret,
-              resource: audience,
-            });
-            tokens.set(audience, source);
-          }
-          return source.token();
-        },
+        dpopKey,
+        dpopKeyJwk,
+        tokens: (audience) => tokenSource(audience),
+        token: (audience) => tokenSource(audience).token(),
       });
+      function tokenSource(audience: string): ClientCredentialsTokenSource {
+        let source = tokens.get(audience);
+        if (!source) {
+          source = new ClientCredentialsTokenSource({
+            issuer: issuer.issuer,
+            clientId: plan.clientId,
+            clientSecret: plan.clientSecret,
+            resource: audience,
+            dpop: peerAuth === 'dpop+signature' ? dpopKey : undefined,
+          });
+          tokens.set(audience, source);
+        }
+        return source;
+      }
     }
     const [a, b] = networks as [LabNetwork, LabNetwork];
 
@@ -562,7 +620,10 @@ export async function startTwoNetworks(options: TwoNetworksOptions): Promise<Two
         }
         network.backing = backing;
         if (network.config.policy?.counterRequests) {
-          await backing.putSecret(COUNTER_REQUEST_SECRET, { secret: network.plan.clientSecret });
+          await backing.putSecret(COUNTER_REQUEST_SECRET, {
+            secret: network.plan.clientSecret,
+            ...(peerAuth === 'dpop+signature' ? { [DPOP_KEY_SECRET_KEY]: network.dpopKeyJwk } : {}),
+          });
         }
       }
     }
@@ -577,7 +638,18 @@ export async function startTwoNetworks(options: TwoNetworksOptions): Promise<Two
         localAsn: a.asn,
         peerAsn: b.asn,
         peerApiUrl: b.apiUrl,
-        credentials: { bearerTokenSecretRef: { name: tokenSecret, key: 'token' } },
+        credentials:
+          peerAuth === 'dpop+signature'
+            ? {
+                oauth2ClientCredentials: {
+                  issuer: issuer.issuer,
+                  clientId: a.plan.clientId,
+                  clientSecretRef: { name: tokenSecret, key: 'clientSecret' },
+                  resource: b.apiUrl,
+                  dpopKeySecretRef: { name: tokenSecret, key: DPOP_KEY_SECRET_KEY },
+                },
+              }
+            : { bearerTokenSecretRef: { name: tokenSecret, key: 'token' } },
         addressFamilies: ['ipv4'],
         approved: false,
         sessions: [
@@ -596,10 +668,14 @@ export async function startTwoNetworks(options: TwoNetworksOptions): Promise<Two
 
     let refresh: NodeJS.Timeout | undefined;
     stops.push(async () => clearInterval(refresh));
+    const tokenSecretData = async (): Promise<Record<string, string>> =>
+      peerAuth === 'dpop+signature'
+        ? { clientSecret: a.plan.clientSecret, [DPOP_KEY_SECRET_KEY]: a.dpopKeyJwk }
+        : { token: await a.token(b.apiUrl) };
     const putToken = async () => {
       const backing = a.backing;
       if (!backing) throw new Error('the lab runs no operators: apply the PeeringRequest through them');
-      await backing.putSecret(tokenSecret, { token: await a.token(b.apiUrl) });
+      await backing.putSecret(tokenSecret, await tokenSecretData());
     };
 
     return {
@@ -609,13 +685,18 @@ export async function startTwoNetworks(options: TwoNetworksOptions): Promise<Two
       b,
       bgpPort,
       ipv6,
+      peerAuth,
       tokenSecret,
+      tokenSecretData,
       peeringRequest,
       apply: async (name) => {
         await putToken();
-        // Access tokens live 10 hours; a demo left running must not lose its peer API on the way.
-        refresh ??= setInterval(() => void putToken().catch(() => undefined), 3_600_000);
-        refresh.unref();
+        // Access tokens live 10 hours; a demo left running on bearer tokens must not lose its peer API on the way
+        // (client credentials renew themselves).
+        if (peerAuth === 'bearer') {
+          refresh ??= setInterval(() => void putToken().catch(() => undefined), 3_600_000);
+          refresh.unref();
+        }
         const backing = a.backing as NetworkBacking;
         const request = peeringRequest(name);
         if (backing.applyRequest) await backing.applyRequest(request);

@@ -1,12 +1,19 @@
-import { createHash } from 'node:crypto';
+import {
+  constants,
+  createHash,
+  generateKeyPairSync,
+  randomUUID,
+  sign,
+  type KeyPairKeyObjectResult,
+} from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateProof } from 'dpop';
-import { decodeJwt } from 'jose';
+import { calculateJwkThumbprint, decodeJwt, exportJWK, generateKeyPair, type JWK } from 'jose';
 import { authPolicyFor } from '../../src/auth/auth-policy.js';
 import { DpopKey } from '../../src/auth/dpop-key.js';
-import { DpopNonces, normaliseHtu } from '../../src/auth/dpop-proof.js';
+import { DpopGate, DpopNonces, normaliseHtu } from '../../src/auth/dpop-proof.js';
 import { MemoryReplayCache } from '../../src/auth/dpop-replay-cache.js';
 import type { Identity } from '../../src/auth/identity.js';
 import { parseConfig } from '../../src/config/config.js';
@@ -33,7 +40,7 @@ describe('auth policy configuration', () => {
     });
     expect(config.auth.policy).toBe('dpop');
     expect(config.auth.dpop.proofWindow).toBe(30_000);
-    expect(config.auth.dpop.algorithms).toEqual(['ES256', 'EdDSA', 'PS256', 'RS256']);
+    expect(config.auth.dpop.algorithms).toEqual(['ES256', 'EdDSA', 'Ed25519', 'PS256', 'RS256']);
   });
 
   test('dpop+signature is accepted globally and per caller; an unknown policy is refused', () => {
@@ -46,6 +53,15 @@ describe('auth policy configuration', () => {
     });
     expect(perCaller.auth.callers).toEqual([{ asn: 64501, policy: 'dpop+signature' }]);
     expect(() => parseConfig({ ...BASE_CONFIG, auth: { policy: 'mtls' } })).toThrow(/auth\.policy/);
+  });
+
+  test('nonces shared by replicas by default; replica-scoped nonces need nonces on', () => {
+    expect(parseConfig(BASE_CONFIG).auth.dpop.nonceScope).toBe('shared');
+    const replica = { ...BASE_CONFIG, auth: { dpop: { nonces: true, nonceScope: 'replica' as const } } };
+    expect(parseConfig(replica).auth.dpop.nonceScope).toBe('replica');
+    expect(() => parseConfig({ ...BASE_CONFIG, auth: { dpop: { nonceScope: 'replica' as const } } })).toThrow(
+      'auth.dpop.nonceScope: nonceScope replica needs nonces: true',
+    );
   });
 
   test('a caller listed twice, or a symmetric proof algorithm, is refused', () => {
@@ -210,5 +226,133 @@ describe('the local issuer and DPoP nonces at its token endpoint', () => {
     } finally {
       await issuer.stop();
     }
+  });
+});
+
+// Proofs are verified with node:crypto on a cached KeyObject (not jose's WebCrypto path): every algorithm the gate
+// may allow must verify, and keys or proofs that do not fit must still be refused. The proofs are signed here by
+// hand (node:crypto's sign), so that a key jose would refuse to sign with (RSA 1024) can be tried too.
+describe('DpopGate proof verification by algorithm', () => {
+  const URL_ = 'https://peering.example.net/v0.1/sessions';
+  const TOKEN = 'an-access-token';
+  const SIGNING: Record<string, { hash: string | null; pss?: boolean }> = {
+    ES256: { hash: 'sha256' },
+    ES384: { hash: 'sha384' },
+    EdDSA: { hash: null },
+    Ed25519: { hash: null },
+    PS256: { hash: 'sha256', pss: true },
+    RS256: { hash: 'sha256' },
+  };
+  const KEYS: Record<string, () => KeyPairKeyObjectResult> = {
+    ES256: () => generateKeyPairSync('ec', { namedCurve: 'P-256' }),
+    ES384: () => generateKeyPairSync('ec', { namedCurve: 'P-384' }),
+    EdDSA: () => generateKeyPairSync('ed25519'),
+    Ed25519: () => generateKeyPairSync('ed25519'),
+    PS256: () => generateKeyPairSync('rsa', { modulusLength: 2048 }),
+    RS256: () => generateKeyPairSync('rsa', { modulusLength: 2048 }),
+  };
+  const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const proofOf = (
+    alg: string,
+    keys: KeyPairKeyObjectResult,
+    patch: { header?: Record<string, unknown>; claims?: Record<string, unknown> } = {},
+  ) => {
+    const header = b64({
+      typ: 'dpop+jwt',
+      alg,
+      jwk: keys.publicKey.export({ format: 'jwk' }),
+      ...patch.header,
+    });
+    const claims = b64({
+      htm: 'GET',
+      htu: URL_,
+      iat: Math.floor(Date.now() / 1000),
+      jti: randomUUID(),
+      ath: createHash('sha256').update(TOKEN).digest('base64url'),
+      ...patch.claims,
+    });
+    const spec = SIGNING[alg]!;
+    const signature = sign(
+      spec.hash,
+      Buffer.from(`${header}.${claims}`),
+      spec.pss
+        ? { key: keys.privateKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }
+        : { key: keys.privateKey, dsaEncoding: 'ieee-p1363' },
+    );
+    return `${header}.${claims}.${signature.toString('base64url')}`;
+  };
+  const gateFor = () =>
+    new DpopGate(
+      { policy: 'dpop', byAsn: new Map() },
+      {
+        replayCache: new MemoryReplayCache(),
+        algorithms: ['ES256', 'ES384', 'EdDSA', 'Ed25519', 'PS256', 'RS256'],
+      },
+    );
+  const bound = async (keys: KeyPairKeyObjectResult): Promise<Identity> => ({
+    ...identity(64501),
+    boundKey: await calculateJwkThumbprint(keys.publicKey.export({ format: 'jwk' }) as JWK),
+  });
+  const check = async (gate: DpopGate, who: Identity, proof: string) =>
+    gate.check(who, {
+      method: 'GET',
+      url: URL_,
+      credentials: { scheme: 'dpop', token: TOKEN },
+      proofs: [proof],
+    });
+
+  test.each(Object.keys(SIGNING))('a %s proof verifies', async (alg) => {
+    const keys = KEYS[alg]!();
+    await expect(check(gateFor(), await bound(keys), proofOf(alg, keys))).resolves.toMatchObject({
+      proven: 'dpop',
+    });
+  });
+
+  test('panva dpop signs Ed25519 keys as alg Ed25519 (RFC 9864), which the default list accepts', async () => {
+    const keys = await generateKeyPair('Ed25519');
+    const proof = await generateProof(keys, URL_, 'GET', undefined, TOKEN);
+    expect(JSON.parse(Buffer.from(proof.split('.')[0]!, 'base64url').toString()).alg).toBe('Ed25519');
+    const gate = new DpopGate(
+      { policy: 'dpop', byAsn: new Map() },
+      { replayCache: new MemoryReplayCache(), algorithms: parseConfig(BASE_CONFIG).auth.dpop.algorithms },
+    );
+    const who = {
+      ...identity(64501),
+      boundKey: await calculateJwkThumbprint(await exportJWK(keys.publicKey)),
+    };
+    await expect(check(gate, who, proof)).resolves.toMatchObject({ proven: 'dpop' });
+  });
+
+  test('a key that does not fit its alg, an altered payload and a crit header are refused; nothing used up', async () => {
+    const gate = gateFor();
+    const small = generateKeyPairSync('rsa', { modulusLength: 1024 });
+    await expect(check(gate, await bound(small), proofOf('RS256', small))).rejects.toMatchObject({
+      code: 'DPOP_JWK_INVALID',
+    });
+    const p384 = KEYS.ES384!();
+    await expect(check(gate, await bound(p384), proofOf('ES256', p384))).rejects.toMatchObject({
+      code: 'DPOP_JWK_INVALID',
+    });
+
+    const keys = KEYS.ES256!();
+    const who = await bound(keys);
+    const good = proofOf('ES256', keys);
+    const [h, p, s] = good.split('.') as [string, string, string];
+    const claims = JSON.parse(Buffer.from(p, 'base64url').toString()) as Record<string, unknown>;
+    await expect(check(gate, who, `${h}.${b64({ ...claims, htm: 'DELETE' })}.${s}`)).rejects.toMatchObject({
+      code: 'DPOP_PROOF_INVALID',
+      message: 'the signature of the proof does not verify with its jwk',
+    });
+    await expect(
+      check(gate, who, proofOf('ES256', keys, { header: { crit: ['b64'], b64: false } })),
+    ).rejects.toMatchObject({
+      code: 'DPOP_PROOF_INVALID',
+      message: 'the proof must not carry crit extensions',
+    });
+    await expect(check(gate, who, proofOf('ES256', keys, { claims: { htu: 1 } }))).rejects.toMatchObject({
+      code: 'DPOP_PROOF_INVALID',
+    });
+    // The untouched proof still passes: the refusals above used up nothing.
+    await expect(check(gate, who, good)).resolves.toMatchObject({ proven: 'dpop' });
   });
 });

@@ -1,8 +1,8 @@
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decodeJwt } from 'jose';
+import { calculateJwkThumbprint, decodeJwt, type JWK } from 'jose';
 import { startTestApi, type TestApi } from '../support/api-server.js';
 import { startTestIssuer, type TestIssuer } from '../support/issuer.js';
 import { EXAMPLES_DIR } from '../support/sample.js';
@@ -87,5 +87,29 @@ describe('peeringctl with --dpop-key against a dpop-policy API', () => {
     const list = await peeringctl(['list', '--token', bearer, '--local-asn', '64501', '-o', 'json'], { env });
     expect(list.code).not.toBe(0);
     expect(list.stderr).toContain('DPOP_SCHEME_REQUIRED');
+  });
+
+  test('dpop-key makes a key once (0600) and prints its thumbprint; a loose or foreign file is refused', async () => {
+    const keyFile = join(dir, 'made', 'as64501.jwk');
+    const made = await peeringctl(['dpop-key', keyFile], { env });
+    expect(made.code).toBe(0);
+    expect(made.stdout).toMatch(/^[A-Za-z0-9_-]{43}\n$/);
+    expect(statSync(keyFile).mode & 0o777).toBe(0o600);
+    const jwk = JSON.parse(readFileSync(keyFile, 'utf8')) as JWK;
+    expect(made.stdout.trim()).toBe(
+      await calculateJwkThumbprint({ kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y }),
+    );
+    // Read again, never replaced.
+    expect((await peeringctl(['dpop-key', keyFile], { env })).stdout).toBe(made.stdout);
+    chmodSync(keyFile, 0o644);
+    const loose = await peeringctl(['dpop-key', keyFile], { env });
+    expect(loose.code).toBe(2);
+    expect(loose.stderr).toContain(`chmod 600 ${keyFile}`);
+    const foreign = join(dir, 'rsa.jwk');
+    writeFileSync(foreign, '{"kty":"RSA","n":"AQAB","e":"AQAB"}', { mode: 0o600 });
+    const refused = await peeringctl(['dpop-key', foreign], { env });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('is not an ES256 private JWK');
+    expect(readFileSync(foreign, 'utf8')).toContain('RSA');
   });
 });

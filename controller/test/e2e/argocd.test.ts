@@ -325,6 +325,8 @@ describeWithArgoCd(
         examplesDir: EXAMPLES_DIR,
         ports,
         receiverApproval: 'manual',
+        // examples/gitops's peers present the bearer token a peer issued them (their README's path).
+        peerAuth: 'bearer',
         operators: kubeLabBacking(plane, {
           installed: (asn) =>
             asn === AS64500.asn ? { namespace: NAMESPACE, serviceAccount: CHART_SERVICE_ACCOUNT } : undefined,

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -96,6 +96,27 @@ describeWithBird('peering-operator demo', () => {
     expect(birdPids).toHaveLength(2);
     expect(birdPids.every(alive)).toBe(true);
     expect(processesMentioning(workDir).length).toBeGreaterThanOrEqual(2);
+
+    // The operators proved their key and signed every request to each other, and the demo says so.
+    const steps2 = [
+      'AS64500 and AS64501 require dpop+signature of each other',
+      "AS64500 → AS64501: POST /sessions sent (a JWT for AS64501's API bound to our DPoP key",
+    ];
+    for (const step of steps2) expect(stdout).toContain(step);
+    const verified = /AS64501's API verified (.*) \(peering_api_authenticated_requests_total\)/.exec(
+      stdout,
+    )?.[1];
+    expect(verified).toMatch(/^\d+ request\(s\) by dpop\+signature$/);
+    // The commands it offers to try work as it says: peeringctl with the token and its key lists the session,
+    // curl with the token alone is refused.
+    const [peeringctl, curl] = [/^ {2}node (\S+peeringctl\.js list .*)$/m, /^ {2}curl (.*)$/m].map(
+      (pattern) => pattern.exec(stdout)?.[1],
+    );
+    const listed = spawnSync('bash', ['-c', `node ${peeringctl} --output json`], { encoding: 'utf8' });
+    expect({ status: listed.status, stderr: listed.stderr }).toEqual({ status: 0, stderr: '' });
+    expect(listed.stdout).toContain('"status": "established"');
+    const refused = spawnSync('bash', ['-c', `curl ${curl}`], { encoding: 'utf8' });
+    expect(JSON.parse(refused.stdout)).toMatchObject({ errors: [{ code: 'DPOP_SCHEME_REQUIRED' }] });
 
     // Ctrl-C.
     demo.kill('SIGINT');

@@ -36,6 +36,11 @@ describe('demo narration', () => {
     ]);
     // Nothing changed, nothing told.
     expect(texts(after, after)).toEqual([]);
+    // Credentials with a DPoP key: the line says the request is bound and signed.
+    const signed = snapshot({ requests: [outbound({ requestId: 'r-1', accepted: 1, proof: 'dpop' })] });
+    expect(texts(before, signed)[0]).toBe(
+      "AS64500 → AS64501: POST /sessions sent (a JWT for AS64501's API bound to our DPoP key, a fresh DPoP proof, the request signed with that key)",
+    );
   });
 
   it('tells BGP state changes with the error, routes once, a BIRD that stops answering once and its return', () => {

@@ -83,14 +83,15 @@ describeWithBird('end to end, operators as processes killed with SIGKILL: nothin
     // The crash hook of `peering-operator run` SIGKILLs the process between the POST and recording its answer.
     const a = await startOperator(lab.a, { PEERING_OPERATOR_CRASH_AT: 'afterPost' });
     await ready(lab.a);
-    // The token in a file of its own: de-peering needs it after the request's file is gone.
+    // The credentials (client secret and DPoP key) in a file of their own: de-peering needs them after the
+    // request's file is gone.
     writeFileSync(
       join(lab.a.manifestsDir, 'peer-token.yaml'),
       stringify({
         apiVersion: 'v1',
         kind: 'Secret',
         metadata: { name: lab.tokenSecret, namespace: 'default' },
-        stringData: { token: await lab.a.token(lab.b.apiUrl) },
+        stringData: await lab.tokenSecretData(),
       }),
     );
     writeFileSync(requestFile(), stringify(lab.peeringRequest()));

@@ -1,3 +1,5 @@
+import { freePort } from '../../src/demo/two-networks.js';
+import { DpopKey } from '../../src/auth/dpop-key.js';
 import type { PeeringSession } from '../../src/operator/resources/peering-session.js';
 import { RecordingRouterDriver } from '../../src/router/recording.js';
 import { startTestIssuer, type TestIssuer } from '../support/issuer.js';
@@ -169,5 +171,130 @@ describe('an outbound request authenticated with OAuth 2.0 client credentials', 
       20_000,
       'configured with the max-prefix limit',
     );
+  });
+});
+
+describe('an outbound request with a DPoP key from a Secret, to a peer that requires dpop+signature of it', () => {
+  const a = temporaryEmbeddedBacking();
+  const b = temporaryEmbeddedBacking();
+  let issuer: TestIssuer;
+  let netA: Network;
+  let netB: Network;
+  let keyJwk: string;
+
+  const request = (name: string, dpopKeySecretRef?: { name: string; key: string }) =>
+    outboundRequest({
+      name,
+      namespace: 'default',
+      localAsn: A,
+      peerAsn: B,
+      peerApiUrl: netB.apiUrl,
+      sessions: [{ location: 'pdb:ix:1', localIp: '192.0.2.1', peerIp: '192.0.2.2' }],
+      credentials: {
+        oauth2ClientCredentials: {
+          issuer: issuer.issuer,
+          clientId: 'operator-as64500',
+          clientSecretRef: { name: 'oauth-client', key: 'secret' },
+          resource: netB.apiUrl,
+          ...(dpopKeySecretRef ? { dpopKeySecretRef } : {}),
+        },
+      },
+    });
+  const proven = async () => {
+    const text = await (await fetch(`${new URL(netB.apiUrl).origin}/metrics`)).text();
+    return Object.fromEntries(
+      [...text.matchAll(/^peering_api_authenticated_requests_total\{proof="([^"]+)"\} (\d+)/gm)].map((m) => [
+        m[1],
+        Number(m[2]),
+      ]),
+    );
+  };
+
+  beforeAll(async () => {
+    issuer = await startTestIssuer();
+    issuer.addClient({
+      client_id: 'operator-as64500',
+      client_secret: 'operator-secret-as64500-0000',
+      account: 'admin64500',
+    });
+    netB = await startNetwork({
+      asn: B,
+      callers: [],
+      issuers: [issuer.issuers.jwt],
+      authCallers: [{ asn: A, policy: 'dpop+signature' }],
+      // Proofs and signatures name the peer's public URL: here, where it listens.
+      listen: `127.0.0.1:${await freePort(['127.0.0.1'])}`,
+      backing: b.backing,
+      router: new RecordingRouterDriver(),
+      namespace: 'default',
+    });
+    netA = await startNetwork({
+      asn: A,
+      callers: [],
+      backing: a.backing,
+      router: new RecordingRouterDriver(),
+      namespace: 'default',
+    });
+    keyJwk = await DpopKey.newJwkText();
+    a.backing.secrets.replace(
+      new Map([
+        [
+          'default/oauth-client',
+          { secret: 'operator-secret-as64500-0000', 'dpop.jwk': keyJwk, broken: '{"kty":"RSA"}' },
+        ],
+      ]),
+    );
+  });
+  afterAll(async () => {
+    await netA?.stop();
+    await netB?.stop();
+    await issuer?.stop();
+    a.cleanup();
+    b.cleanup();
+  });
+
+  it('without a key, the peer refuses the plain JWT, and the request says why; nothing is recorded there', async () => {
+    await a.backing.requests.create(request('bearer-only'));
+    const status = (await eventually(async () => {
+      const r = await a.backing.requests.get('default', 'bearer-only');
+      const condition = r?.status?.conditions?.find((c) => c.type === 'Synced');
+      return condition?.status === 'False' && condition;
+    })) as { reason: string; message: string };
+    expect(status.message).toMatch(/DPoP/);
+    expect((await b.backing.sessions.list()).items).toEqual([]);
+    expect((await proven())['dpop+signature']).toBeUndefined();
+  });
+
+  it('a key that is not an ES256 private JWK fails the request naming the field, and nothing is sent', async () => {
+    const before = await proven();
+    await a.backing.requests.create(request('broken-key', { name: 'oauth-client', key: 'broken' }));
+    const condition = (await eventually(async () => {
+      const r = await a.backing.requests.get('default', 'broken-key');
+      const c = r?.status?.conditions?.find((x) => x.type === 'Synced');
+      return c?.status === 'False' && c;
+    })) as { reason: string; message: string };
+    expect(condition.message).toContain(
+      'dpopKeySecretRef: Secret default/oauth-client key broken is not an ES256 private JWK',
+    );
+    expect(condition.message).not.toContain('RSA');
+    expect(await proven()).toEqual(before);
+    expect((await b.backing.sessions.list()).items).toEqual([]);
+  });
+
+  it('with the key, its tokens are bound to it and every request is proven and signed: accepted', async () => {
+    await a.backing.requests.create(request('signed', { name: 'oauth-client', key: 'dpop.jwk' }));
+    const status = await eventually(
+      async () => {
+        const r = await a.backing.requests.get('default', 'signed');
+        return r?.status?.sessionCounts?.accepted === 1 && r.status;
+      },
+      20_000,
+      'accepted with DPoP and signatures',
+    );
+    expect(status.rejected).toEqual([]);
+    expect((await b.backing.sessions.list()).items).toHaveLength(1);
+    const counts = await proven();
+    expect(counts['dpop+signature']).toBeGreaterThanOrEqual(1);
+    expect(counts.bearer ?? 0).toBe(0);
   });
 });

@@ -156,6 +156,18 @@ describeWithHelm('Helm chart', (helm) => {
     expect(container(defaults.objects).env.map((e) => e.name)).not.toContain('PEERING_PAGE_TOKEN_KEY');
   });
 
+  it('keeps each peer on one replica when asked, for replica-scoped DPoP nonces', async () => {
+    const service = (objects: { kind: string; spec?: Record<string, unknown> }[]) =>
+      objects.find((o) => o.kind === 'Service')?.spec;
+    expect(service((await renderChart(helm())).objects)).not.toHaveProperty('sessionAffinity');
+    const { objects } = await renderChart(helm(), {
+      service: { sessionAffinity: 'ClientIP' },
+      config: { auth: { dpop: { nonces: true, nonceScope: 'replica' } } },
+    });
+    expect(service(objects)).toMatchObject({ sessionAffinity: 'ClientIP' });
+    expect(mountedConfig(objects)).toMatchObject({ auth: { dpop: { nonces: true, nonceScope: 'replica' } } });
+  });
+
   it('mounts a configuration the program itself accepts, listening on the container port', async () => {
     for (const values of [{}, ALL_ON]) {
       const { objects } = await renderChart(helm(), values);

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { DpopKey } from '../../auth/dpop-key.js';
 import { ClientCredentialsTokenSource } from '../../auth/oauth-token-sources.js';
 import type { TokenSource } from '../../auth/token-source.js';
 import type { OAuthClientCredentials, PeerApiCredentials } from '../resources/peer-api.js';
@@ -9,8 +10,9 @@ import type { PeerApi, PeerApiConnector } from './peer-api.js';
 /**
  * Token sources for peers' APIs from resources' `credentials`. A bearer token is read from its Secret when a
  * token is needed (through a caching reader), so a rotated Secret is picked up without a restart; client
- * credentials get one {@link ClientCredentialsTokenSource} per issuer, client and secret, which caches the
- * access token until shortly before it expires.
+ * credentials get one {@link ClientCredentialsTokenSource} per issuer, client, secret and DPoP key, which caches
+ * the access token until shortly before it expires. With a DPoP key (from its Secret, never from a file in the
+ * pod) the tokens are bound to it and the client proves and signs every request with it.
  *
  * @example
  * const tokens = new PeerTokenSources(secrets);
@@ -35,16 +37,33 @@ export class PeerTokenSources {
     const oauth = credentials.oauth2ClientCredentials as OAuthClientCredentials;
     const ref = oauth.clientSecretRef;
     const secret = (await this.secrets.read(namespace, ref.name, ref.key)).trim();
-    const fingerprint = createHash('sha256').update(secret).digest('hex').slice(0, 16);
+    const keyRef = oauth.dpopKeySecretRef;
+    const keyText = keyRef ? (await this.secrets.read(namespace, keyRef.name, keyRef.key)).trim() : '';
+    // A rotated secret or DPoP key (a new Secret value) means a new token source: tokens bound to the old key
+    // are useless with the new one.
+    const fingerprint = createHash('sha256')
+      .update(secret)
+      .update('\0')
+      .update(keyText)
+      .digest('hex')
+      .slice(0, 16);
     const credentialKey = `${oauth.issuer}|${oauth.clientId}|${oauth.resource ?? ''}|${oauth.scope ?? ''}|${fingerprint}`;
     let token = this.oauth.get(credentialKey);
     if (!token) {
+      const dpop = keyRef
+        ? await DpopKey.fromJwkText(
+            keyText,
+            `dpopKeySecretRef: Secret ${namespace}/${keyRef.name} key ${keyRef.key}`,
+            'spec.credentials.oauth2ClientCredentials.dpopKeySecretRef',
+          )
+        : undefined;
       token = new ClientCredentialsTokenSource({
         issuer: oauth.issuer,
         clientId: oauth.clientId,
         clientSecret: secret,
         resource: oauth.resource,
         scope: oauth.scope,
+        dpop,
       });
       this.oauth.set(credentialKey, token);
     }

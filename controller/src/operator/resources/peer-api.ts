@@ -37,6 +37,10 @@ export const OAuthClientCredentialsSchema = z
       description: "RFC 8707 resource indicator, normally the peer's API URL (the JWT's audience)",
     }),
     scope: z.string().max(1024).optional(),
+    dpopKeySecretRef: SecretKeyReferenceSchema.optional().meta({
+      description:
+        'A Secret key holding an ES256 private JWK: tokens are then DPoP-bound to it (RFC 9449) and every request is signed with it (RFC 9421), as a peer with the dpop or dpop+signature policy requires',
+    }),
   })
   .strict()
   .meta({ description: 'OAuth 2.0 client credentials grant; the secret by Secret reference' });
@@ -56,6 +60,7 @@ export type OAuthClientCredentials = z.infer<typeof OAuthClientCredentialsSchema
  *     clientId: as64500-automation
  *     clientSecretRef: { name: peeringdb-client, key: secret }
  *     resource: https://peering.example.net/v0.1
+ *     dpopKeySecretRef: { name: peeringdb-client, key: dpop.jwk } # optional: DPoP-bound tokens, signed requests
  */
 export const PeerApiCredentialsSchema = z
   .object({

@@ -42,11 +42,14 @@ export async function routesTo(bird: Pick<BirdProcess, 'birdc'>, protocol: strin
   return [...text.matchAll(/^([0-9a-f.:]+\/\d{1,3})\s/gm)].map((m) => m[1] as string);
 }
 
-/** `GET /sessions?asn=<caller>` at `server`'s Peering API, with a JWT of `caller` from the local issuer. */
+/**
+ * `GET /sessions?asn=<caller>` at `server`'s Peering API, with `caller`'s tokens from the local issuer (and its
+ * DPoP key, which proves and signs, when the lab runs `dpop+signature`).
+ */
 export async function sessionsAt(server: LabNetwork, caller: LabNetwork): Promise<RemoteSession[]> {
   const client = new PeeringApiClient({
     apiUrl: server.apiUrl,
-    auth: await caller.token(server.apiUrl),
+    auth: caller.tokens(server.apiUrl),
     localAsns: [caller.asn],
     retry: { attempts: 1 },
   });

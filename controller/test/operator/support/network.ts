@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { AuthPolicy } from '../../../src/auth/auth-policy.js';
 import { parseConfig } from '../../../src/config/config.js';
 import { embeddedBacking, type OperatorBacking } from '../../../src/operator/backing/backing.js';
 import { startOperator, type OperatorOptions, type RunningOperator } from '../../../src/operator/operator.js';
@@ -48,6 +49,8 @@ export interface NetworkOptions {
   listen?: string;
   /** Identity issuers our API trusts besides the static tokens (`auth.issuers` of the configuration). */
   issuers?: { kind: 'jwt'; issuer: string }[];
+  /** How callers must present their tokens, per caller ASN (`auth.callers`). */
+  authCallers?: { asn: number; policy: AuthPolicy }[];
   logger?: Logger;
   extra?: Partial<OperatorOptions>;
 }
@@ -56,7 +59,9 @@ export interface NetworkOptions {
 export async function startNetwork(options: NetworkOptions): Promise<Network> {
   const config = parseConfig({
     asns: [options.asn],
-    apiUrl: 'http://127.0.0.1/v0.1',
+    // Our public URL is where we listen when told (DPoP proofs name it); otherwise a fixed one, the audience of
+    // the JWTs the tests get for us.
+    apiUrl: options.listen ? `http://${options.listen}/v0.1` : 'http://127.0.0.1/v0.1',
     listen: options.listen ?? '127.0.0.1:0',
     peeringdb: { dataDir: PEERINGDB_DIR },
     store: { dataDir: ':memory:' },
@@ -64,6 +69,7 @@ export async function startNetwork(options: NetworkOptions): Promise<Network> {
     limits: { requestsPerMinute: 0 },
     auth: {
       issuers: options.issuers ?? [],
+      callers: options.authCallers ?? [],
       staticTokens: options.callers.map((asn) => ({
         token: tokenOf(asn),
         subject: `noc-as${asn}`,
