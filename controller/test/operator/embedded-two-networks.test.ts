@@ -10,6 +10,7 @@ import {
   startNetworkPair,
   temporaryEmbeddedBacking,
   type Network,
+  type NetworkOptions,
   type NetworkPair,
 } from './support/network.js';
 import { outboundRequest } from './fixtures/manifests.js';
@@ -85,47 +86,77 @@ describe('two networks on the embedded store (standalone mode)', () => {
   });
 });
 
+/** AS64500's OAuth client at the test issuer, and its secret (in A's Secret `oauth-client`, key `secret`). */
+const CLIENT = { client_id: 'operator-as64500', client_secret: 'operator-secret-as64500-0000' };
+
+interface OAuthNetworks {
+  a: ReturnType<typeof temporaryEmbeddedBacking>;
+  b: ReturnType<typeof temporaryEmbeddedBacking>;
+  issuer: TestIssuer;
+  netA: Network;
+  netB: Network;
+  stop(): Promise<void>;
+}
+
+/**
+ * AS64501 trusting the test issuer's JWTs (with `b` on top of its options), AS64500 holding an OAuth client there
+ * and `secret` (its data) in its Secret `oauth-client`, both on embedded stores.
+ */
+async function startOAuthNetworks(
+  routerA: RecordingRouterDriver,
+  secret: Record<string, string>,
+  b: Partial<NetworkOptions> = {},
+): Promise<OAuthNetworks> {
+  const stores = { a: temporaryEmbeddedBacking(), b: temporaryEmbeddedBacking() };
+  const issuer = await startTestIssuer();
+  issuer.addClient({ ...CLIENT, account: 'admin64500' });
+  const netB = await startNetwork({
+    asn: B,
+    callers: [],
+    issuers: [issuer.issuers.jwt],
+    backing: stores.b.backing,
+    router: new RecordingRouterDriver(),
+    namespace: 'default',
+    ...b,
+  });
+  const netA = await startNetwork({
+    asn: A,
+    callers: [],
+    backing: stores.a.backing,
+    router: routerA,
+    namespace: 'default',
+  });
+  stores.a.backing.secrets.replace(
+    new Map([['default/oauth-client', { secret: CLIENT.client_secret, ...secret }]]),
+  );
+  return {
+    ...stores,
+    issuer,
+    netA,
+    netB,
+    stop: async () => {
+      await netA.stop();
+      await netB.stop();
+      await issuer.stop();
+      stores.a.cleanup();
+      stores.b.cleanup();
+    },
+  };
+}
+
 describe('an outbound request authenticated with OAuth 2.0 client credentials', () => {
-  const a = temporaryEmbeddedBacking();
-  const b = temporaryEmbeddedBacking();
-  let issuer: TestIssuer;
-  let netA: Network;
-  let netB: Network;
   const routerA = new RecordingRouterDriver();
+  let networks: OAuthNetworks;
+  let a: OAuthNetworks['a'];
+  let b: OAuthNetworks['b'];
+  let issuer: TestIssuer;
+  let netB: Network;
 
   beforeAll(async () => {
-    issuer = await startTestIssuer();
-    issuer.addClient({
-      client_id: 'operator-as64500',
-      client_secret: 'operator-secret-as64500-0000',
-      account: 'admin64500',
-    });
-    netB = await startNetwork({
-      asn: B,
-      callers: [],
-      issuers: [issuer.issuers.jwt],
-      backing: b.backing,
-      router: new RecordingRouterDriver(),
-      namespace: 'default',
-    });
-    netA = await startNetwork({
-      asn: A,
-      callers: [],
-      backing: a.backing,
-      router: routerA,
-      namespace: 'default',
-    });
-    a.backing.secrets.replace(
-      new Map([['default/oauth-client', { secret: 'operator-secret-as64500-0000' }]]),
-    );
+    networks = await startOAuthNetworks(routerA, {});
+    ({ a, b, issuer, netB } = networks);
   });
-  afterAll(async () => {
-    await netA?.stop();
-    await netB?.stop();
-    await issuer?.stop();
-    a.cleanup();
-    b.cleanup();
-  });
+  afterAll(async () => networks?.stop());
 
   it('gets a JWT for the peer’s API from the issuer the peer trusts, and is accepted', async () => {
     await a.backing.requests.create(
@@ -175,12 +206,11 @@ describe('an outbound request authenticated with OAuth 2.0 client credentials', 
 });
 
 describe('an outbound request with a DPoP key from a Secret, to a peer that requires dpop+signature of it', () => {
-  const a = temporaryEmbeddedBacking();
-  const b = temporaryEmbeddedBacking();
+  let networks: OAuthNetworks;
+  let a: OAuthNetworks['a'];
+  let b: OAuthNetworks['b'];
   let issuer: TestIssuer;
-  let netA: Network;
   let netB: Network;
-  let keyJwk: string;
 
   const request = (name: string, dpopKeySecretRef?: { name: string; key: string }) =>
     outboundRequest({
@@ -211,47 +241,18 @@ describe('an outbound request with a DPoP key from a Secret, to a peer that requ
   };
 
   beforeAll(async () => {
-    issuer = await startTestIssuer();
-    issuer.addClient({
-      client_id: 'operator-as64500',
-      client_secret: 'operator-secret-as64500-0000',
-      account: 'admin64500',
-    });
-    netB = await startNetwork({
-      asn: B,
-      callers: [],
-      issuers: [issuer.issuers.jwt],
-      authCallers: [{ asn: A, policy: 'dpop+signature' }],
-      // Proofs and signatures name the peer's public URL: here, where it listens.
-      listen: `127.0.0.1:${await freePort(['127.0.0.1'])}`,
-      backing: b.backing,
-      router: new RecordingRouterDriver(),
-      namespace: 'default',
-    });
-    netA = await startNetwork({
-      asn: A,
-      callers: [],
-      backing: a.backing,
-      router: new RecordingRouterDriver(),
-      namespace: 'default',
-    });
-    keyJwk = await DpopKey.newJwkText();
-    a.backing.secrets.replace(
-      new Map([
-        [
-          'default/oauth-client',
-          { secret: 'operator-secret-as64500-0000', 'dpop.jwk': keyJwk, broken: '{"kty":"RSA"}' },
-        ],
-      ]),
+    networks = await startOAuthNetworks(
+      new RecordingRouterDriver(),
+      { 'dpop.jwk': await DpopKey.newJwkText(), broken: '{"kty":"RSA"}' },
+      {
+        authCallers: [{ asn: A, policy: 'dpop+signature' }],
+        // Proofs and signatures name the peer's public URL: here, where it listens.
+        listen: `127.0.0.1:${await freePort(['127.0.0.1'])}`,
+      },
     );
+    ({ a, b, issuer, netB } = networks);
   });
-  afterAll(async () => {
-    await netA?.stop();
-    await netB?.stop();
-    await issuer?.stop();
-    a.cleanup();
-    b.cleanup();
-  });
+  afterAll(async () => networks?.stop());
 
   it('without a key, the peer refuses the plain JWT, and the request says why; nothing is recorded there', async () => {
     await a.backing.requests.create(request('bearer-only'));
