@@ -389,19 +389,53 @@ describeWithHelm('Helm chart', (helm) => {
         ]),
       ),
     ).rejects.toThrow(/sidecar/);
-    await expect(
-      renderChart(
-        helm(),
-        withRouters([
-          {
-            name: 'edge4',
-            driver: 'frr',
-            addresses: ['192.0.2.4'],
-            agent: { mode: 'host', nodeSelector: { a: 'b' } },
-          },
-        ]),
-      ),
-    ).rejects.toThrow(/edge4.*agent.mode: external/);
+    // FRR's agent speaks bgpd's vty socket itself: in the cluster it mounts the socket folder (the host's, or one
+    // shared with an FRR sidecar), joins FRR's vty group, and needs no vtysh.
+    const frrHost = await renderChart(
+      helm(),
+      withRouters([
+        {
+          name: 'edge4',
+          driver: 'frr',
+          addresses: ['192.0.2.4'],
+          agent: { mode: 'host', nodeSelector: { a: 'b' }, frr: { socketGroup: 92, listenPort: 1179 } },
+        },
+        {
+          name: 'edge5',
+          driver: 'frr',
+          addresses: ['192.0.2.5'],
+          agent: { mode: 'sidecar', sidecar: { image: 'quay.io/frrouting/frr:8.4.4' } },
+        },
+      ]),
+    );
+    const agentPod = (name: string) =>
+      (
+        frrHost.objects.find(
+          (o) => o.kind === 'Deployment' && o.metadata.name.endsWith(`-agent-${name}`),
+        ) as unknown as {
+          spec: { template: { spec: PodSpec } };
+        }
+      ).spec.template.spec;
+    type PodSpec = {
+      securityContext?: { supplementalGroups?: number[] };
+      containers: { name: string; args?: string[]; volumeMounts: { name: string; mountPath: string }[] }[];
+      volumes: { name: string; hostPath?: { path: string }; emptyDir?: object }[];
+    };
+    const host = agentPod('edge4');
+    expect(host.securityContext).toEqual({ supplementalGroups: [92] });
+    expect(host.containers[0]?.args).toEqual(
+      expect.arrayContaining(['--driver=frr', '--frr-vty-socket=/var/run/frr', '--frr-listen-port=1179']),
+    );
+    expect(host.containers[0]?.args?.some((a) => a.startsWith('--bird'))).toBe(false);
+    expect(host.volumes).toEqual([
+      { name: 'frr-run', hostPath: { path: '/var/run/frr', type: 'Directory' } },
+    ]);
+    const sidecar = agentPod('edge5');
+    expect(sidecar.volumes).toEqual([{ name: 'frr-run', emptyDir: {} }]);
+    expect(sidecar.containers.map((c) => [c.name, c.volumeMounts])).toEqual([
+      ['router-agent', [{ name: 'frr-run', mountPath: '/var/run/frr' }]],
+      ['bgp', [{ name: 'frr-run', mountPath: '/var/run/frr' }]],
+    ]);
     const frr = await renderChart(
       helm(),
       withRouters([{ name: 'edge4', driver: 'frr', addresses: ['192.0.2.4'] }]),

@@ -22,9 +22,9 @@ import {
   type NeighborChange,
   type NeighborConfig,
 } from './render.js';
-import { Vtysh, type VtyshOptions } from './vtysh.js';
+import { BgpdVty, type BgpdVtyOptions } from './bgpd-vty.js';
 
-export interface FrrRouterDriverOptions extends VtyshOptions {
+export interface FrrRouterDriverOptions extends BgpdVtyOptions {
   /** What every session gets unless it says otherwise (the same file as BIRD's). */
   sessionDefaults?: SessionDefaults | undefined;
   /**
@@ -58,8 +58,8 @@ interface FrrNeighbor {
 
 /**
  * The {@link RouterDriver} for FRRouting's bgpd: one neighbor per session under `router bgp`, described
- * `po <key>` (how the driver tells its neighbors from everyone else's); changes go in as one vtysh script per
- * batch that touches those neighbors only (and one deny-all route-map for sessions without a filter); BGP state
+ * `po <key>` (how the driver tells its neighbors from everyone else's); changes go in as one configuration script
+ * per batch, on bgpd's vty socket (no vtysh needed), that touches those neighbors only (and one deny-all route-map for sessions without a filter); BGP state
  * comes from `show bgp neighbors json`.
  *
  * FRR applies a script line by line and has no transaction for BGP: when it refuses any line, the driver sends
@@ -71,7 +71,7 @@ interface FrrNeighbor {
  * await router.apply({ upsert: [desiredSession(terms)] });
  */
 export class FrrRouterDriver implements RouterDriver {
-  private readonly vtysh: Vtysh;
+  private readonly vty: BgpdVty;
   /** What runs, as last read and changed since by this driver (see {@link FrrRouterDriver.knownRunning}). */
   private cache:
     { asn: number; ours: Map<string, NeighborConfig>; foreign: Set<string>; readAt: number } | undefined;
@@ -81,7 +81,7 @@ export class FrrRouterDriver implements RouterDriver {
   private readonly queue = new OneAtATime();
 
   constructor(private readonly options: FrrRouterDriverOptions = {}) {
-    this.vtysh = new Vtysh(options);
+    this.vty = new BgpdVty(options);
     this.clock = options.now ?? Date.now;
   }
 
@@ -110,7 +110,7 @@ export class FrrRouterDriver implements RouterDriver {
     readAt: number;
   }> {
     const readAt = this.clock();
-    const running = parseRunningConfig(await this.vtysh.command('show running-config'));
+    const running = parseRunningConfig(await this.vty.command('show running-config'));
     if (running.asn === undefined) {
       throw new PeeringError(
         'ROUTER_REJECTED',
@@ -150,7 +150,7 @@ export class FrrRouterDriver implements RouterDriver {
       return this.cache;
     }
     for (const session of unknown) {
-      const found = await this.vtysh.json<Record<string, FrrNeighbor>>(
+      const found = await this.vty.json<Record<string, FrrNeighbor>>(
         `show bgp neighbors ${session.peerIp} json`,
       );
       const neighbor = found[session.peerIp];
@@ -166,7 +166,7 @@ export class FrrRouterDriver implements RouterDriver {
   }
 
   private async neighbors(): Promise<Record<string, FrrNeighbor>> {
-    return this.vtysh.json<Record<string, FrrNeighbor>>('show bgp neighbors json');
+    return this.vty.json<Record<string, FrrNeighbor>>('show bgp neighbors json');
   }
 
   private async applyNow(
@@ -224,7 +224,7 @@ export class FrrRouterDriver implements RouterDriver {
     }
 
     if (changes.length > 0) {
-      const result = await this.vtysh.script(configScript(asn, changes)).catch((error: unknown) => {
+      const result = await this.vty.script(configScript(asn, changes)).catch((error: unknown) => {
         this.cache = undefined;
         throw error;
       });
@@ -233,7 +233,7 @@ export class FrrRouterDriver implements RouterDriver {
         this.cache = undefined;
         // Every neighbor of the batch back to what it was; what FRR refused is the batch's error.
         const undo = changes.map((c) => ({ before: c.after, after: c.before }));
-        const rollback = await this.vtysh.script(configScript(asn, undo)).catch((error: unknown) => ({
+        const rollback = await this.vty.script(configScript(asn, undo)).catch((error: unknown) => ({
           ok: false,
           errors: [String(error)],
         }));
