@@ -111,4 +111,21 @@ describe('FRR configuration of a session', () => {
     expect(script).not.toMatch(/bfd/);
     expect(script).toContain('maximum-prefix 5 restart 1');
   });
+
+  it('creates neighbors highest address first (IPv6 before IPv4), so bgpd puts each at the head of its list', () => {
+    const peers = ['192.0.2.1', '2001:db8::1', '192.0.2.10', '198.51.100.1', '2001:db8:0:1::', '10.0.0.1'];
+    const script = configScript(
+      64501,
+      peers.map((peerIp) => ({ after: neighborConfig({ ...SESSION, key: `k-${peerIp}`, peerIp }) })),
+    );
+    const created = [...script.matchAll(/^ neighbor (\S+) remote-as/gm)].map((m) => m[1]);
+    expect(created).toEqual([
+      '2001:db8:0:1::',
+      '2001:db8::1',
+      '198.51.100.1',
+      '192.0.2.10',
+      '192.0.2.1',
+      '10.0.0.1',
+    ]);
+  });
 });

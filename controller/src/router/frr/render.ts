@@ -95,7 +95,13 @@ export interface NeighborChange {
 export function configScript(asn: number, changes: readonly NeighborChange[]): string {
   const global: string[] = [];
   const families = new Map<string, string[]>();
-  for (const { before, after } of changes) {
+  // bgpd keeps its neighbors in a list sorted by address and finds a new one's place from the head: neighbors
+  // created highest address first each go at the head, instead of walking the list (quadratic over a batch).
+  const ordered = [...changes].sort((x, y) => {
+    const [kx, ky] = [x, y].map((c) => addressOrder((c.after ?? c.before)?.peerIp ?? ''));
+    return kx! < ky! ? 1 : kx! > ky! ? -1 : 0;
+  });
+  for (const { before, after } of ordered) {
     const peer = (after ?? before)?.peerIp;
     if (peer === undefined) continue;
     if (after === undefined) {
@@ -257,4 +263,19 @@ export function keyOfConfig(config: NeighborConfig): string | undefined {
 export function keyOfDescription(description: string | undefined): string | undefined {
   if (!description?.startsWith(DESCRIPTION_PREFIX)) return undefined;
   return description.slice(DESCRIPTION_PREFIX.length).split(' ')[0] || undefined;
+}
+
+/** A key that sorts addresses as bgpd's neighbor list does: by family (IPv4 first), then by their bytes. */
+function addressOrder(address: string): string {
+  if (!address.includes(':')) {
+    return `4${address
+      .split('.')
+      .map((octet) => Number(octet).toString(16).padStart(2, '0'))
+      .join('')}`;
+  }
+  const [head = '', tail] = address.split('::');
+  const left = head === '' ? [] : head.split(':');
+  const right = tail === undefined || tail === '' ? [] : tail.split(':');
+  const groups = [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
+  return `6${groups.map((group) => group.padStart(4, '0')).join('')}`;
 }
