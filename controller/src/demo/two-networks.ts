@@ -313,7 +313,10 @@ export interface LabNetwork {
    * when the lab runs `dpop+signature`: a client given this source proves and signs each request.
    */
   tokens(audience: string): ClientCredentialsTokenSource;
-  /** A JWT access token of this network for `audience`; a bare string, so a bearer one (`peerAuth: 'bearer'`). */
+  /**
+   * A JWT access token of this network for `audience`: under `dpop+signature` bound to its key, so useful only
+   * with the key (`peeringctl --dpop-key`), as the demo shows; a bearer token under `bearer`.
+   */
   token(audience: string): Promise<string>;
 }
 
