@@ -61,16 +61,7 @@ export class BgpdVty {
 
   /** A `show … json` command, parsed. */
   async json<T = unknown>(command: string): Promise<T> {
-    const text = await this.command(command);
-    try {
-      return JSON.parse(text) as T;
-    } catch {
-      throw new PeeringError(
-        'ROUTER_REJECTED',
-        `FRR answered "${command}" with something other than JSON`,
-        'router',
-      );
-    }
+    return jsonAnswer<T>(command, await this.command(command));
   }
 
   /** Applies a configuration script (FRR's configuration file syntax, explicit `exit`s). */
@@ -149,6 +140,19 @@ export class BgpdVty {
         finish(unavailable(`${path} closed after ${answers.length} of ${commands.length} answers`)),
       );
     });
+  }
+}
+
+/** FRR's answer to a `show … json` command, parsed; anything else is ROUTER_REJECTED. */
+export function jsonAnswer<T>(command: string, text: string): T {
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    throw new PeeringError(
+      'ROUTER_REJECTED',
+      `FRR answered "${command}" with something other than JSON`,
+      'router',
+    );
   }
 }
 

@@ -3,6 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PeeringError } from '../../domain/errors.js';
+import { jsonAnswer, type ScriptResult } from './bgpd-vty.js';
 
 export interface VtyshOptions {
   /** The `vtysh` binary (default: `vtysh` on the PATH). */
@@ -13,17 +14,11 @@ export interface VtyshOptions {
   timeoutMs?: number | undefined;
 }
 
-/** What vtysh said about a configuration script: the lines FRR refused, with its words. */
-export interface ScriptResult {
-  ok: boolean;
-  /** `line N: % message` for each refused line, and anything else vtysh printed on failure. */
-  errors: string[];
-}
-
 /**
- * FRR's own shell, talking to bgpd only (`-d bgpd`) through its vty socket. Configuration goes in as a script
- * (`vtysh -f`, the syntax of FRR's configuration files), which FRR applies line by line, reporting each line it
- * refuses; queries go as `-c` commands, with JSON output where FRR offers it.
+ * FRR's own shell, talking to bgpd only (`-d bgpd`) through its vty socket: what a person uses, and so the FRR
+ * benchmark's baseline and the tests' edits by hand; the driver speaks the socket itself (`BgpdVty`).
+ * Configuration goes in as a script (`vtysh -f`, the syntax of FRR's configuration files), which FRR applies line
+ * by line, reporting each line it refuses; queries go as `-c` commands, with JSON output where FRR offers it.
  *
  * @example
  * const vtysh = new Vtysh({ vtySocketDir: '/run/frr/edge1' });
@@ -41,16 +36,7 @@ export class Vtysh {
 
   /** A `show … json` command, parsed. */
   async json<T = unknown>(command: string): Promise<T> {
-    const text = await this.command(command);
-    try {
-      return JSON.parse(text) as T;
-    } catch {
-      throw new PeeringError(
-        'ROUTER_REJECTED',
-        `FRR answered "${command}" with something other than JSON`,
-        'router',
-      );
-    }
+    return jsonAnswer<T>(command, await this.command(command));
   }
 
   /** Applies a configuration script; FRR goes on after a refused line, so every refusal is reported. */
