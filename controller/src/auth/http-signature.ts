@@ -1,4 +1,4 @@
-import { createHash, createPublicKey, hash, randomBytes, verify, type KeyObject } from 'node:crypto';
+import { createHash, hash, randomBytes, verify, type KeyObject } from 'node:crypto';
 import type { JWK } from 'jose';
 import {
   parseDictionary,
@@ -175,8 +175,8 @@ export interface SignatureCheckRequest extends SignedRequest {
   /** Whether a body comes (Content-Length above 0, or chunked). */
   hasBody: boolean;
   proofJwk: JWK;
-  /** `proofJwk` as the DPoP check imported it, so it is not imported twice; imported here when absent. */
-  proofKey?: KeyObject | undefined;
+  /** `proofJwk` as the DPoP check imported it (and keeps it cached per client key). */
+  proofKey: KeyObject;
   /** RFC 7638 thumbprint of `proofJwk`: the `keyid` the signature must name. */
   thumbprint: string;
   /** Every `Signature-Input` and `Signature` field as received, each repetition joined (RFC 8941 §3.2). */
@@ -197,7 +197,6 @@ const MAX_NONCE_LENGTH = 256;
  * const { sha256 } = await new SignatureCheck({ windowMs: 60_000, replayCache }).check(request);
  */
 export class SignatureCheck {
-  private readonly keys = new Map<string, KeyObject>();
   private readonly now: () => number;
 
   constructor(private readonly options: SignatureCheckOptions) {
@@ -243,7 +242,7 @@ export class SignatureCheck {
       !verify(
         'sha256',
         Buffer.from(base),
-        { key: this.keyOf(request.proofJwk, request.proofKey), dsaEncoding: 'ieee-p1363' },
+        { key: p256Key(request.proofJwk, request.proofKey), dsaEncoding: 'ieee-p1363' },
         signature,
       )
     ) {
@@ -280,21 +279,14 @@ export class SignatureCheck {
     }
     return { sha256: statedSha256(request.headers('content-digest')) };
   }
+}
 
-  private keyOf(jwk: JWK, imported: KeyObject | undefined): KeyObject {
-    if (jwk.kty !== 'EC' || jwk.crv !== 'P-256') {
-      throw invalid(`signatures are ${SIGNATURE_ALG}: the DPoP key must be an EC P-256 key`);
-    }
-    if (imported !== undefined) return imported;
-    const id = `${jwk.x}.${jwk.y}`;
-    let key = this.keys.get(id);
-    if (key === undefined) {
-      key = createPublicKey({ key: { kty: 'EC', crv: 'P-256', x: jwk.x, y: jwk.y }, format: 'jwk' });
-      if (this.keys.size >= 1024) this.keys.delete(this.keys.keys().next().value as string);
-      this.keys.set(id, key);
-    }
-    return key;
+/** The proof's key, which must be EC P-256: the one curve of {@link SIGNATURE_ALG}. */
+function p256Key(jwk: JWK, key: KeyObject): KeyObject {
+  if (jwk.kty !== 'EC' || jwk.crv !== 'P-256') {
+    throw invalid(`signatures are ${SIGNATURE_ALG}: the DPoP key must be an EC P-256 key`);
   }
+  return key;
 }
 
 /** The one signature of `Signature-Input`: several, or one that is no inner list, are refused. */

@@ -1,3 +1,4 @@
+import { createPublicKey, type JsonWebKey } from 'node:crypto';
 import { DpopKey } from '../../src/auth/dpop-key.js';
 import { MemoryReplayCache } from '../../src/auth/dpop-replay-cache.js';
 import {
@@ -87,10 +88,12 @@ describe('SignatureCheck', () => {
       key.sign(data),
     );
     const check = new SignatureCheck({ windowMs: 60_000, replayCache: new MemoryReplayCache() });
+    const proofJwk = await exportJWK(key.keyPair.publicKey);
     const input = {
       ...request,
       hasBody: true,
-      proofJwk: await exportJWK(key.keyPair.publicKey),
+      proofJwk,
+      proofKey: createPublicKey({ key: proofJwk as JsonWebKey, format: 'jwk' }),
       thumbprint: key.thumbprint,
       signatureInput: signed['signature-input'],
       signature: signed.signature,
