@@ -5,7 +5,7 @@ import { DpopKey } from '../../src/auth/dpop-key.js';
 import { tokenDigest } from '../../src/auth/identity.js';
 import { PeeringApiClient } from '../../src/client/client.js';
 import { EXAMPLE_SESSION, type TestApi } from '../support/api-server.js';
-import { ATTACK_SESSION, startDpopApi, type ErrorBody } from '../support/dpop-api.js';
+import { ATTACK_SESSION, requestReadAndList, startDpopApi, type ErrorBody } from '../support/dpop-api.js';
 import { startTestIssuer, type TestIssuer } from '../support/issuer.js';
 
 // RFC 9449 end to end: the real PeeringDB-like issuer binds tokens to the client's key (and asks for its nonce
@@ -327,21 +327,7 @@ describe('DPoP (RFC 9449): attacks on a dpop-policy server, with the real issuer
       localAsns: [64501],
     });
     try {
-      const answer = await client.requestSessions([
-        {
-          localAsn: 64501,
-          localIp: '198.51.100.2',
-          peerAsn: 64500,
-          peerIp: '198.51.100.1',
-          location: 'pdb:ix:2',
-        },
-      ]);
-      expect(answer.errors).toEqual([]);
-      const id = answer.sessions[0]!.sessionId;
-      expect((await client.getSession(id)).sessionId).toBe(id);
-      const all: string[] = [];
-      for await (const session of client.listSessions({ asn: 64501 })) all.push(session.sessionId);
-      expect(all).toContain(id);
+      await requestReadAndList(client);
     } finally {
       await client.close();
     }

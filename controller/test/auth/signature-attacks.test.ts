@@ -3,7 +3,13 @@ import { DpopKey } from '../../src/auth/dpop-key.js';
 import { contentDigest, requiredComponents, signRequest } from '../../src/auth/http-signature.js';
 import { PeeringApiClient } from '../../src/client/client.js';
 import { EXAMPLE_SESSION, type TestApi } from '../support/api-server.js';
-import { ATTACK_SESSION, startDpopApi, type ErrorBody } from '../support/dpop-api.js';
+import {
+  ATTACK_SESSION,
+  HAPPY_SESSION,
+  requestReadAndList,
+  startDpopApi,
+  type ErrorBody,
+} from '../support/dpop-api.js';
 import { startTestIssuer, type TestIssuer } from '../support/issuer.js';
 
 // RFC 9421 + RFC 9530 end to end: the real issuer binds tokens to the client's key, our real server holds
@@ -326,31 +332,9 @@ describe('HTTP Message Signatures (RFC 9421, RFC 9530): attacks on a dpop+signat
       localAsns: [64501],
     });
     try {
-      const answer = await client.requestSessions([
-        {
-          localAsn: 64501,
-          localIp: '198.51.100.2',
-          peerAsn: 64500,
-          peerIp: '198.51.100.1',
-          location: 'pdb:ix:2',
-        },
-      ]);
-      expect(answer.errors).toEqual([]);
-      const id = answer.sessions[0]!.sessionId;
-      expect((await client.getSession(id)).sessionId).toBe(id);
-      const all: string[] = [];
-      for await (const session of client.listSessions({ asn: 64501 })) all.push(session.sessionId);
-      expect(all).toContain(id);
+      const id = await requestReadAndList(client);
       await client.deleteSession(id);
-      const again = await client.requestSessions([
-        {
-          localAsn: 64501,
-          localIp: '198.51.100.2',
-          peerAsn: 64500,
-          peerIp: '198.51.100.1',
-          location: 'pdb:ix:2',
-        },
-      ]);
+      const again = await client.requestSessions([HAPPY_SESSION]);
       const batch = await client.deleteSessions([again.sessions[0]!.sessionId]);
       expect(batch).toBeDefined();
     } finally {
