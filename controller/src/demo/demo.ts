@@ -216,7 +216,7 @@ function reportsEstablished(snapshot: NetworkSnapshot): boolean {
 }
 
 /** What the requests a Peering API authenticated proved, by kind, from its `/metrics`; undefined if unreadable. */
-async function provenRequests(apiUrl: string): Promise<Record<string, number> | undefined> {
+export async function provenRequests(apiUrl: string): Promise<Record<string, number> | undefined> {
   try {
     const text = await (await fetch(`${new URL(apiUrl).origin}/metrics`)).text();
     const counts: Record<string, number> = {};

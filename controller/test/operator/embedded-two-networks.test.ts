@@ -1,3 +1,4 @@
+import { provenRequests } from '../../src/demo/demo.js';
 import { freePort } from '../../src/demo/two-networks.js';
 import { DpopKey } from '../../src/auth/dpop-key.js';
 import type { PeeringSession } from '../../src/operator/resources/peering-session.js';
@@ -231,13 +232,9 @@ describe('an outbound request with a DPoP key from a Secret, to a peer that requ
       },
     });
   const proven = async () => {
-    const text = await (await fetch(`${new URL(netB.apiUrl).origin}/metrics`)).text();
-    return Object.fromEntries(
-      [...text.matchAll(/^peering_api_authenticated_requests_total\{proof="([^"]+)"\} (\d+)/gm)].map((m) => [
-        m[1],
-        Number(m[2]),
-      ]),
-    );
+    const counts = await provenRequests(netB.apiUrl);
+    if (counts === undefined) throw new Error(`no metrics from ${netB.apiUrl}`);
+    return counts;
   };
 
   beforeAll(async () => {
