@@ -120,7 +120,10 @@ func environment(t *testing.T) accEnv {
 }
 
 // config is the provider block and the given resources.
-func (e accEnv) config(body string) string {
+func (e accEnv) config(body string) string { return e.configWith("", body) }
+
+// configWith is config with more lines in the provider block (credentials).
+func (e accEnv) configWith(providerLines, body string) string {
 	return fmt.Sprintf(`
 terraform {
   required_providers {
@@ -131,8 +134,8 @@ terraform {
 provider "peering" {
   api_url   = %q
   local_asn = %d
-}
-%s`, e.apiURL, e.localASN, body)
+%s}
+%s`, e.apiURL, e.localASN, providerLines, body)
 }
 
 // session is a peering_session block with the test's peer and location.
@@ -512,24 +515,13 @@ func TestAccOAuth2ClientCredentials(t *testing.T) {
 	t.Setenv("PEERING_API_TOKEN", "")
 	var id string
 	provider := func(secret string) string {
-		return fmt.Sprintf(`
-terraform {
-  required_providers {
-    peering = { source = "peering-operator/peering" }
-  }
-}
-
-provider "peering" {
-  api_url   = %q
-  local_asn = %d
-  oauth2 {
+		return e.configWith(fmt.Sprintf(`  oauth2 {
     token_url     = %q
     client_id     = %q
     client_secret = %q
     resource      = %q
   }
-}
-`, e.apiURL, e.localASN, e.oauthTokenURL, e.oauthID, secret, e.oauthRes)
+`, e.oauthTokenURL, e.oauthID, secret, e.oauthRes), "")
 	}
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: factories,
